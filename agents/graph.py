@@ -1,0 +1,30 @@
+"""Wires the nodes: classify → retrieve → decide → respond | escalate."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agents import nodes
+from agents.context import AgentContext
+from agents.routing import after_decide
+from agents.state import AgentState
+
+AgentGraph = CompiledStateGraph[AgentState, AgentContext, AgentState, AgentState]
+
+
+def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> AgentGraph:
+    builder = StateGraph(AgentState, context_schema=AgentContext)
+    builder.add_node("classify", nodes.classify)
+    builder.add_node("retrieve", nodes.retrieve)
+    builder.add_node("decide", nodes.decide)
+    builder.add_node("respond", nodes.respond)
+    builder.add_node("escalate", nodes.escalate)
+    builder.add_edge(START, "classify")
+    builder.add_edge("classify", "retrieve")
+    builder.add_edge("retrieve", "decide")
+    builder.add_conditional_edges("decide", after_decide)
+    builder.add_edge("respond", END)
+    builder.add_edge("escalate", END)
+    return builder.compile(checkpointer=checkpointer, name="atende-agent")

@@ -1,0 +1,81 @@
+"""Channels a tenant configured, the contacts who write on them, conversations and messages."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from advanced_alchemy.base import UUIDv7AuditBase
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class ConversationMode(StrEnum):
+    BOT = "bot"
+    HUMAN = "human"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Author(StrEnum):
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+
+
+class Channel(UUIDv7AuditBase):
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("tenant_id", "type", "name", name="uq_channels_tenant_type_name"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Contact(UUIDv7AuditBase):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id", name="uq_contacts_channel_external"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Conversation(UUIDv7AuditBase):
+    """One thread with a contact on a channel; its id is also the agent graph's thread id."""
+
+    __tablename__ = "conversations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
+    mode: Mapped[str] = mapped_column(String(16), default=ConversationMode.BOT)
+
+
+class Message(UUIDv7AuditBase):
+    """A message in or out, with the agent's decision record when the bot handled it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "channel_message_id", name="uq_messages_channel_message"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    channel_message_id: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(16))
+    author_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    processed: Mapped[bool] = mapped_column(default=False)

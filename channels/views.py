@@ -1,0 +1,45 @@
+"""Wire shapes of conversation data, shared by the API and the real-time events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from channels.models import Message
+
+
+class CitationView(msgspec.Struct):
+    document: str
+    chunk_id: str
+    score: float
+    title: str = ""
+    heading_path: str = ""
+
+
+class MessageView(msgspec.Struct):
+    id: str
+    conversation_id: str
+    direction: str
+    author: str
+    text: str
+    created_at: str
+    citations: list[CitationView] = []
+    decision: dict[str, Any] | None = None
+
+
+def message_view(message: Message) -> MessageView:
+    return MessageView(
+        id=str(message.id),
+        conversation_id=str(message.conversation_id),
+        direction=message.direction,
+        author=message.author,
+        text=message.text,
+        created_at=message.created_at.isoformat(),
+        citations=[msgspec.convert(c, CitationView) for c in message.citations or []],
+        decision=message.decision,
+    )
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    return {"type": "message.created", "message": msgspec.to_builtins(message_view(message))}

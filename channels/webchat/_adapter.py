@@ -1,0 +1,23 @@
+"""Web chat delivery: the message is already stored; the page only needs to hear of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.base import Publisher
+
+
+def session_stream(tenant_id: str, session_id: str) -> str:
+    return f"webchat:{tenant_id}:{session_id}"
+
+
+class WebChatAdapter:
+    type = "webchat"
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._publisher = publisher
+
+    async def deliver(self, tenant_id: str, contact_external_id: str, message: dict[str, Any]) -> None:
+        await self._publisher.publish(
+            session_stream(tenant_id, contact_external_id), {"type": "message.created", "message": message}
+        )

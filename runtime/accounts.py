@@ -1,0 +1,107 @@
+"""Tenants and the people who work in them (admins, agents, knowledge managers)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from enum import StrEnum
+
+from advanced_alchemy.base import UUIDv7AuditBase
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from runtime.errors import ConflictError, InvalidInputError, NotFoundError
+
+_password_hasher = PasswordHasher()
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+    KNOWLEDGE_MANAGER = "knowledge_manager"
+
+
+class Tenant(UUIDv7AuditBase):
+    __tablename__ = "tenants"
+
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ticket_seq: Mapped[int] = mapped_column(default=0)
+
+
+class User(UUIDv7AuditBase):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+
+
+async def create_tenant(session: AsyncSession, slug: str, name: str | None = None) -> Tenant:
+    if not _SLUG.match(slug):
+        raise InvalidInputError("slug", "use 2-63 lowercase letters, digits or hyphens")
+    if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+        raise ConflictError(f"tenant {slug!r} already exists")
+    tenant = Tenant(slug=slug, name=name or slug)
+    session.add(tenant)
+    await session.flush()
+    return tenant
+
+
+async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
+    tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFoundError(f"tenant {slug!r} not found")
+    return tenant
+
+
+async def next_ticket_number(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Per-tenant counter for human-readable ticket protocols; the row lock keeps it gap-free."""
+    number = await session.scalar(
+        update(Tenant).where(Tenant.id == tenant_id).values(ticket_seq=Tenant.ticket_seq + 1).returning(Tenant.ticket_seq)
+    )
+    assert number is not None
+    return number
+
+
+async def create_user(
+    session: AsyncSession, tenant: Tenant, email: str, password: str, role: str, name: str | None = None
+) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInputError("email", "not an e-mail address")
+    if len(password) < 8:
+        raise InvalidInputError("password", "must have at least 8 characters")
+    if role not in {r.value for r in Role}:
+        raise InvalidInputError("role", f"must be one of {', '.join(r.value for r in Role)}")
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise ConflictError(f"a user with e-mail {email} already exists")
+    user = User(
+        tenant_id=tenant.id,
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=_password_hasher.hash(password),
+        role=role,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    try:
+        _password_hasher.verify(user.password_hash, password)
+    except VerificationError:
+        return None
+    return user

@@ -1,0 +1,197 @@
+"""The ``atende`` command line, for people and for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from channels.base import InboundMessage
+from channels.errors import ChannelError
+from handoff.errors import HandoffError
+from knowledge.errors import KnowledgeError
+from knowledge.ingest import IngestStatus, collect_files, ingest_files
+from runtime.accounts import Role, create_tenant, create_user, get_tenant
+from runtime.broker import broker, run_turn_task
+from runtime.errors import AtendeError
+from runtime.inbound import accept_inbound
+from runtime.services import Services, open_services
+from runtime.settings import get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+err = Console(stderr=True)
+DOMAIN_ERRORS = (AtendeError, ChannelError, HandoffError, KnowledgeError)
+
+
+def run_async(command: Callable[P, Awaitable[R]]) -> Callable[P, R]:
+    """Run an async command; domain errors become a one-line message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return asyncio.run(command(*args, **kwargs))  # type: ignore[arg-type]
+        except DOMAIN_ERRORS as exc:
+            err.print(f"[red]error:[/red] {exc.detail}")
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Atende: an AI agent on every channel, grounded in your knowledge base, with human handoff."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app: chat page, inbox and API."""
+    import uvicorn
+
+    from runtime.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Seed the demo tenant (once), print its logins, and serve."""
+    from runtime.demo import seed_demo
+
+    @run_async
+    async def _seed() -> None:
+        async with open_services(get_settings()) as services:
+            await seed_demo(services, Console())
+
+    _seed()
+    Console().print(f"Chat:  http://{host}:{port}/chat/demo\nInbox: http://{host}:{port}/inbox")
+    ctx.invoke(serve, host=host, port=port)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@run_async
+async def db_upgrade() -> None:
+    """Apply migrations up to the newest schema."""
+    async with open_services(get_settings()):
+        pass
+    Console().print("database is up to date")
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants (companies served by this Atende)."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", default=None, help="Display name (defaults to the slug).")
+@run_async
+async def tenant_create(slug: str, name: str | None) -> None:
+    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+        created = await create_tenant(session, slug, name)
+        Console().print(f"tenant {created.slug} created ({created.id})")
+
+
+@main.group()
+def user() -> None:
+    """People who work in a tenant."""
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default=None)
+@run_async
+async def user_create(tenant_slug: str, email: str, password: str, role: str, name: str | None) -> None:
+    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+        owner = await get_tenant(session, tenant_slug)
+        created = await create_user(session, owner, email, password, role, name)
+        Console().print(f"user {created.email} ({created.role}) created in {owner.slug}")
+
+
+@main.group()
+def kb() -> None:
+    """Knowledge base."""
+
+
+@kb.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--tenant", "tenant_slug", required=True)
+@run_async
+async def kb_ingest(paths: tuple[Path, ...], tenant_slug: str) -> None:
+    """Ingest Markdown and text files (folders too). Unchanged files are skipped."""
+    async with open_services(get_settings()) as services:
+        await ingest_into(services, tenant_slug, list(paths), Console())
+
+
+async def ingest_into(services: Services, tenant_slug: str, paths: list[Path], console: Console) -> int:
+    """Ingest with a progress bar; returns how many files failed."""
+    async with services.database.sessionmaker() as session:
+        owner = await get_tenant(session, tenant_slug)
+    files = collect_files(paths)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("ingesting", total=len(files))
+
+        def advance(result: Any) -> None:
+            bar.advance(task)
+            if result.status == IngestStatus.FAILED:
+                bar.console.print(f"[red]failed[/red] {result.source}: {result.error}")
+
+        results = await ingest_files(services.database.sessionmaker, services.embedder, owner.id, files, advance)
+    counts = {status: sum(1 for r in results if r.status == status) for status in IngestStatus}
+    console.print(", ".join(f"{n} {status.value}" for status, n in counts.items()))
+    return counts[IngestStatus.FAILED]
+
+
+@main.command()
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--session", "session_id", required=True, help="Conversation id: the same id continues it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.argument("text")
+@run_async
+async def chat(tenant_slug: str, session_id: str, as_json: bool, text: str) -> None:
+    """Send one customer message through the same pipeline as the channels."""
+    async with open_services(get_settings()) as services:
+        broker.state.services = services
+        await broker.startup()
+        try:
+            async with services.database.sessionmaker() as session:
+                owner = await get_tenant(session, tenant_slug)
+            inbound = InboundMessage(contact_external_id=session_id, text=text, channel_message_id=str(uuid.uuid4()))
+            message_id, _ = await accept_inbound(services, owner, "webchat", inbound)
+            job = await run_turn_task.kiq(str(message_id))
+            outcome = await job.wait_result(timeout=600)
+            if outcome.is_err:
+                raise click.ClickException(f"the turn failed: {outcome.error}")
+            result = outcome.return_value
+        finally:
+            await broker.shutdown()
+    if as_json:
+        keys = ("reply", "escalated", "ticket_id", "citations", "classification")
+        click.echo(json.dumps({k: result[k] for k in keys}, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(result["reply"] or "[dim](a human agent will answer)[/dim]")
+    for citation in result["citations"]:
+        console.print(f"  [dim]source: {citation['document']} ({citation['score']:.2f})[/dim]")

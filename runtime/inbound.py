@@ -1,0 +1,179 @@
+"""The inbound pipeline: store the customer's message once, then let the agent or a human answer it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import msgspec
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.classifiers import classify
+from agents.replies import say
+from channels.base import InboundMessage
+from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
+from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
+from channels.views import message_event, message_view
+from handoff.models import Ticket
+from handoff.service import active_ticket, open_ticket
+from handoff.views import ticket_event
+from runtime.accounts import Tenant, next_ticket_number
+from runtime.events import inbox_stream
+from runtime.services import Services
+
+log = structlog.get_logger(__name__)
+
+GRAPH_ATTEMPTS = 3
+
+
+@dataclass
+class TurnResult:
+    """What one customer message led to; ``atende chat --json`` prints it."""
+
+    reply: str | None
+    escalated: bool
+    ticket_id: str | None
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    classification: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+    reply_message_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def accept_inbound(
+    services: Services, tenant: Tenant, channel_type: str, inbound: InboundMessage
+) -> tuple[uuid.UUID, bool]:
+    """Persist the message (idempotent on the channel's id); says whether it is new and needs a turn."""
+    async with services.database.sessionmaker.begin() as session:
+        channel = await get_or_create_channel(session, tenant.id, channel_type)
+        _, conversation = await get_or_create_conversation(
+            session, channel, inbound.contact_external_id, inbound.contact_name
+        )
+        message, created = await store_inbound(session, channel, conversation, inbound)
+        event = message_event(message)
+    if created:
+        log.info("inbound.stored", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
+        await services.publisher.publish(inbox_stream(tenant.id), {**event, "conversation_id": str(conversation.id)})
+    else:
+        log.info("inbound.duplicate", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
+    return message.id, created
+
+
+async def _run_graph(services: Services, session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, text: str) -> dict[str, Any]:
+    """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop."""
+    last_error: Exception | None = None
+    for attempt in range(1, GRAPH_ATTEMPTS + 1):
+        try:
+            return await services.graph.ainvoke(
+                {"text": text},
+                config={"configurable": {"thread_id": str(conversation_id)}},
+                context=services.agent_context(session, tenant_id),
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure of the agent escalates to a human
+            last_error = exc
+            log.warning("agent.failed", attempt=attempt, error=type(exc).__name__)
+    classification = classify(text).as_dict()
+    return {
+        "classification": classification,
+        "passages": [],
+        "decision": {"action": "escalate", "rule": "agent_error", "reason": f"the agent failed: {type(last_error).__name__}"},
+        "reply": say("handoff", classification["language"]),
+        "citations": [],
+    }
+
+
+async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
+    """One turn for a stored message: the bot answers or hands off; in human mode it stays silent."""
+    async with services.database.sessionmaker.begin() as session:
+        message = await session.get_one(Message, message_id)
+        # The conversation row lock keeps turns of one conversation in order.
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
+        )
+        assert conversation is not None
+        contact = await session.get_one(Contact, conversation.contact_id)
+        if message.processed:
+            return await _stored_result(session, message)
+        if conversation.mode == ConversationMode.HUMAN:
+            message.processed = True
+            message.decision = {"action": "human", "rule": "human_mode", "reason": "a human owns the conversation"}
+            ticket = await active_ticket(session, message.tenant_id, conversation.id)
+            return TurnResult(
+                reply=None, escalated=True, ticket_id=str(ticket.id) if ticket else None, message_id=str(message.id)
+            )
+
+        state = await _run_graph(services, session, message.tenant_id, conversation.id, message.text)
+        decision = {**state["decision"], "passages": state.get("passages", [])[:5]}
+        message.decision = {"classification": state["classification"], **decision}
+        message.processed = True
+        reply_text: str = state["reply"]
+        ticket: Ticket | None = None
+        if decision["action"] == "escalate":
+            ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
+            reply_text += " " + say("protocol", state["classification"]["language"], protocol=ticket.protocol)
+        reply = Message(
+            tenant_id=message.tenant_id,
+            conversation_id=conversation.id,
+            channel_id=message.channel_id,
+            direction=Direction.OUTBOUND,
+            author=Author.BOT,
+            text=reply_text,
+            citations=state.get("citations", []),
+            decision={"rule": decision["rule"], "action": decision["action"], "reason": decision["reason"]},
+            processed=True,
+        )
+        session.add(reply)
+        await session.flush()
+        events = [{**message_event(reply), "conversation_id": str(conversation.id)}]
+        if ticket:
+            events.append(ticket_event(ticket, contact.name or contact.external_id))
+        delivery: dict[str, Any] = msgspec.to_builtins(message_view(reply))
+        channel_type = (await session.get_one(Channel, message.channel_id)).type
+        result = TurnResult(
+            reply=reply_text,
+            escalated=ticket is not None,
+            ticket_id=str(ticket.id) if ticket else None,
+            citations=[{k: c[k] for k in ("document", "chunk_id", "score")} for c in reply.citations],
+            classification={k: state["classification"][k] for k in ("sentiment", "intent", "churn_risk")},
+            message_id=str(message.id),
+            reply_message_id=str(reply.id),
+        )
+    log.info("turn.done", message_id=str(message_id), action=decision["action"], rule=decision["rule"])
+    for event in events:
+        await services.publisher.publish(inbox_stream(message.tenant_id), event)
+    adapter = services.adapters.get(channel_type)
+    if adapter:
+        await adapter.deliver(str(message.tenant_id), contact.external_id, delivery)
+    return result
+
+
+async def _stored_result(session: AsyncSession, message: Message) -> TurnResult:
+    """The result of a turn that already ran (a retried job must not answer twice)."""
+    reply = await session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.author == Author.BOT,
+            Message.created_at >= message.created_at,
+        )
+        .order_by(Message.created_at)
+        .limit(1)
+    )
+    ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
+    decision = message.decision or {}
+    return TurnResult(
+        reply=reply.text if reply else None,
+        escalated=decision.get("action") in {"escalate", "human"},
+        ticket_id=str(ticket.id) if ticket else None,
+        citations=[{k: c[k] for k in ("document", "chunk_id", "score")} for c in (reply.citations if reply else [])],
+        classification={
+            k: decision.get("classification", {}).get(k) for k in ("sentiment", "intent", "churn_risk")
+        },
+        message_id=str(message.id),
+        reply_message_id=str(reply.id) if reply else None,
+    )

@@ -1,0 +1,73 @@
+"""One way to get ready services outside a request: jobs, the CLI and the app's lifespan."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.context import AgentContext
+from agents.graph import AgentGraph, build_graph
+from channels.base import ChannelAdapter, Publisher
+from channels.webchat import WebChatAdapter
+from knowledge.embeddings import Embedder, get_embedder
+from knowledge.search import Passage, hybrid_search
+from runtime.database import Database, open_database
+from runtime.events import NullPublisher
+from runtime.logging import configure_logging
+from runtime.migrate import upgrade_database
+from runtime.settings import Settings
+
+SEARCH_K = 5
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    embedder: Embedder
+    graph: AgentGraph
+    publisher: Publisher
+    adapters: dict[str, ChannelAdapter]
+
+    def agent_context(self, session: AsyncSession, tenant_id: uuid.UUID) -> AgentContext:
+        async def search(query: str) -> list[Passage]:
+            return await hybrid_search(session, self.embedder, tenant_id, query, k=SEARCH_K)
+
+        return AgentContext(search=search, embedder=self.embedder, min_relevance=self.settings.min_relevance)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, publisher: Publisher | None = None) -> AsyncIterator[Services]:
+    """Database (migrated), embedding model, and the agent graph with its PostgreSQL checkpointer."""
+    configure_logging(settings.log_level)
+    publisher = publisher or NullPublisher()
+    async with open_database(settings) as database:
+        await upgrade_database(database.engine)
+        pool = AsyncConnectionPool(
+            database.url,
+            min_size=1,
+            max_size=10,
+            open=False,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
+        await pool.open()
+        try:
+            checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            await checkpointer.setup()
+            yield Services(
+                settings=settings,
+                database=database,
+                embedder=get_embedder(settings.embedding_model),
+                graph=build_graph(checkpointer),
+                publisher=publisher,
+                adapters={"webchat": WebChatAdapter(publisher)},
+            )
+        finally:
+            await pool.close()

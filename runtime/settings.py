@@ -1,0 +1,63 @@
+"""Settings read once from ``ATENDE_*`` environment variables into one typed object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"ATENDE_{name}")
+    return value if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    try:
+        return float(raw) if raw is not None else default
+    except ValueError as exc:
+        raise ValueError(f"ATENDE_{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", ".atende") or ".atende"))
+    """ATENDE_DATA_DIR: where the embedded database, the secret key and uploads live."""
+    database_url: str | None = field(default_factory=lambda: _env("DATABASE_URL"))
+    """ATENDE_DATABASE_URL: a PostgreSQL (with pgvector) URL; unset starts the embedded server."""
+    redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
+    """ATENDE_REDIS_URL: Redis for jobs and real-time fan-out; unset keeps both in process."""
+    embedding_model: str = field(
+        default_factory=lambda: _env("EMBEDDING_MODEL", PACKAGED_EMBEDDING_MODEL) or PACKAGED_EMBEDDING_MODEL
+    )
+    """ATENDE_EMBEDDING_MODEL: a sentence-transformers model name or path (default: the packaged one)."""
+    secret_key: str | None = field(default_factory=lambda: _env("SECRET_KEY"))
+    """ATENDE_SECRET_KEY: signs login tokens; unset generates one kept in the data dir."""
+    min_relevance: float = field(default_factory=lambda: _float("MIN_RELEVANCE", 0.55))
+    """ATENDE_MIN_RELEVANCE: below this retrieval confidence the bot hands off instead of answering."""
+    log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
+    """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(os.urandom(32).hex())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
