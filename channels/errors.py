@@ -19,6 +19,7 @@ class InvalidMessageError(ChannelError):
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", field=field)
+        self.reason = reason
 
 
 class DeliveryError(ChannelError):

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.models import Author, Conversation, ConversationMode, Direction, Message
+from channels.models import Author, Contact, Conversation, ConversationMode, Direction, Message
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.models import Queue, Ticket, TicketStatus
 
@@ -77,11 +77,20 @@ async def get_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uui
     return ticket
 
 
-async def list_tickets(session: AsyncSession, tenant_id: uuid.UUID, status: str | None = None) -> list[Ticket]:
-    query = select(Ticket).where(Ticket.tenant_id == tenant_id)
+async def list_tickets(
+    session: AsyncSession, tenant_id: uuid.UUID, status: str | None = None
+) -> list[tuple[Ticket, Contact]]:
+    """Tickets with their contact, newest first, in one query."""
+    query = (
+        select(Ticket, Contact)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Ticket.tenant_id == tenant_id)
+    )
     if status:
         query = query.where(Ticket.status == status)
-    return list(await session.scalars(query.order_by(Ticket.created_at.desc()).limit(500)))
+    rows = await session.execute(query.order_by(Ticket.created_at.desc()).limit(500))
+    return [(ticket, contact) for ticket, contact in rows.tuples()]
 
 
 async def accept_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:

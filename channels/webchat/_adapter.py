@@ -19,5 +19,6 @@ class WebChatAdapter:
 
     async def deliver(self, tenant_id: str, contact_external_id: str, message: dict[str, Any]) -> None:
         await self._publisher.publish(
-            session_stream(tenant_id, contact_external_id), {"type": "message.created", "message": message}
+            session_stream(tenant_id, contact_external_id),
+            {"type": "message.created", "message": {k: v for k, v in message.items() if k != "decision"}},
         )

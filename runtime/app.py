@@ -1,0 +1,68 @@
+"""The Litestar app factory: services open for the app's lifetime, controllers, real-time channels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from runtime.broker import broker
+from runtime.events import ChannelsPublisher
+from runtime.services import open_services
+from runtime.settings import Settings, get_settings
+from web.auth import AuthController, build_jwt_auth
+from web.deps import provide_db_session, provide_services
+from web.errors import exception_handlers
+from web.pages import PagesController
+from web.tickets import InboxEventsController, TicketController
+from web.webchat import WebChatController
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    secret_key = settings.resolved_secret_key()
+    channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
+    jwt_auth = build_jwt_auth(secret_key)
+
+    @asynccontextmanager
+    async def services_lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_services(settings, ChannelsPublisher(channels)) as services:
+            app.state.services = services
+            broker.state.services = services
+            await broker.startup()
+            try:
+                yield
+            finally:
+                await broker.shutdown()
+
+    return Litestar(
+        route_handlers=[
+            PagesController,
+            AuthController,
+            WebChatController,
+            TicketController,
+            InboxEventsController,
+            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}),
+        ],
+        plugins=[channels],
+        lifespan=[services_lifespan],
+        on_app_init=[jwt_auth.on_app_init],
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "db_session": Provide(provide_db_session),
+        },
+        exception_handlers=exception_handlers,
+        template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
+        state=State({"secret_key": secret_key, "jwt_auth": jwt_auth}),
+    )

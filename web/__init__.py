@@ -1,0 +1,1 @@
+"""Litestar controllers: a thin layer over the domain services."""

@@ -1,0 +1,92 @@
+"""Login with e-mail and password; a Bearer token (JWT) for the API, the inbox and its WebSocket."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.accounts import Role, User, authenticate
+from runtime.services import Services
+
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    email: str
+    name: str
+    role: str
+
+
+def _auth_user(user: User) -> AuthUser:
+    return AuthUser(id=user.id, tenant_id=user.tenant_id, email=user.email, name=user.name, role=user.role)
+
+
+async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser | None:
+    services: Services = connection.app.state.services
+    async with services.database.sessionmaker() as session:
+        user = await session.get(User, uuid.UUID(token.sub))
+    return _auth_user(user) if user else None
+
+
+def build_jwt_auth(secret: str) -> JWTAuth[AuthUser, Token]:
+    return JWTAuth[AuthUser, Token](
+        retrieve_user_handler=user_from_token,
+        token_secret=secret,
+        default_token_expiration=TOKEN_LIFETIME,
+        exclude=["^/schema"],
+    )
+
+
+async def user_from_raw_token(services: Services, secret: str, raw: str) -> AuthUser:
+    """For the WebSocket, where browsers cannot send an Authorization header."""
+    try:
+        token = Token.decode(raw, secret, "HS256")
+    except Exception as exc:
+        raise NotAuthorizedException("invalid token") from exc
+    async with services.database.sessionmaker() as session:
+        user = await session.get(User, uuid.UUID(token.sub))
+    if user is None:
+        raise NotAuthorizedException("unknown user")
+    return _auth_user(user)
+
+
+def inbox_roles_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: tickets are for agents and admins."""
+    if connection.user.role not in {Role.ADMIN, Role.AGENT}:
+        raise PermissionDeniedException("only agents and admins work on tickets")
+
+
+class LoginIn(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class LoginOut(msgspec.Struct):
+    token: str
+    user: dict[str, str]
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+
+    @post("/login", exclude_from_auth=True, status_code=200)
+    async def login(self, request: Request[Any, Any, Any], data: LoginIn, db_session: AsyncSession) -> LoginOut:
+        user = await authenticate(db_session, data.email, data.password)
+        if user is None:
+            raise NotAuthorizedException("wrong e-mail or password")
+        jwt_auth: JWTAuth[AuthUser, Token] = request.app.state.jwt_auth
+        token = jwt_auth.create_token(identifier=str(user.id), token_extras={"tenant_id": str(user.tenant_id)})
+        return LoginOut(token=token, user={"id": str(user.id), "email": user.email, "name": user.name, "role": user.role})

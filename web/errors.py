@@ -1,0 +1,58 @@
+"""Every error becomes an RFC 9457 problem response here, and nowhere else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+
+from channels.errors import ChannelError
+from handoff.errors import HandoffError
+from knowledge.errors import KnowledgeError
+from runtime.errors import AtendeError
+
+PROBLEM_JSON = "application/problem+json"
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+DOMAIN_ERRORS = (AtendeError, ChannelError, HandoffError, KnowledgeError)
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}
+
+
+def _problem(request: Request[Any, Any, Any], status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body["instance"] = request.url.path
+    return Response(body | extra, status_code=status, media_type=PROBLEM_JSON)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    field = getattr(exc, "field", None)
+    reason = getattr(exc, "reason", None) or str(getattr(exc, "detail", exc))
+    extra = {"errors": [{"field": field, "reason": reason}]} if field else {}
+    return _problem(request, int(getattr(exc, "status_code", 400)), str(getattr(exc, "detail", exc)), **extra)
+
+
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Body and parameter errors: 422, naming each field and why."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            reason = str(item.get("message", ""))
+            missing = _MISSING_FIELD.search(reason)
+            field = missing.group(1) if missing else str(item.get("key") or "body").removeprefix("$.")
+            errors.append({"field": field, "reason": reason})
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or exc.detail
+    return _problem(request, 422, detail, errors=errors)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, NotAuthorizedException) and "token" in exc.detail.lower() and "invalid" not in exc.detail:
+        return _problem(request, 401, "log in first: send the token as 'Authorization: Bearer <token>'")
+    return _problem(request, exc.status_code, exc.detail)
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    **{error: domain_error_handler for error in DOMAIN_ERRORS},
+}

@@ -1,0 +1,40 @@
+// The customer's chat page: post messages, show replies (with sources) as they arrive.
+"use strict";
+
+(() => {
+  const tenant = document.querySelector("main").dataset.tenant;
+  const key = `atende:${tenant}:session`;
+  const sessionId = localStorage.getItem(key) || newId();
+  localStorage.setItem(key, sessionId);
+  const list = document.getElementById("messages");
+  const base = `/api/v1/webchat/${encodeURIComponent(tenant)}`;
+
+  async function loadHistory() {
+    const response = await fetch(`${base}/sessions/${encodeURIComponent(sessionId)}/messages`);
+    if (response.ok) for (const m of await response.json()) upsertMessage(list, m);
+  }
+
+  const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
+  liveSocket(() => `${wsBase}${base}/sessions/${encodeURIComponent(sessionId)}/events`,
+    (event) => { if (event.type === "message.created") upsertMessage(list, event.message); },
+    loadHistory);
+
+  document.getElementById("composer").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = document.getElementById("text");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    const response = await fetch(`${base}/messages`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: sessionId, text, message_id: newId() }),
+    });
+    if (response.ok) {
+      const accepted = await response.json();
+      upsertMessage(list, { id: accepted.id, author: "customer", text, citations: [] });
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      upsertMessage(list, { id: newId(), author: "bot", text: `⚠ ${problem.detail || "message not sent"}`, citations: [] });
+    }
+  });
+})();

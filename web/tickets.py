@@ -1,0 +1,131 @@
+"""Tickets for the inbox: list, open one with its whole history, accept, reply, close; live events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import Parameter
+from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.models import Channel, Contact, Conversation
+from channels.service import conversation_messages
+from channels.views import MessageView, message_view
+from handoff import service
+from handoff.views import TicketView, ticket_event, ticket_view
+from runtime.events import inbox_stream
+from runtime.notify import Outgoing, notify_inbox, send_outgoing
+from runtime.services import Services
+from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
+
+TicketStatusFilter = Literal["pending", "open", "closed"]
+
+
+class ReplyIn(msgspec.Struct):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=service.MAX_REPLY_LENGTH)]
+
+
+class TicketDetail(msgspec.Struct):
+    ticket: TicketView
+    messages: list[MessageView]
+
+
+def _contact_label(contact: Contact) -> str:
+    return contact.name or contact.external_id
+
+
+class TicketController(Controller):
+    path = "/api/v1/tickets"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def list_tickets(
+        self,
+        request: Request[AuthUser, Token, object],
+        db_session: AsyncSession,
+        status: TicketStatusFilter | None = Parameter(default=None, description="pending, open or closed"),
+    ) -> list[TicketView]:
+        rows = await service.list_tickets(db_session, request.user.tenant_id, status)
+        return [ticket_view(ticket, _contact_label(contact)) for ticket, contact in rows]
+
+    @get("/{ticket_id:uuid}")
+    async def get_ticket(
+        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession
+    ) -> TicketDetail:
+        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        conversation = await db_session.get_one(Conversation, ticket.conversation_id)
+        contact = await db_session.get_one(Contact, conversation.contact_id)
+        messages = await conversation_messages(db_session, request.user.tenant_id, conversation.id)
+        return TicketDetail(ticket_view(ticket, _contact_label(contact)), [message_view(m) for m in messages])
+
+    @post("/{ticket_id:uuid}/accept", status_code=200)
+    async def accept(
+        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> TicketView:
+        async with db_session.begin():
+            ticket = await service.accept_ticket(db_session, request.user.tenant_id, ticket_id, request.user.id)
+            contact = await self._contact(db_session, ticket.conversation_id)
+            event = ticket_event(ticket, _contact_label(contact))
+        await notify_inbox(services, request.user.tenant_id, event)
+        return ticket_view(ticket, _contact_label(contact))
+
+    @post("/{ticket_id:uuid}/messages", status_code=201)
+    async def reply(
+        self,
+        request: Request[AuthUser, Token, object],
+        ticket_id: uuid.UUID,
+        data: ReplyIn,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> MessageView:
+        async with db_session.begin():
+            ticket, message = await service.reply_to_ticket(
+                db_session, request.user.tenant_id, ticket_id, request.user.id, data.text
+            )
+            contact = await self._contact(db_session, ticket.conversation_id)
+            channel = await db_session.get_one(Channel, message.channel_id)
+            outgoing = Outgoing.of(message, channel.type, contact.external_id)
+            event = ticket_event(ticket, _contact_label(contact))
+        await send_outgoing(services, outgoing)
+        await notify_inbox(services, request.user.tenant_id, event)
+        return message_view(message)
+
+    @post("/{ticket_id:uuid}/close", status_code=200)
+    async def close(
+        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> TicketView:
+        async with db_session.begin():
+            ticket = await service.close_ticket(db_session, request.user.tenant_id, ticket_id, request.user.id)
+            contact = await self._contact(db_session, ticket.conversation_id)
+            event = ticket_event(ticket, _contact_label(contact))
+        await notify_inbox(services, request.user.tenant_id, event)
+        return ticket_view(ticket, _contact_label(contact))
+
+    @staticmethod
+    async def _contact(db_session: AsyncSession, conversation_id: uuid.UUID) -> Contact:
+        conversation = await db_session.get_one(Conversation, conversation_id)
+        return await db_session.get_one(Contact, conversation.contact_id)
+
+
+class InboxEventsController(Controller):
+    path = "/api/v1/inbox"
+
+    @websocket("/events", exclude_from_auth=True)
+    async def events(self, socket: WebSocket, services: Services, channels: ChannelsPlugin, token: str) -> None:
+        """Tickets and messages of the agent's tenant as they happen (token as a query parameter)."""
+        user = await user_from_raw_token(services, socket.app.state.secret_key, token)
+        await socket.accept()
+        async with (
+            channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber,
+            subscriber.run_in_background(socket.send_data),
+        ):
+            while True:
+                try:
+                    await socket.receive_text()
+                except WebSocketDisconnect:
+                    break

@@ -1,0 +1,93 @@
+"""The web chat channel's API: customers post messages and follow their session in real time."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, WebSocket, get, post, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import MAX_TEXT_LENGTH, InboundMessage
+from channels.models import Channel, Contact, Conversation
+from channels.service import conversation_messages
+from channels.views import MessageView, message_view
+from channels.webchat import session_stream
+from runtime.accounts import get_tenant
+from runtime.broker import run_turn_task
+from runtime.inbound import accept_inbound
+from runtime.services import Services
+
+SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class WebChatMessageIn(msgspec.Struct):
+    session_id: SessionId
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_LENGTH)]
+    message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    """The page's own id for the message: a retried POST with the same id is stored once."""
+
+
+class WebChatMessageAccepted(msgspec.Struct):
+    id: str
+    session_id: str
+    duplicate: bool
+
+
+class WebChatController(Controller):
+    path = "/api/v1/webchat/{tenant_slug:str}"
+
+    @post("/messages", exclude_from_auth=True, status_code=202)
+    async def post_message(
+        self, tenant_slug: str, data: WebChatMessageIn, db_session: AsyncSession, services: Services
+    ) -> WebChatMessageAccepted:
+        tenant = await get_tenant(db_session, tenant_slug)
+        inbound = InboundMessage(
+            contact_external_id=data.session_id,
+            text=data.text,
+            channel_message_id=data.message_id or str(uuid.uuid4()),
+        )
+        message_id, created = await accept_inbound(services, tenant, "webchat", inbound)
+        if created:
+            await run_turn_task.kiq(str(message_id))
+        return WebChatMessageAccepted(id=str(message_id), session_id=data.session_id, duplicate=not created)
+
+    @get("/sessions/{session_id:str}/messages", exclude_from_auth=True)
+    async def list_messages(self, tenant_slug: str, session_id: str, db_session: AsyncSession) -> list[MessageView]:
+        tenant = await get_tenant(db_session, tenant_slug)
+        conversation_id = await db_session.scalar(
+            select(Conversation.id)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .join(Channel, Channel.id == Contact.channel_id)
+            .where(
+                Channel.tenant_id == tenant.id,
+                Channel.type == "webchat",
+                Contact.external_id == session_id,
+            )
+        )
+        if conversation_id is None:
+            return []
+        messages = await conversation_messages(db_session, tenant.id, conversation_id)
+        # The customer sees the conversation, not the agent's decision records.
+        return [msgspec.structs.replace(message_view(m), decision=None) for m in messages]
+
+    @websocket("/sessions/{session_id:str}/events", exclude_from_auth=True)
+    async def session_events(
+        self, socket: WebSocket, tenant_slug: str, session_id: str, channels: ChannelsPlugin, db_session: AsyncSession
+    ) -> None:
+        tenant = await get_tenant(db_session, tenant_slug)
+        await db_session.close()
+        await socket.accept()
+        async with (
+            channels.start_subscription([session_stream(str(tenant.id), session_id)]) as subscriber,
+            subscriber.run_in_background(socket.send_data),
+        ):
+            while True:
+                try:
+                    await socket.receive_text()
+                except WebSocketDisconnect:
+                    break
