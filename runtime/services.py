@@ -31,10 +31,14 @@ SEARCH_K = 5
 class Services:
     settings: Settings
     database: Database
-    embedder: Embedder
     graph: AgentGraph
     publisher: Publisher
     adapters: dict[str, ChannelAdapter]
+
+    @property
+    def embedder(self) -> Embedder:
+        """Loaded on first use, so commands that never embed start fast."""
+        return get_embedder(self.settings.embedding_model)
 
     def agent_context(self, session: AsyncSession, tenant_id: uuid.UUID) -> AgentContext:
         async def search(query: str) -> list[Passage]:
@@ -64,7 +68,6 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
             yield Services(
                 settings=settings,
                 database=database,
-                embedder=get_embedder(settings.embedding_model),
                 graph=build_graph(checkpointer),
                 publisher=publisher,
                 adapters={"webchat": WebChatAdapter(publisher)},

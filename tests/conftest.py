@@ -1,0 +1,128 @@
+"""Shared fixtures: a real embedded PostgreSQL with pgvector, the real embedding model, real tenants.
+
+Tests are isolated by tenant: each test that writes makes its own, as every query is tenant-scoped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from knowledge.ingest import collect_files, ingest_files
+from runtime.accounts import Tenant, create_tenant
+from runtime.services import Services, open_services
+from runtime.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KB_FIXTURES = FIXTURES / "kb"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("atende-data"))
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings) as ready:
+        yield ready
+
+
+MakeTenant = Callable[..., Awaitable[Tenant]]
+
+
+@pytest.fixture
+def make_tenant(services: Services) -> MakeTenant:
+    """A fresh tenant, by default with the test knowledge base ingested."""
+
+    async def make(*, with_kb: bool = True, kb: Path = KB_FIXTURES) -> Tenant:
+        async with services.database.sessionmaker.begin() as session:
+            tenant = await create_tenant(session, f"t-{uuid.uuid4().hex[:12]}")
+        if with_kb:
+            await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, collect_files([kb]))
+        return tenant
+
+    return make
+
+
+ATENDE = str(Path(sys.executable).parent / "atende")
+
+
+def run_cli(data_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real ``atende`` command on a data dir, as a user would."""
+    env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir)}
+    env.pop("ATENDE_DATABASE_URL", None)
+    return subprocess.run([ATENDE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    data_dir: Path
+    agent: tuple[str, str]
+    second_agent: tuple[str, str]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``atende demo`` (the README's first command) serving on a free port, plus a second agent."""
+    data_dir = tmp_path_factory.mktemp("live-server")
+    port = _free_port()
+    env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir)}
+    env.pop("ATENDE_DATABASE_URL", None)
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [ATENDE, "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"atende demo exited: {(data_dir / 'server.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"atende demo did not start: {(data_dir / 'server.log').read_text()}")
+        time.sleep(0.5)
+    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    second = ("second.agent@demo.atende.dev", "second-agent-pass")
+    created = run_cli(data_dir, "user", "create", "--tenant", "demo", "--email", second[0], "--password", second[1], "--role", "agent")
+    assert created.returncode == 0, created.stderr
+    try:
+        yield LiveServer(
+            url=url,
+            data_dir=data_dir,
+            agent=("agent@demo.atende.dev", credentials["agent@demo.atende.dev"]),
+            second_agent=second,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -1,0 +1,69 @@
+"""The CLI on a fresh data dir: create a tenant, ingest articles, chat (the walking skeleton's script)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KB_FIXTURES, run_cli
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh data dir with tenant 'acme' and the test articles (one unreadable file among them)."""
+    data = tmp_path_factory.mktemp("cli-data")
+    kb = data.parent / "cli-kb"
+    shutil.copytree(KB_FIXTURES, kb)
+    (kb / "broken.md").write_bytes(b"\xff\xfe\xfa not text")
+
+    created = run_cli(data, "tenant", "create", "acme", "--name", "Acme Fibra")
+    assert created.returncode == 0, created.stderr
+    ingested = run_cli(data, "kb", "ingest", str(kb), "--tenant", "acme")
+    assert ingested.returncode == 0, ingested.stderr
+    assert "3 added" in ingested.stdout and "1 failed" in ingested.stdout
+    assert "broken.md: not UTF-8 text" in ingested.stdout
+    return data
+
+
+def chat(data_dir: Path, session: str, text: str) -> dict:
+    result = run_cli(data_dir, "chat", "--tenant", "acme", "--session", session, "--json", text)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_covered_question_is_answered_citing_the_right_file(data_dir: Path) -> None:
+    answer = chat(data_dir, "c1", "Como faço para emitir a segunda via do boleto?")
+    assert answer["escalated"] is False and answer["ticket_id"] is None
+    assert "Financeiro" in answer["reply"]
+    assert answer["citations"][0]["document"] == "segunda-via-boleto.md"
+    assert set(answer["citations"][0]) == {"document", "chunk_id", "score"}
+    assert set(answer["classification"]) == {"sentiment", "intent", "churn_risk"}
+
+
+def test_asking_for_an_attendant_escalates_with_a_ticket(data_dir: Path) -> None:
+    answer = chat(data_dir, "c2", "quero falar com um atendente")
+    assert answer["escalated"] is True
+    assert answer["ticket_id"]
+    assert answer["classification"]["intent"] == "human_agent"
+
+
+def test_an_uncovered_question_is_not_answered_with_an_invention(data_dir: Path) -> None:
+    answer = chat(data_dir, "c3", "Vocês vendem celulares e televisores?")
+    assert answer["escalated"] is True
+    assert answer["citations"] == []
+    assert "celular" not in answer["reply"].lower()
+
+
+def test_reingesting_the_same_folder_changes_nothing(data_dir: Path) -> None:
+    again = run_cli(data_dir, "kb", "ingest", str(data_dir.parent / "cli-kb"), "--tenant", "acme")
+    assert "0 added, 0 updated, 3 unchanged, 1 failed" in again.stdout
+
+
+def test_an_unknown_tenant_is_a_clear_error(data_dir: Path) -> None:
+    result = run_cli(data_dir, "chat", "--tenant", "nobody", "--session", "x", "--json", "oi")
+    assert result.returncode == 1
+    assert "tenant 'nobody' not found" in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,92 @@
+"""The inbound pipeline: exactly-once storage, one turn per message, human mode, failures escalate."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from channels.base import InboundMessage
+from channels.errors import InvalidMessageError
+from channels.models import Author, Message
+from handoff.models import Ticket, TicketStatus
+from runtime.inbound import accept_inbound, run_turn
+from runtime.services import Services
+from tests.conftest import MakeTenant
+
+
+async def _count(services: Services, tenant_id: uuid.UUID, author: str) -> int:
+    async with services.database.sessionmaker() as session:
+        return await session.scalar(
+            select(func.count()).select_from(Message).where(Message.tenant_id == tenant_id, Message.author == author)
+        ) or 0
+
+
+async def test_the_same_channel_message_twice_is_stored_and_answered_once(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    inbound = InboundMessage("session-1", "Como tiro a segunda via do boleto?", channel_message_id="wamid-1")
+    first_id, first_new = await accept_inbound(services, tenant, "webchat", inbound)
+    second_id, second_new = await accept_inbound(services, tenant, "webchat", inbound)
+    assert (first_new, second_new) == (True, False)
+    assert first_id == second_id
+
+    result = await run_turn(services, first_id)
+    again = await run_turn(services, first_id)  # a retried job
+    assert result.reply and again.reply == result.reply
+    assert await _count(services, tenant.id, Author.CUSTOMER) == 1
+    assert await _count(services, tenant.id, Author.BOT) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "field"), [("", "text"), ("   \n", "text"), ("x" * 4097, "text")]
+)
+def test_bad_messages_are_refused_naming_the_field(text: str, field: str) -> None:
+    with pytest.raises(InvalidMessageError) as error:
+        InboundMessage("session", text, channel_message_id="m1")
+    assert error.value.field == field
+
+
+async def test_in_human_mode_the_bot_stays_silent_and_the_ticket_stays_open(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    ask, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "quero falar com um atendente", "m1"))
+    escalation = await run_turn(services, ask)
+    assert escalation.escalated and escalation.ticket_id
+    assert "Vou transferir você para um atendente humano" in (escalation.reply or "")
+
+    follow_up, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m2"))
+    silent = await run_turn(services, follow_up)
+    assert silent.reply is None
+    assert silent.ticket_id == escalation.ticket_id
+    assert await _count(services, tenant.id, Author.BOT) == 1
+    async with services.database.sessionmaker() as session:
+        tickets = list(await session.scalars(select(Ticket).where(Ticket.tenant_id == tenant.id)))
+    assert [(t.status, t.protocol.count("-")) for t in tickets] == [(TicketStatus.PENDING, 1)]
+
+
+class _BrokenGraph:
+    """Stands in for an LLM outage: every call fails."""
+
+    calls = 0
+
+    async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
+        type(self).calls += 1
+        raise TimeoutError("model did not answer")
+
+
+async def test_an_agent_failure_is_retried_then_handed_to_a_human(services: Services, make_tenant: MakeTenant) -> None:
+    tenant = await make_tenant()
+    broken = dataclasses.replace(services, graph=_BrokenGraph())  # type: ignore[arg-type]
+    message_id, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via?", "m1"))
+    result = await run_turn(broken, message_id)
+    assert _BrokenGraph.calls == 3
+    assert result.escalated and result.ticket_id
+    async with services.database.sessionmaker() as session:
+        message = await session.get_one(Message, message_id)
+    assert message.decision and message.decision["rule"] == "agent_error"
