@@ -22,7 +22,7 @@ class Answer:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items, in order."""
-    sentences = []
+    sentences: list[str] = []
     for line in text.splitlines():
         line = line.strip().lstrip("-*• ").strip()
         if line:

@@ -75,6 +75,10 @@ class Message(UUIDv7AuditBase):
     direction: Mapped[str] = mapped_column(String(16))
     author: Mapped[str] = mapped_column(String(16))
     author_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reply_to_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    """For a bot reply: the customer message it answers (a retried turn finds it instead of answering again)."""
     text: Mapped[str] = mapped_column(Text)
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

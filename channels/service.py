@@ -13,7 +13,9 @@ from channels.base import InboundMessage
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
 
 
-async def get_or_create_channel(session: AsyncSession, tenant_id: uuid.UUID, type_: str, name: str = "default") -> Channel:
+async def get_or_create_channel(
+    session: AsyncSession, tenant_id: uuid.UUID, type_: str, name: str = "default"
+) -> Channel:
     await session.execute(
         insert(Channel)
         .values(id=uuid.uuid4(), tenant_id=tenant_id, type=type_, name=name, config={})
@@ -29,7 +31,13 @@ async def get_or_create_conversation(
 ) -> tuple[Contact, Conversation]:
     await session.execute(
         insert(Contact)
-        .values(id=uuid.uuid4(), tenant_id=channel.tenant_id, channel_id=channel.id, external_id=external_id, name=name)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=channel.tenant_id,
+            channel_id=channel.id,
+            external_id=external_id,
+            name=name,
+        )
         .on_conflict_do_nothing(constraint="uq_contacts_channel_external")
     )
     contact = await session.scalar(
@@ -37,7 +45,13 @@ async def get_or_create_conversation(
     ) or _missing("contact")
     await session.execute(
         insert(Conversation)
-        .values(id=uuid.uuid4(), tenant_id=channel.tenant_id, channel_id=channel.id, contact_id=contact.id, mode="bot")
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=channel.tenant_id,
+            channel_id=channel.id,
+            contact_id=contact.id,
+            mode="bot",
+        )
         .on_conflict_do_nothing(index_elements=["contact_id"])
     )
     conversation = await session.scalar(
@@ -76,7 +90,9 @@ async def store_inbound(
     return message, new_id is not None
 
 
-async def conversation_messages(session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> list[Message]:
+async def conversation_messages(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> list[Message]:
     return list(
         await session.scalars(
             select(Message)

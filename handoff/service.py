@@ -22,7 +22,9 @@ def _now() -> datetime.datetime:
 
 
 async def default_queue(session: AsyncSession, tenant_id: uuid.UUID) -> Queue:
-    queue = await session.scalar(select(Queue).where(Queue.tenant_id == tenant_id, Queue.is_default.is_(True)))
+    queue = await session.scalar(
+        select(Queue).where(Queue.tenant_id == tenant_id, Queue.is_default.is_(True))
+    )
     if queue is None:
         queue = Queue(tenant_id=tenant_id, name=DEFAULT_QUEUE_NAME, is_default=True)
         session.add(queue)
@@ -30,7 +32,9 @@ async def default_queue(session: AsyncSession, tenant_id: uuid.UUID) -> Queue:
     return queue
 
 
-async def active_ticket(session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID) -> Ticket | None:
+async def active_ticket(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> Ticket | None:
     return await session.scalar(
         select(Ticket).where(
             Ticket.tenant_id == tenant_id,
@@ -69,7 +73,9 @@ async def open_ticket(
     return ticket
 
 
-async def get_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, *, lock: bool = False) -> Ticket:
+async def get_ticket(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, *, lock: bool = False
+) -> Ticket:
     query = select(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.id == ticket_id)
     ticket = await session.scalar(query.with_for_update() if lock else query)
     if ticket is None:
@@ -93,7 +99,9 @@ async def list_tickets(
     return [(ticket, contact) for ticket, contact in rows.tuples()]
 
 
-async def accept_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:
+async def accept_ticket(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID
+) -> Ticket:
     """Take a pending ticket. The row lock makes two agents accepting at once end with one owner."""
     ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
     if ticket.status == TicketStatus.CLOSED:
@@ -133,7 +141,9 @@ async def reply_to_ticket(
     return ticket, message
 
 
-async def close_ticket(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:
+async def close_ticket(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID
+) -> Ticket:
     """Close the ticket and give the conversation back to the bot."""
     ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
     if ticket.status == TicketStatus.CLOSED:

@@ -26,7 +26,8 @@ def document_title(text: str, fallback: str) -> str:
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
-    paragraphs, current = [], []
+    paragraphs: list[str] = []
+    current: list[str] = []
     for line in lines:
         if line.strip():
             current.append(line.rstrip())
@@ -43,7 +44,8 @@ def _split_long(paragraph: str) -> list[str]:
     words = paragraph.split()
     if len(words) <= MAX_CHUNK_WORDS:
         return [paragraph]
-    pieces, current = [], []
+    pieces: list[str] = []
+    current: list[str] = []
     for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
         if current and len(" ".join(current).split()) + len(sentence.split()) > MAX_CHUNK_WORDS:
             pieces.append(" ".join(current))

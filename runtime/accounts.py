@@ -66,10 +66,13 @@ async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
 async def next_ticket_number(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     """Per-tenant counter for human-readable ticket protocols; the row lock keeps it gap-free."""
     number = await session.scalar(
-        update(Tenant).where(Tenant.id == tenant_id).values(ticket_seq=Tenant.ticket_seq + 1).returning(Tenant.ticket_seq)
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(ticket_seq=Tenant.ticket_seq + 1)
+        .returning(Tenant.ticket_seq)
     )
     assert number is not None
-    return number
+    return int(number)
 
 
 async def create_user(

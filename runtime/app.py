@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebChatController,
             TicketController,
             InboxEventsController,
-            create_static_files_router(path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}),
+            create_static_files_router(
+                path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
+            ),
         ],
         plugins=[channels],
         lifespan=[services_lifespan],

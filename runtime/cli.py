@@ -150,7 +150,9 @@ async def ingest_into(services: Services, tenant_slug: str, paths: list[Path], c
     async with services.database.sessionmaker() as session:
         owner = await get_tenant(session, tenant_slug)
     files = collect_files(paths)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
         task = bar.add_task("ingesting", total=len(files))
 
         def advance(result: Any) -> None:
@@ -158,7 +160,9 @@ async def ingest_into(services: Services, tenant_slug: str, paths: list[Path], c
             if result.status == IngestStatus.FAILED:
                 bar.console.print(f"[red]failed[/red] {result.source}: {result.error}")
 
-        results = await ingest_files(services.database.sessionmaker, services.embedder, owner.id, files, advance)
+        results = await ingest_files(
+            services.database.sessionmaker, services.embedder, owner.id, files, advance
+        )
     counts = {status: sum(1 for r in results if r.status == status) for status in IngestStatus}
     console.print(", ".join(f"{n} {status.value}" for status, n in counts.items()))
     return counts[IngestStatus.FAILED]
@@ -178,7 +182,9 @@ async def chat(tenant_slug: str, session_id: str, as_json: bool, text: str) -> N
         try:
             async with services.database.sessionmaker() as session:
                 owner = await get_tenant(session, tenant_slug)
-            inbound = InboundMessage(contact_external_id=session_id, text=text, channel_message_id=str(uuid.uuid4()))
+            inbound = InboundMessage(
+                contact_external_id=session_id, text=text, channel_message_id=str(uuid.uuid4())
+            )
             message_id, _ = await accept_inbound(services, owner, "webchat", inbound)
             job = await run_turn_task.kiq(str(message_id))
             outcome = await job.wait_result(timeout=600)

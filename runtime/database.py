@@ -17,7 +17,9 @@ def sqlalchemy_url(url: str) -> str:
     for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ValueError(f"ATENDE_DATABASE_URL must be a postgresql:// URL, got scheme of {url.split(':', 1)[0]!r}")
+    raise ValueError(
+        f"ATENDE_DATABASE_URL must be a postgresql:// URL, got scheme of {url.split(':', 1)[0]!r}"
+    )
 
 
 def libpq_url(url: str) -> str:
@@ -39,7 +41,9 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
     url = embedded.url if embedded else str(settings.database_url)
     engine = create_async_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10, pool_pre_ping=True)
     try:
-        yield Database(url=libpq_url(url), engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False))
+        yield Database(
+            url=libpq_url(url), engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False)
+        )
     finally:
         await engine.dispose()
         if embedded:

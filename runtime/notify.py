@@ -41,7 +41,11 @@ async def send_outgoing(services: Services, outgoing: Outgoing) -> None:
     await notify_inbox(
         services,
         outgoing.tenant_id,
-        {"type": "message.created", "conversation_id": outgoing.message["conversation_id"], "message": outgoing.message},
+        {
+            "type": "message.created",
+            "conversation_id": outgoing.message["conversation_id"],
+            "message": outgoing.message,
+        },
     )
     adapter = services.adapters.get(outgoing.channel_type)
     if adapter is None:

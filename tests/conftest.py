@@ -53,7 +53,9 @@ def make_tenant(services: Services) -> MakeTenant:
         async with services.database.sessionmaker.begin() as session:
             tenant = await create_tenant(session, f"t-{uuid.uuid4().hex[:12]}")
         if with_kb:
-            await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, collect_files([kb]))
+            await ingest_files(
+                services.database.sessionmaker, services.embedder, tenant.id, collect_files([kb])
+            )
         return tenant
 
     return make
@@ -66,7 +68,9 @@ def run_cli(data_dir: Path, *args: str, timeout: float = 300) -> subprocess.Comp
     """Run the real ``atende`` command on a data dir, as a user would."""
     env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir)}
     env.pop("ATENDE_DATABASE_URL", None)
-    return subprocess.run([ATENDE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [ATENDE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def _free_port() -> int:
@@ -110,7 +114,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         time.sleep(0.5)
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())
     second = ("second.agent@demo.atende.dev", "second-agent-pass")
-    created = run_cli(data_dir, "user", "create", "--tenant", "demo", "--email", second[0], "--password", second[1], "--role", "agent")
+    created = run_cli(
+        data_dir,
+        "user",
+        "create",
+        "--tenant",
+        "demo",
+        "--email",
+        second[0],
+        "--password",
+        second[1],
+        "--role",
+        "agent",
+    )
     assert created.returncode == 0, created.stderr
     try:
         yield LiveServer(

@@ -83,10 +83,16 @@ class AuthController(Controller):
     path = "/api/v1/auth"
 
     @post("/login", exclude_from_auth=True, status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn, db_session: AsyncSession) -> LoginOut:
+    async def login(
+        self, request: Request[Any, Any, Any], data: LoginIn, db_session: AsyncSession
+    ) -> LoginOut:
         user = await authenticate(db_session, data.email, data.password)
         if user is None:
             raise NotAuthorizedException("wrong e-mail or password")
         jwt_auth: JWTAuth[AuthUser, Token] = request.app.state.jwt_auth
-        token = jwt_auth.create_token(identifier=str(user.id), token_extras={"tenant_id": str(user.tenant_id)})
-        return LoginOut(token=token, user={"id": str(user.id), "email": user.email, "name": user.name, "role": user.role})
+        token = jwt_auth.create_token(
+            identifier=str(user.id), token_extras={"tenant_id": str(user.tenant_id)}
+        )
+        return LoginOut(
+            token=token, user={"id": str(user.id), "email": user.email, "name": user.name, "role": user.role}
+        )

@@ -20,5 +20,3 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
     services: Services = state.services
     async with services.database.sessionmaker() as session:
         yield session
-
-

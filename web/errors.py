@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
 from channels.errors import ChannelError
@@ -16,10 +16,19 @@ from runtime.errors import AtendeError
 PROBLEM_JSON = "application/problem+json"
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 DOMAIN_ERRORS = (AtendeError, ChannelError, HandoffError, KnowledgeError)
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    422: "Invalid input",
+}
 
 
-def _problem(request: Request[Any, Any, Any], status: int, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+def _problem(
+    request: Request[Any, Any, Any], status: int, detail: str, **extra: Any
+) -> Response[dict[str, Any]]:
     body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
     body["instance"] = request.url.path
     return Response(body | extra, status_code=status, media_type=PROBLEM_JSON)
@@ -32,7 +41,9 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Res
     return _problem(request, int(getattr(exc, "status_code", 400)), str(getattr(exc, "detail", exc)), **extra)
 
 
-def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+def validation_error_handler(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
     """Body and parameter errors: 422, naming each field and why."""
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -46,7 +57,11 @@ def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationExc
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    if isinstance(exc, NotAuthorizedException) and "token" in exc.detail.lower() and "invalid" not in exc.detail:
+    if (
+        isinstance(exc, NotAuthorizedException)
+        and "token" in exc.detail.lower()
+        and "invalid" not in exc.detail
+    ):
         return _problem(request, 401, "log in first: send the token as 'Authorization: Bearer <token>'")
     return _problem(request, exc.status_code, exc.detail)
 
@@ -54,5 +69,5 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 exception_handlers: dict[type[Exception] | int, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
-    **{error: domain_error_handler for error in DOMAIN_ERRORS},
+    **dict.fromkeys(DOMAIN_ERRORS, domain_error_handler),
 }

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import Parameter
 from litestar.security.jwt import Token
@@ -24,6 +25,7 @@ from runtime.services import Services
 from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
+AgentRequest = Request[AuthUser, Token, State]
 
 
 class ReplyIn(msgspec.Struct):
@@ -46,7 +48,7 @@ class TicketController(Controller):
     @get("/")
     async def list_tickets(
         self,
-        request: Request[AuthUser, Token, object],
+        request: AgentRequest,
         db_session: AsyncSession,
         status: TicketStatusFilter | None = Parameter(default=None, description="pending, open or closed"),
     ) -> list[TicketView]:
@@ -55,7 +57,7 @@ class TicketController(Controller):
 
     @get("/{ticket_id:uuid}")
     async def get_ticket(
-        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession
+        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession
     ) -> TicketDetail:
         ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
         conversation = await db_session.get_one(Conversation, ticket.conversation_id)
@@ -65,10 +67,16 @@ class TicketController(Controller):
 
     @post("/{ticket_id:uuid}/accept", status_code=200)
     async def accept(
-        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        db_session: AsyncSession,
+        services: Services,
     ) -> TicketView:
         async with db_session.begin():
-            ticket = await service.accept_ticket(db_session, request.user.tenant_id, ticket_id, request.user.id)
+            ticket = await service.accept_ticket(
+                db_session, request.user.tenant_id, ticket_id, request.user.id
+            )
             contact = await self._contact(db_session, ticket.conversation_id)
             event = ticket_event(ticket, _contact_label(contact))
         await notify_inbox(services, request.user.tenant_id, event)
@@ -77,7 +85,7 @@ class TicketController(Controller):
     @post("/{ticket_id:uuid}/messages", status_code=201)
     async def reply(
         self,
-        request: Request[AuthUser, Token, object],
+        request: AgentRequest,
         ticket_id: uuid.UUID,
         data: ReplyIn,
         db_session: AsyncSession,
@@ -97,10 +105,16 @@ class TicketController(Controller):
 
     @post("/{ticket_id:uuid}/close", status_code=200)
     async def close(
-        self, request: Request[AuthUser, Token, object], ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        db_session: AsyncSession,
+        services: Services,
     ) -> TicketView:
         async with db_session.begin():
-            ticket = await service.close_ticket(db_session, request.user.tenant_id, ticket_id, request.user.id)
+            ticket = await service.close_ticket(
+                db_session, request.user.tenant_id, ticket_id, request.user.id
+            )
             contact = await self._contact(db_session, ticket.conversation_id)
             event = ticket_event(ticket, _contact_label(contact))
         await notify_inbox(services, request.user.tenant_id, event)
@@ -116,7 +130,9 @@ class InboxEventsController(Controller):
     path = "/api/v1/inbox"
 
     @websocket("/events", exclude_from_auth=True)
-    async def events(self, socket: WebSocket, services: Services, channels: ChannelsPlugin, token: str) -> None:
+    async def events(
+        self, socket: WebSocket[Any, Any, Any], services: Services, channels: ChannelsPlugin, token: str
+    ) -> None:
         """Tickets and messages of the agent's tenant as they happen (token as a query parameter)."""
         user = await user_from_raw_token(services, socket.app.state.secret_key, token)
         await socket.accept()

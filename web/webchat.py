@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, WebSocket, get, post, websocket
@@ -57,7 +57,9 @@ class WebChatController(Controller):
         return WebChatMessageAccepted(id=str(message_id), session_id=data.session_id, duplicate=not created)
 
     @get("/sessions/{session_id:str}/messages", exclude_from_auth=True)
-    async def list_messages(self, tenant_slug: str, session_id: str, db_session: AsyncSession) -> list[MessageView]:
+    async def list_messages(
+        self, tenant_slug: str, session_id: str, db_session: AsyncSession
+    ) -> list[MessageView]:
         tenant = await get_tenant(db_session, tenant_slug)
         conversation_id = await db_session.scalar(
             select(Conversation.id)
@@ -77,7 +79,12 @@ class WebChatController(Controller):
 
     @websocket("/sessions/{session_id:str}/events", exclude_from_auth=True)
     async def session_events(
-        self, socket: WebSocket, tenant_slug: str, session_id: str, channels: ChannelsPlugin, db_session: AsyncSession
+        self,
+        socket: WebSocket[Any, Any, Any],
+        tenant_slug: str,
+        session_id: str,
+        channels: ChannelsPlugin,
+        db_session: AsyncSession,
     ) -> None:
         tenant = await get_tenant(db_session, tenant_slug)
         await db_session.close()

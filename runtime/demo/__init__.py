@@ -28,8 +28,22 @@ async def seed_demo(services: Services, console: Console) -> dict[str, str]:
                 "admin@demo.atende.dev": secrets.token_urlsafe(9),
                 "agent@demo.atende.dev": secrets.token_urlsafe(9),
             }
-            await create_user(session, tenant, "admin@demo.atende.dev", credentials["admin@demo.atende.dev"], Role.ADMIN, "Ana Admin")
-            await create_user(session, tenant, "agent@demo.atende.dev", credentials["agent@demo.atende.dev"], Role.AGENT, "Beto Agente")
+            await create_user(
+                session,
+                tenant,
+                "admin@demo.atende.dev",
+                credentials["admin@demo.atende.dev"],
+                Role.ADMIN,
+                "Ana Admin",
+            )
+            await create_user(
+                session,
+                tenant,
+                "agent@demo.atende.dev",
+                credentials["agent@demo.atende.dev"],
+                Role.AGENT,
+                "Beto Agente",
+            )
             credentials_file.write_text(json.dumps(credentials))
             credentials_file.chmod(0o600)
     await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, collect_files([DEMO_KB]))

@@ -66,7 +66,11 @@ def test_praise_is_positive_and_negation_flips_it() -> None:
 
 @pytest.mark.parametrize(
     ("text", "language"),
-    [("Qual o prazo de entrega do meu pedido?", "pt"), ("Where is my order?", "en"), ("¿Dónde está mi pedido?", "es")],
+    [
+        ("Qual o prazo de entrega do meu pedido?", "pt"),
+        ("Where is my order?", "en"),
+        ("¿Dónde está mi pedido?", "es"),
+    ],
 )
 def test_language(text: str, language: str) -> None:
     assert detect_language(text) == language

@@ -12,7 +12,9 @@ from runtime.services import Services
 from tests.conftest import MakeTenant
 
 
-async def _turn(services: Services, tenant_id: uuid.UUID, text: str, thread: str | None = None) -> dict[str, Any]:
+async def _turn(
+    services: Services, tenant_id: uuid.UUID, text: str, thread: str | None = None
+) -> dict[str, Any]:
     async with services.database.sessionmaker.begin() as session:
         return await services.graph.ainvoke(
             {"text": text},
@@ -30,7 +32,10 @@ def _sentences(text: str) -> list[str]:
     [
         ("Como tiro a segunda via do boleto?", "segunda-via-boleto.md"),
         ("My wifi keeps dropping, what should I do?", "wifi-troubleshooting.md"),
-        ("Vou mudar de casa, vocês transferem a internet para o novo endereço?", "planos/mudanca-de-endereco.md"),
+        (
+            "Vou mudar de casa, vocês transferem a internet para o novo endereço?",
+            "planos/mudanca-de-endereco.md",
+        ),
     ],
 )
 async def test_answers_from_the_knowledge_base_citing_the_right_document(
@@ -40,7 +45,9 @@ async def test_answers_from_the_knowledge_base_citing_the_right_document(
     state = await _turn(services, tenant.id, question)
     assert state["decision"]["action"] == "respond"
     assert state["citations"][0]["document"] == document
-    cited = " ".join(p["text"] for p in state["passages"] if p["chunk_id"] == state["citations"][0]["chunk_id"])
+    cited = " ".join(
+        p["text"] for p in state["passages"] if p["chunk_id"] == state["citations"][0]["chunk_id"]
+    )
     # Grounded: every sentence of the reply is taken from the cited passage.
     for sentence in _sentences(state["reply"]):
         assert sentence in cited
@@ -48,7 +55,11 @@ async def test_answers_from_the_knowledge_base_citing_the_right_document(
 
 @pytest.mark.parametrize(
     "question",
-    ["Vocês vendem celulares?", "What is the capital of France?", "Qual o telefone do presidente da empresa?"],
+    [
+        "Vocês vendem celulares?",
+        "What is the capital of France?",
+        "Qual o telefone do presidente da empresa?",
+    ],
 )
 async def test_hands_off_instead_of_inventing_when_nothing_relevant_is_found(
     services: Services, make_tenant: MakeTenant, question: str
@@ -73,18 +84,26 @@ async def test_a_very_angry_customer_goes_to_a_human_even_when_the_answer_is_kno
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    state = await _turn(services, tenant.id, "QUE PALHAÇADA! Pela terceira vez: como tiro a segunda via do boleto?!!")
+    state = await _turn(
+        services, tenant.id, "QUE PALHAÇADA! Pela terceira vez: como tiro a segunda via do boleto?!!"
+    )
     assert state["decision"]["rule"] == "customer_very_angry"
 
 
 async def test_greetings_get_a_greeting_not_a_handoff(services: Services, make_tenant: MakeTenant) -> None:
     tenant = await make_tenant()
     state = await _turn(services, tenant.id, "oi")
-    assert state["decision"] == {"action": "respond", "rule": "small_talk", "reason": "the message is a greeting"}
+    assert state["decision"] == {
+        "action": "respond",
+        "rule": "small_talk",
+        "reason": "the message is a greeting",
+    }
     assert state["reply"].startswith("Olá")
 
 
-async def test_the_conversation_state_is_checkpointed_per_thread(services: Services, make_tenant: MakeTenant) -> None:
+async def test_the_conversation_state_is_checkpointed_per_thread(
+    services: Services, make_tenant: MakeTenant
+) -> None:
     tenant = await make_tenant()
     thread = str(uuid.uuid4())
     await _turn(services, tenant.id, "isso é um absurdo", thread)

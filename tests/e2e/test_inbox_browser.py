@@ -24,7 +24,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield launched
         await launched.close()
 
@@ -37,7 +39,9 @@ async def _log_in(page: Page, server: LiveServer) -> None:
     await expect(page.locator("#me")).to_have_text("Beto Agente")
 
 
-async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(browser: Browser, live_server: LiveServer) -> None:
+async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(
+    browser: Browser, live_server: LiveServer
+) -> None:
     customer = await (await browser.new_context()).new_page()
     await customer.goto(f"{live_server.url}/chat/demo")
     await customer.get_by_label("message").fill("Vocês parcelam no cartão?")
@@ -56,7 +60,9 @@ async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(browser:
     ticket = agent.locator("#tickets li", has_text=session_id)
     await expect(ticket).to_be_visible()
     await ticket.click()
-    await expect(agent.locator("#messages .decision", has_text="customer_asked_for_human").first).to_be_visible()
+    await expect(
+        agent.locator("#messages .decision", has_text="customer_asked_for_human").first
+    ).to_be_visible()
     await expect(agent.locator("#messages")).to_contain_text("10 vezes sem juros")  # the bot's earlier turn
     await agent.get_by_role("button", name="Accept").click()
     await expect(agent.locator("#ticket-reason")).to_contain_text("open")
@@ -70,20 +76,25 @@ async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(browser:
     # The agent answers from the inbox; the customer's page shows it live.
     await agent.get_by_label("reply").fill("Sinto muito! Vou trocar o produto para você.")
     await agent.get_by_role("button", name="Send").click()
-    await expect(customer.locator('[data-author="agent"]')).to_have_text("Sinto muito! Vou trocar o produto para você.")
+    await expect(customer.locator('[data-author="agent"]')).to_have_text(
+        "Sinto muito! Vou trocar o produto para você."
+    )
 
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         history = (await client.get(f"/api/v1/webchat/demo/sessions/{session_id}/messages")).json()
     assert [m["author"] for m in history] == ["customer", "bot", "customer", "bot", "customer", "agent"]
 
 
-async def test_a_new_escalation_appears_in_the_pending_list_without_reload(browser: Browser, live_server: LiveServer) -> None:
+async def test_a_new_escalation_appears_in_the_pending_list_without_reload(
+    browser: Browser, live_server: LiveServer
+) -> None:
     agent = await (await browser.new_context()).new_page()
     await _log_in(agent, live_server)
     session = f"live-{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         response = await client.post(
-            "/api/v1/webchat/demo/messages", json={"session_id": session, "text": "I want to speak to a person"}
+            "/api/v1/webchat/demo/messages",
+            json={"session_id": session, "text": "I want to speak to a person"},
         )
         assert response.status_code == 202
     await expect(agent.locator("#tickets li", has_text=session)).to_be_visible(timeout=15000)

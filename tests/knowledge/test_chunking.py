@@ -6,7 +6,9 @@ from knowledge.chunking import MAX_CHUNK_WORDS, chunk_markdown, document_title
 
 
 def test_chunks_keep_their_heading_path() -> None:
-    text = "# Returns\n\nIntro line.\n\n## Refund times\n\nRefunds take 10 days.\n\n### Pix\n\nPix is instant.\n"
+    text = (
+        "# Returns\n\nIntro line.\n\n## Refund times\n\nRefunds take 10 days.\n\n### Pix\n\nPix is instant.\n"
+    )
     chunks = chunk_markdown(text)
     assert [(c.heading_path, c.text) for c in chunks] == [
         ("Returns", "Intro line."),

@@ -19,7 +19,9 @@ async def _search(services: Services, tenant_id, query: str, k: int = 5):
         return await hybrid_search(session, services.embedder, tenant_id, query, k=k)
 
 
-async def test_folder_ingest_names_documents_by_relative_path(services: Services, make_tenant: MakeTenant) -> None:
+async def test_folder_ingest_names_documents_by_relative_path(
+    services: Services, make_tenant: MakeTenant
+) -> None:
     tenant = await make_tenant(with_kb=False)
     results = await ingest_files(
         services.database.sessionmaker, services.embedder, tenant.id, collect_files([KB_FIXTURES])
@@ -53,7 +55,10 @@ async def test_reingest_skips_unchanged_and_replaces_changed(
     (kb / "wifi-troubleshooting.md").write_text(
         "# Wi-Fi troubleshooting\n\nTo reset the router to factory settings, hold the reset button for 15 seconds.\n"
     )
-    changed = {r.source: r.status for r in await ingest_files(maker, services.embedder, tenant.id, collect_files([kb]))}
+    changed = {
+        r.source: r.status
+        for r in await ingest_files(maker, services.embedder, tenant.id, collect_files([kb]))
+    }
     assert changed["wifi-troubleshooting.md"] == IngestStatus.UPDATED
     assert changed["segunda-via-boleto.md"] == IngestStatus.UNCHANGED
 
@@ -78,9 +83,19 @@ async def test_unreadable_files_are_reported_and_skipped(
     (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00\x81 not utf-8 \xc3\x28")
     (tmp_path / "empty.txt").write_text("   \n")
     (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
-    files = collect_files([tmp_path / "good.md", tmp_path / "binary.md", tmp_path / "empty.txt", tmp_path / "sheet.xlsx",
-                           tmp_path / "missing.md"])
-    results = {r.source: r for r in await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, files)}
+    files = collect_files(
+        [
+            tmp_path / "good.md",
+            tmp_path / "binary.md",
+            tmp_path / "empty.txt",
+            tmp_path / "sheet.xlsx",
+            tmp_path / "missing.md",
+        ]
+    )
+    results = {
+        r.source: r
+        for r in await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, files)
+    }
 
     assert results["good.md"].status == IngestStatus.ADDED
     assert results["binary.md"].error == "not UTF-8 text"
@@ -92,7 +107,9 @@ async def test_unreadable_files_are_reported_and_skipped(
     assert sources == {"good.md"}
 
 
-async def test_search_never_returns_another_tenants_chunk(services: Services, make_tenant: MakeTenant, tmp_path: Path) -> None:
+async def test_search_never_returns_another_tenants_chunk(
+    services: Services, make_tenant: MakeTenant, tmp_path: Path
+) -> None:
     first, second = await make_tenant(with_kb=False), await make_tenant(with_kb=False)
     for tenant, city in ((first, "Recife"), (second, "Manaus")):
         (tmp_path / tenant.slug).mkdir()
@@ -100,7 +117,10 @@ async def test_search_never_returns_another_tenants_chunk(services: Services, ma
             f"# Nossa loja\n\nNossa loja física fica em {city}, no centro, e abre de segunda a sexta.\n"
         )
         await ingest_files(
-            services.database.sessionmaker, services.embedder, tenant.id, collect_files([tmp_path / tenant.slug])
+            services.database.sessionmaker,
+            services.embedder,
+            tenant.id,
+            collect_files([tmp_path / tenant.slug]),
         )
     for tenant, city, other in ((first, "Recife", "Manaus"), (second, "Manaus", "Recife")):
         passages = await _search(services, tenant.id, f"Onde fica a loja física? {other}", k=10)
@@ -108,4 +128,7 @@ async def test_search_never_returns_another_tenants_chunk(services: Services, ma
         assert all(city in p.text and other not in p.text for p in passages)
 
     async with services.database.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(Chunk).where(Chunk.tenant_id == first.id)) == 1
+        assert (
+            await session.scalar(select(func.count()).select_from(Chunk).where(Chunk.tenant_id == first.id))
+            == 1
+        )

@@ -20,9 +20,14 @@ from tests.conftest import MakeTenant
 
 async def _count(services: Services, tenant_id: uuid.UUID, author: str) -> int:
     async with services.database.sessionmaker() as session:
-        return await session.scalar(
-            select(func.count()).select_from(Message).where(Message.tenant_id == tenant_id, Message.author == author)
-        ) or 0
+        return (
+            await session.scalar(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.tenant_id == tenant_id, Message.author == author)
+            )
+            or 0
+        )
 
 
 async def test_the_same_channel_message_twice_is_stored_and_answered_once(
@@ -42,9 +47,7 @@ async def test_the_same_channel_message_twice_is_stored_and_answered_once(
     assert await _count(services, tenant.id, Author.BOT) == 1
 
 
-@pytest.mark.parametrize(
-    ("text", "field"), [("", "text"), ("   \n", "text"), ("x" * 4097, "text")]
-)
+@pytest.mark.parametrize(("text", "field"), [("", "text"), ("   \n", "text"), ("x" * 4097, "text")])
 def test_bad_messages_are_refused_naming_the_field(text: str, field: str) -> None:
     with pytest.raises(InvalidMessageError) as error:
         InboundMessage("session", text, channel_message_id="m1")
@@ -55,12 +58,16 @@ async def test_in_human_mode_the_bot_stays_silent_and_the_ticket_stays_open(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    ask, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "quero falar com um atendente", "m1"))
+    ask, _ = await accept_inbound(
+        services, tenant, "webchat", InboundMessage("s", "quero falar com um atendente", "m1")
+    )
     escalation = await run_turn(services, ask)
     assert escalation.escalated and escalation.ticket_id
     assert "Vou transferir você para um atendente humano" in (escalation.reply or "")
 
-    follow_up, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m2"))
+    follow_up, _ = await accept_inbound(
+        services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m2")
+    )
     silent = await run_turn(services, follow_up)
     assert silent.reply is None
     assert silent.ticket_id == escalation.ticket_id
@@ -80,10 +87,14 @@ class _BrokenGraph:
         raise TimeoutError("model did not answer")
 
 
-async def test_an_agent_failure_is_retried_then_handed_to_a_human(services: Services, make_tenant: MakeTenant) -> None:
+async def test_an_agent_failure_is_retried_then_handed_to_a_human(
+    services: Services, make_tenant: MakeTenant
+) -> None:
     tenant = await make_tenant()
     broken = dataclasses.replace(services, graph=_BrokenGraph())  # type: ignore[arg-type]
-    message_id, _ = await accept_inbound(services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via?", "m1"))
+    message_id, _ = await accept_inbound(
+        services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via?", "m1")
+    )
     result = await run_turn(broken, message_id)
     assert _BrokenGraph.calls == 3
     assert result.escalated and result.ticket_id

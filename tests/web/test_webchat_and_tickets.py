@@ -42,7 +42,9 @@ def wait_for(client: httpx.Client, session: str, count: int, timeout: float = 60
         time.sleep(0.2)
 
 
-def ticket_of(client: httpx.Client, headers: dict[str, str], session: str, status: str = "pending") -> dict[str, Any]:
+def ticket_of(
+    client: httpx.Client, headers: dict[str, str], session: str, status: str = "pending"
+) -> dict[str, Any]:
     tickets = client.get("/api/v1/tickets", params={"status": status}, headers=headers).json()
     [ticket] = [t for t in tickets if t["contact"] == session]
     return ticket
@@ -73,7 +75,9 @@ def test_handoff_from_web_chat_to_an_agent_and_back(client: httpx.Client, live_s
 
     accepted = client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=headers)
     assert accepted.status_code == 200 and accepted.json()["status"] == "open"
-    reply = client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi! Aqui é a Bia."}, headers=headers)
+    reply = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi! Aqui é a Bia."}, headers=headers
+    )
     assert reply.status_code == 201
     assert [m["text"] for m in messages(client, session)][-1] == "Oi! Aqui é a Bia."
 
@@ -105,7 +109,12 @@ def test_only_one_of_two_agents_gets_a_ticket(client: httpx.Client, live_server:
     taken = client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=second)
     assert taken.status_code == 409
     assert "already taken" in taken.json()["detail"]
-    assert client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "eu"}, headers=second).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "eu"}, headers=second
+        ).status_code
+        == 409
+    )
 
 
 def test_the_same_message_id_twice_is_stored_and_answered_once(client: httpx.Client) -> None:
@@ -158,7 +167,9 @@ def test_tickets_need_a_valid_login(client: httpx.Client, live_server: LiveServe
     assert wrong.json()["detail"] == "wrong e-mail or password"
 
 
-def test_another_tenants_agent_cannot_see_or_touch_a_ticket(client: httpx.Client, live_server: LiveServer) -> None:
+def test_another_tenants_agent_cannot_see_or_touch_a_ticket(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
     session = f"s-{uuid.uuid4()}"
     send(client, session, "quero falar com um atendente")
     wait_for(client, session, 2)
@@ -166,9 +177,22 @@ def test_another_tenants_agent_cannot_see_or_touch_a_ticket(client: httpx.Client
 
     assert run_cli(live_server.data_dir, "tenant", "create", "rival").returncode == 0
     rival = ("agent@rival.example", "rival-agent-pass")
-    assert run_cli(
-        live_server.data_dir, "user", "create", "--tenant", "rival", "--email", rival[0], "--password", rival[1], "--role", "agent"
-    ).returncode == 0
+    assert (
+        run_cli(
+            live_server.data_dir,
+            "user",
+            "create",
+            "--tenant",
+            "rival",
+            "--email",
+            rival[0],
+            "--password",
+            rival[1],
+            "--role",
+            "agent",
+        ).returncode
+        == 0
+    )
     headers = login(client, rival)
     assert client.get("/api/v1/tickets", headers=headers).json() == []
     assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers).status_code == 404

@@ -216,6 +216,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=16), nullable=False),
         sa.Column("author", sa.String(length=16), nullable=False),
         sa.Column("author_user_id", sa.Uuid(), nullable=True),
+        sa.Column("reply_to_id", sa.Uuid(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("citations", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("decision", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -233,6 +234,12 @@ def upgrade() -> None:
             ["channel_id"], ["channels.id"], name=op.f("fk_messages_channel_id_channels"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
+            ["reply_to_id"],
+            ["messages.id"],
+            name=op.f("fk_messages_reply_to_id_messages"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
             name=op.f("fk_messages_conversation_id_conversations"),
@@ -248,6 +255,7 @@ def upgrade() -> None:
         "ix_messages_conversation_created", "messages", ["conversation_id", "created_at"], unique=False
     )
     op.create_index(op.f("ix_messages_tenant_id"), "messages", ["tenant_id"], unique=False)
+    op.create_index(op.f("ix_messages_reply_to_id"), "messages", ["reply_to_id"], unique=False)
     op.create_table(
         "tickets",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -299,6 +307,7 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("ix_tickets_tenant_id"), table_name="tickets")
     op.drop_table("tickets")
+    op.drop_index(op.f("ix_messages_reply_to_id"), table_name="messages")
     op.drop_index(op.f("ix_messages_tenant_id"), table_name="messages")
     op.drop_index("ix_messages_conversation_created", table_name="messages")
     op.drop_table("messages")
