@@ -15,8 +15,9 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from runtime.broker import broker
+from runtime.broker import broker, run_turn_task
 from runtime.events import ChannelsPublisher
+from runtime.inbound import unanswered_messages
 from runtime.services import open_services
 from runtime.settings import Settings, get_settings
 from web.auth import AuthController, build_jwt_auth
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.services = services
             broker.state.services = services
             await broker.startup()
+            for message_id in await unanswered_messages(services):
+                await run_turn_task.kiq(str(message_id))
             try:
                 yield
             finally:

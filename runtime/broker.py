@@ -1,4 +1,4 @@
-"""The one task broker: taskiq in process on embedded defaults (Redis arrives with issue #6/#7)."""
+"""The one task broker: taskiq in process on embedded defaults (Redis arrives with issues #6 and #7)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import uuid
 from typing import Any
 
 from taskiq import Context, InMemoryBroker, TaskiqDepends
+from taskiq.middlewares import SmartRetryMiddleware
 
 from runtime.inbound import run_turn
 
-broker = InMemoryBroker()
+broker = InMemoryBroker().with_middlewares(
+    SmartRetryMiddleware(default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True)
+)
 
 
-@broker.task(task_name="atende.run_turn")
+@broker.task(task_name="atende.run_turn", retry_on_error=True)
 async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> dict[str, Any]:
-    """The agent's turn for a stored inbound message, as a job."""
+    """The agent's turn for a stored inbound message, as a job (retried with backoff on errors)."""
     result = await run_turn(context.state.services, uuid.UUID(message_id))
     return result.as_dict()

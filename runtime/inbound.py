@@ -93,6 +93,20 @@ async def _run_graph(
     }
 
 
+async def unanswered_messages(services: Services) -> list[uuid.UUID]:
+    """Customer messages stored but never handled (the process stopped mid-turn), oldest first.
+
+    A system sweep across tenants, run when the app starts so that no message is left behind.
+    """
+    async with services.database.sessionmaker() as session:
+        rows = await session.scalars(
+            select(Message.id)
+            .where(Message.direction == Direction.INBOUND, Message.processed.is_(False))
+            .order_by(Message.created_at)
+        )
+        return list(rows)
+
+
 @dataclass
 class _BotTurn:
     result: TurnResult

@@ -13,7 +13,7 @@ from channels.base import InboundMessage
 from channels.errors import InvalidMessageError
 from channels.models import Author, Message
 from handoff.models import Ticket, TicketStatus
-from runtime.inbound import accept_inbound, run_turn
+from runtime.inbound import accept_inbound, run_turn, unanswered_messages
 from runtime.services import Services
 from tests.conftest import MakeTenant
 
@@ -101,3 +101,17 @@ async def test_an_agent_failure_is_retried_then_handed_to_a_human(
     async with services.database.sessionmaker() as session:
         message = await session.get_one(Message, message_id)
     assert message.decision and message.decision["rule"] == "agent_error"
+
+
+async def test_messages_left_unanswered_by_a_stopped_process_are_found_and_answered(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant()
+    message_id, _ = await accept_inbound(
+        services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m1")
+    )
+    # The process stopped before the turn ran: the app's start-up sweep finds the message.
+    assert message_id in await unanswered_messages(services)
+    result = await run_turn(services, message_id)
+    assert result.reply
+    assert message_id not in await unanswered_messages(services)

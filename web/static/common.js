@@ -17,8 +17,8 @@ function renderMessage(message, { showDecision = false } = {}) {
   if (message.citations && message.citations.length) {
     const list = el("ul", { class: "citations" });
     for (const c of message.citations) {
-      const where = [c.title, c.heading_path].filter(Boolean).join(" › ");
-      list.append(el("li", { class: "citation", "data-document": c.document }, `${where || c.document} (${c.document})`));
+      const where = c.heading_path || c.title || c.document;
+      list.append(el("li", { class: "citation", "data-document": c.document }, `${where} (${c.document})`));
     }
     bubble.append(list);
   }
