@@ -1,92 +1,114 @@
-"""Split Markdown and text along headings and paragraphs into chunks that fit the embedding model."""
+"""Chunks that follow the document's structure and fit the embedding model.
+
+Headings give every chunk its path ("Returns › Refund times"); paragraphs of a section are packed
+together up to the token budget; tables and lists stay whole where they fit; a long section is cut
+at sentence ends with one sentence of overlap; each FAQ pair is a chunk of its own.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-MAX_CHUNK_WORDS = 160
-"""all-MiniLM-L6-v2 reads 256 word pieces; ~160 words stays inside that for Portuguese and English."""
+from knowledge.parsing import Block
+from knowledge.parsing._markdown import markdown_blocks
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+TokenCounter = Callable[[str], int]
+DEFAULT_MAX_TOKENS = 200
+"""all-MiniLM-L6-v2 reads 256 word pieces; the rest is left for the title and heading path."""
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def approximate_tokens(text: str) -> int:
+    """Word pieces per word run about 1.3 in Portuguese and English; used when no tokenizer is given."""
+    return int(len(text.split()) * 1.3) + 1
 
 
 @dataclass(frozen=True)
 class TextChunk:
     heading_path: str
     text: str
+    page: int | None = None
 
 
-def document_title(text: str, fallback: str) -> str:
-    for line in text.splitlines():
-        match = _HEADING.match(line.strip())
-        if match:
-            return match.group(2).strip()
-    return fallback
-
-
-def _paragraphs(lines: list[str]) -> list[str]:
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        if line.strip():
-            current.append(line.rstrip())
-        elif current:
-            paragraphs.append("\n".join(current))
-            current = []
-    if current:
-        paragraphs.append("\n".join(current))
-    return paragraphs
-
-
-def _split_long(paragraph: str) -> list[str]:
-    """Cut a paragraph longer than the limit at sentence ends."""
-    words = paragraph.split()
-    if len(words) <= MAX_CHUNK_WORDS:
-        return [paragraph]
+def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> list[str]:
+    """Cut a block that alone exceeds the budget: tables by rows, text by sentences, then by words."""
+    units = block.text.splitlines() if block.kind == "table" else _SENTENCE_END.split(block.text)
     pieces: list[str] = []
     current: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
-        if current and len(" ".join(current).split()) + len(sentence.split()) > MAX_CHUNK_WORDS:
-            pieces.append(" ".join(current))
-            current = []
-        current.append(sentence)
-    if current:
-        pieces.append(" ".join(current))
-    # A single sentence longer than the limit is cut by words.
-    result = []
-    for piece in pieces:
-        piece_words = piece.split()
-        for start in range(0, len(piece_words), MAX_CHUNK_WORDS):
-            result.append(" ".join(piece_words[start : start + MAX_CHUNK_WORDS]))
-    return result
-
-
-def chunk_markdown(text: str) -> list[TextChunk]:
-    """Sections by heading; paragraphs of a section packed together up to the word limit."""
-    sections: list[tuple[list[str], list[str]]] = []
-    path: list[str] = []
-    body: list[str] = []
-    for line in text.splitlines():
-        match = _HEADING.match(line.strip())
-        if match:
-            sections.append((list(path), body))
-            level = len(match.group(1))
-            path = [*path[: level - 1], match.group(2).strip()]
-            body = []
+    joiner = "\n" if block.kind == "table" else " "
+    for unit in units:
+        if count(unit) > max_tokens:
+            words = unit.split()
+            step = max(1, int(max_tokens / 1.5))
+            units_of_words = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
         else:
-            body.append(line)
-    sections.append((list(path), body))
+            units_of_words = [unit]
+        for part in units_of_words:
+            if current and count(joiner.join([*current, part])) > max_tokens:
+                pieces.append(joiner.join(current))
+                # One sentence of overlap keeps the thread between two pieces of a paragraph.
+                overlap = (
+                    current[-1] if block.kind != "table" and count(current[-1]) < max_tokens // 4 else None
+                )
+                current = [overlap] if overlap else []
+            current.append(part)
+    if current:
+        pieces.append(joiner.join(current))
+    return pieces
 
+
+def chunk_blocks(
+    blocks: list[Block], count: TokenCounter = approximate_tokens, max_tokens: int = DEFAULT_MAX_TOKENS
+) -> list[TextChunk]:
     chunks: list[TextChunk] = []
-    for heading, lines in sections:
-        heading_path = " › ".join(h for h in heading if h)
-        packed: list[str] = []
-        for paragraph in (p for para in _paragraphs(lines) for p in _split_long(para)):
-            if packed and len(" ".join(packed).split()) + len(paragraph.split()) > MAX_CHUNK_WORDS:
-                chunks.append(TextChunk(heading_path, "\n\n".join(packed)))
-                packed = []
-            packed.append(paragraph)
+    path: list[str] = []
+    packed: list[Block] = []
+
+    def heading_path() -> str:
+        return " › ".join(path)
+
+    def flush() -> None:
         if packed:
-            chunks.append(TextChunk(heading_path, "\n\n".join(packed)))
+            chunks.append(TextChunk(heading_path(), "\n\n".join(b.text for b in packed), packed[0].page))
+            packed.clear()
+
+    for block in blocks:
+        if block.kind == "heading":
+            flush()
+            path[:] = [*path[: max(block.level - 1, 0)], block.text]
+            continue
+        if block.kind == "qa":
+            flush()
+            question = block.text.split("\n", 1)[0]
+            chunks.append(TextChunk(" › ".join([*path, question]), block.text, block.page))
+            continue
+        size = count(block.text)
+        if size > max_tokens:
+            flush()
+            chunks.extend(
+                TextChunk(heading_path(), piece, block.page)
+                for piece in _split_oversized(block, count, max_tokens)
+            )
+            continue
+        # A new page starts a new chunk, so a citation's page is exact.
+        if packed and (
+            block.page != packed[0].page
+            or count("\n\n".join([*(b.text for b in packed), block.text])) > max_tokens
+        ):
+            flush()
+        packed.append(block)
+    flush()
     return chunks
+
+
+def chunk_markdown(
+    text: str, count: TokenCounter = approximate_tokens, max_tokens: int = DEFAULT_MAX_TOKENS
+) -> list[TextChunk]:
+    return chunk_blocks(markdown_blocks(text), count, max_tokens)
+
+
+def document_title(blocks: list[Block], fallback: str) -> str:
+    return next((b.text for b in blocks if b.kind == "heading"), fallback)

@@ -40,6 +40,12 @@ class Embedder:
         dimension = self._model.get_embedding_dimension()
         assert dimension is not None
         self.dimension: int = dimension
+        self.max_tokens: int = int(self._model.max_seq_length or 256)
+        self._tokenizer = self._model.tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model would read (chunking keeps every chunk within ``max_tokens``)."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
 
     def encode(self, texts: list[str], batch_size: int = 64) -> NDArray[np.float32]:
         if not texts:

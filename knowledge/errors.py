@@ -16,3 +16,13 @@ class UnreadableDocumentError(KnowledgeError):
     """A file that cannot be read or parsed; the ingest reports it and goes on."""
 
     status_code = 422
+
+
+class DocumentNotFoundError(KnowledgeError):
+    status_code = 404
+
+
+class EmbeddingMismatchError(KnowledgeError):
+    """The configured model makes vectors of another size than the stored ones."""
+
+    status_code = 409

@@ -1,23 +1,38 @@
-"""Ingest files into a tenant's knowledge base: one transaction per file, unchanged files untouched."""
+"""Ingest documents into a tenant's knowledge base.
+
+Unchanged files (same bytes) are skipped before parsing; each document is written in its own
+transaction, so a bad file never leaves half a document; chunks of many documents are embedded
+together in large batches while the previous batch is written, so ingest runs near the model's speed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, select
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from knowledge.chunking import chunk_markdown, document_title
+from knowledge.chunking import TextChunk, chunk_blocks, document_title
 from knowledge.embeddings import Embedder
 from knowledge.errors import UnreadableDocumentError
-from knowledge.models import Chunk, Document
+from knowledge.language import detect_language, fts_config
+from knowledge.models import Chunk, Document, DocumentStatus
+from knowledge.parsing import SUPPORTED_SUFFIXES, parse_document
+from knowledge.service import get_or_create_collection
+from knowledge.text import strip_accents
 
-SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+EMBED_BATCH = 256
+"""Chunks embedded per model call: large batches keep the CPU busy."""
 
 
 class IngestStatus(StrEnum):
@@ -33,6 +48,7 @@ class IngestResult:
     status: IngestStatus
     chunks: int = 0
     error: str | None = None
+    document_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,26 @@ class SourceFile:
     path: Path
     source: str
     """The name citations show: the path relative to the folder given, or the file's name."""
+
+
+@dataclass(frozen=True)
+class IncomingDocument:
+    """A document's bytes and the name it will be known by."""
+
+    source: str
+    data: bytes
+
+
+@dataclass
+class _Prepared:
+    incoming: IncomingDocument
+    content_hash: str
+    title: str = ""
+    format: str = ""
+    language: str = "und"
+    page_count: int | None = None
+    chunks: list[TextChunk] = field(default_factory=list)
+    existing_id: uuid.UUID | None = None
 
 
 def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
@@ -57,64 +93,180 @@ def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
     return files
 
 
-def read_document(path: Path) -> str:
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise UnreadableDocumentError(f"unsupported file type {path.suffix or '(none)'}")
+def read_file(file: SourceFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> IncomingDocument:
     try:
-        text = path.read_bytes().decode("utf-8")
+        size = file.path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableDocumentError(
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+            )
+        return IncomingDocument(file.source, file.path.read_bytes())
     except FileNotFoundError as exc:
         raise UnreadableDocumentError("file not found") from exc
     except PermissionError as exc:
         raise UnreadableDocumentError("permission denied") from exc
     except IsADirectoryError as exc:
         raise UnreadableDocumentError("is a directory") from exc
-    except UnicodeDecodeError as exc:
-        raise UnreadableDocumentError("not UTF-8 text") from exc
-    if not text.strip():
-        raise UnreadableDocumentError("empty file")
-    return text
 
 
-async def ingest_text(
-    session: AsyncSession, embedder: Embedder, tenant_id: uuid.UUID, source: str, text: str
-) -> IngestResult:
-    """Store a document's chunks; the same content again is a no-op, new content replaces the old."""
-    content_hash = hashlib.sha256(text.encode()).hexdigest()
-    document = await session.scalar(
-        select(Document).where(Document.tenant_id == tenant_id, Document.source == source).with_for_update()
-    )
-    if document is not None and document.content_hash == content_hash:
-        return IngestResult(source, IngestStatus.UNCHANGED)
-
-    pieces = chunk_markdown(text)
-    if not pieces:
+def _prepare(prepared: _Prepared, embedder: Embedder) -> None:
+    """Parse and chunk (CPU work, run off the event loop)."""
+    parsed = parse_document(prepared.incoming.source, prepared.incoming.data)
+    prepared.title = parsed.title or document_title(parsed.blocks, Path(prepared.incoming.source).stem)
+    prepared.format = parsed.format
+    prepared.page_count = parsed.page_count
+    prepared.language = detect_language(parsed.text[:5000], default="und")
+    prepared.chunks = chunk_blocks(parsed.blocks, embedder.count_tokens, embedder.max_tokens - 40)
+    if not prepared.chunks:
         raise UnreadableDocumentError("no text to index")
-    title = document_title(text, Path(source).stem)
-    vectors = await embedder.aencode([f"{title} › {p.heading_path}\n{p.text}" for p in pieces])
 
-    status = IngestStatus.UPDATED
+
+def _embedding_text(prepared: _Prepared, chunk: TextChunk) -> str:
+    heading = (
+        chunk.heading_path
+        if chunk.heading_path.startswith(prepared.title)
+        else f"{prepared.title} › {chunk.heading_path}"
+    )
+    return f"{heading.rstrip(' ›')}\n{chunk.text}"
+
+
+async def _write(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    collection_id: uuid.UUID,
+    prepared: _Prepared,
+    vectors: NDArray[np.float32],
+    model_name: str,
+) -> IngestResult:
+    incoming = prepared.incoming
+    values: dict[str, Any] = {
+        "title": prepared.title[:500],
+        "content_hash": prepared.content_hash,
+        "format": prepared.format,
+        "language": prepared.language,
+        "size_bytes": len(incoming.data),
+        "page_count": prepared.page_count,
+        "status": DocumentStatus.EMBEDDED,
+        "error": None,
+    }
+    document = await session.scalar(
+        select(Document)
+        .where(
+            Document.tenant_id == tenant_id,
+            Document.collection_id == collection_id,
+            Document.source == incoming.source,
+        )
+        .with_for_update()
+    )
     if document is None:
         status = IngestStatus.ADDED
-        document = Document(tenant_id=tenant_id, source=source, title=title, content_hash=content_hash)
+        document = Document(
+            tenant_id=tenant_id, collection_id=collection_id, source=incoming.source, **values
+        )
         session.add(document)
         await session.flush()
     else:
-        document.title, document.content_hash = title, content_hash
+        status = IngestStatus.UPDATED
+        for key, value in values.items():
+            setattr(document, key, value)
         await session.execute(delete(Chunk).where(Chunk.document_id == document.id))
-    session.add_all(
-        Chunk(
-            tenant_id=tenant_id,
-            document_id=document.id,
-            position=position,
-            heading_path=piece.heading_path,
-            text=piece.text,
-            embedding=vector.tolist(),
-            embedding_model=embedder.model_name,
-        )
-        for position, (piece, vector) in enumerate(zip(pieces, vectors, strict=True))
+    config = fts_config(prepared.language)
+    await session.execute(
+        insert(Chunk),
+        [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "collection_id": collection_id,
+                "document_id": document.id,
+                "position": position,
+                "heading_path": chunk.heading_path,
+                "page": chunk.page,
+                "text": chunk.text,
+                "embedding": vector,
+                "embedding_model": model_name,
+                "search_text": strip_accents(f"{prepared.title} {chunk.heading_path} {chunk.text}"),
+                "fts_config": config,
+            }
+            for position, (chunk, vector) in enumerate(zip(prepared.chunks, vectors, strict=True))
+        ],
     )
-    await session.flush()
-    return IngestResult(source, status, chunks=len(pieces))
+    return IngestResult(incoming.source, status, chunks=len(prepared.chunks), document_id=str(document.id))
+
+
+async def ingest_documents(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+    tenant_id: uuid.UUID,
+    documents: list[IncomingDocument | UnreadableDocumentError | tuple[str, UnreadableDocumentError]],
+    collection: str = "default",
+    on_progress: Callable[[IngestResult], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest many documents; a failure is reported per document and the rest go on."""
+    results: list[IngestResult] = []
+
+    def report(result: IngestResult) -> None:
+        results.append(result)
+        if on_progress:
+            on_progress(result)
+
+    async with sessionmaker.begin() as session:
+        collection_id = (await get_or_create_collection(session, tenant_id, collection)).id
+        rows = await session.execute(
+            select(Document.source, Document.content_hash).where(
+                Document.tenant_id == tenant_id, Document.collection_id == collection_id
+            )
+        )
+        existing = dict(rows.tuples().all())
+
+    to_embed: list[_Prepared] = []
+    for item in documents:
+        if isinstance(item, tuple):
+            report(IngestResult(item[0], IngestStatus.FAILED, error=item[1].detail))
+            continue
+        assert isinstance(item, IncomingDocument)
+        prepared = _Prepared(item, hashlib.sha256(item.data).hexdigest())
+        if existing.get(item.source) == prepared.content_hash:
+            report(IngestResult(item.source, IngestStatus.UNCHANGED))
+            continue
+        try:
+            await asyncio.to_thread(_prepare, prepared, embedder)
+        except UnreadableDocumentError as exc:
+            report(IngestResult(item.source, IngestStatus.FAILED, error=exc.detail))
+            continue
+        to_embed.append(prepared)
+
+    async def write_batch(batch: list[_Prepared], vectors: NDArray[np.float32]) -> None:
+        offset = 0
+        for prepared in batch:
+            own = vectors[offset : offset + len(prepared.chunks)]
+            offset += len(prepared.chunks)
+            async with sessionmaker.begin() as session:
+                report(await _write(session, tenant_id, collection_id, prepared, own, embedder.model_name))
+
+    pending: tuple[list[_Prepared], NDArray[np.float32]] | None = None
+    for batch in _batches(to_embed, EMBED_BATCH):
+        texts = [_embedding_text(p, c) for p in batch for c in p.chunks]
+        encoding = asyncio.create_task(embedder.aencode(texts))
+        if pending:
+            await write_batch(*pending)  # written while the next batch is being embedded
+        pending = (batch, await encoding)
+    if pending:
+        await write_batch(*pending)
+    return results
+
+
+def _batches(prepared: list[_Prepared], max_chunks: int) -> Iterable[list[_Prepared]]:
+    batch: list[_Prepared] = []
+    size = 0
+    for item in prepared:
+        if batch and size + len(item.chunks) > max_chunks:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += len(item.chunks)
+    if batch:
+        yield batch
 
 
 async def ingest_files(
@@ -123,17 +275,14 @@ async def ingest_files(
     tenant_id: uuid.UUID,
     files: list[SourceFile],
     on_progress: Callable[[IngestResult], None] | None = None,
+    collection: str = "default",
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[IngestResult]:
-    """Ingest each file in its own transaction: a bad file is reported and the rest go on."""
-    results = []
+    """Read files from disk and ingest them; unreadable files are reported by name and skipped."""
+    documents: list[IncomingDocument | UnreadableDocumentError | tuple[str, UnreadableDocumentError]] = []
     for file in files:
         try:
-            text = read_document(file.path)
-            async with sessionmaker.begin() as session:
-                result = await ingest_text(session, embedder, tenant_id, file.source, text)
+            documents.append(read_file(file, max_bytes))
         except UnreadableDocumentError as exc:
-            result = IngestResult(file.source, IngestStatus.FAILED, error=exc.detail)
-        results.append(result)
-        if on_progress:
-            on_progress(result)
-    return results
+            documents.append((file.source, exc))
+    return await ingest_documents(sessionmaker, embedder, tenant_id, documents, collection, on_progress)

@@ -1,6 +1,6 @@
 """First classifiers: rules and lexicons in Portuguese, English and Spanish (issue #5 trains heads)."""
 
 from agents.classifiers._classify import Classification, classify
-from agents.classifiers._language import detect_language
+from knowledge.language import detect_language
 
 __all__ = ["Classification", "classify", "detect_language"]

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agents.classifiers import _patterns as p
-from agents.classifiers._language import detect_language
+from knowledge.language import detect_language
 from knowledge.text import normalize, words
 
 

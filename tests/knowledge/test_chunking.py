@@ -1,27 +1,54 @@
-"""Chunks follow the document's headings and stay within the model's reach."""
+"""Chunks follow the document's structure and stay within the model's reach."""
 
 from __future__ import annotations
 
-from knowledge.chunking import MAX_CHUNK_WORDS, chunk_markdown, document_title
+import itertools
+
+from knowledge.chunking import approximate_tokens, chunk_blocks, chunk_markdown
+from knowledge.parsing import Block
 
 
 def test_chunks_keep_their_heading_path() -> None:
     text = (
         "# Returns\n\nIntro line.\n\n## Refund times\n\nRefunds take 10 days.\n\n### Pix\n\nPix is instant.\n"
     )
-    chunks = chunk_markdown(text)
-    assert [(c.heading_path, c.text) for c in chunks] == [
+    assert [(c.heading_path, c.text) for c in chunk_markdown(text)] == [
         ("Returns", "Intro line."),
         ("Returns › Refund times", "Refunds take 10 days."),
         ("Returns › Refund times › Pix", "Pix is instant."),
     ]
-    assert document_title(text, "fallback") == "Returns"
 
 
-def test_long_sections_are_split_under_the_word_limit() -> None:
-    sentence = "Esta frase tem exatamente dez palavras para contar o limite. "
-    text = "# Longo\n\n" + sentence * 60
-    chunks = chunk_markdown(text)
-    assert len(chunks) >= 4
-    assert all(len(c.text.split()) <= MAX_CHUNK_WORDS for c in chunks)
-    assert " ".join(c.text for c in chunks).split() == (sentence * 60).split()
+def test_long_sections_are_cut_at_sentences_with_one_sentence_of_overlap() -> None:
+    sentences = [f"Frase número {i} explica uma regra diferente da loja." for i in range(60)]
+    chunks = chunk_markdown("# Longo\n\n" + " ".join(sentences), max_tokens=60)
+    assert len(chunks) >= 5
+    assert all(approximate_tokens(c.text) <= 60 for c in chunks)
+    for previous, following in itertools.pairwise(chunks):
+        assert following.text.split(". ")[0].rstrip(".") in previous.text  # the overlap
+    joined = " ".join(c.text for c in chunks)
+    assert all(s in joined for s in sentences)
+
+
+def test_lists_and_tables_stay_whole() -> None:
+    text = (
+        "# Prazos\n\nEntregamos em todo o Brasil:\n\n- Sudeste: 2 a 4 dias.\n- Sul: 3 a 6 dias.\n\n"
+        "| região | prazo |\n| --- | --- |\n| Norte | 7 a 12 dias |\n"
+    )
+    [chunk] = chunk_markdown(text)
+    assert "- Sudeste: 2 a 4 dias.\n- Sul: 3 a 6 dias." in chunk.text
+    assert "| Norte | 7 a 12 dias |" in chunk.text
+
+
+def test_each_faq_pair_is_its_own_chunk_and_pages_are_kept() -> None:
+    blocks = [
+        Block("Posso trocar?\nSim, em 7 dias.", kind="qa"),
+        Block("Aceitam Pix?\nSim, com 5% de desconto.", kind="qa"),
+        Block("Texto da página dois.", page=2),
+    ]
+    chunks = chunk_blocks(blocks)
+    assert [(c.heading_path, c.page) for c in chunks] == [
+        ("Posso trocar?", None),
+        ("Aceitam Pix?", None),
+        ("", 2),
+    ]

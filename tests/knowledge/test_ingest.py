@@ -82,13 +82,15 @@ async def test_unreadable_files_are_reported_and_skipped(
     (tmp_path / "good.md").write_text("# Horário\n\nA loja abre às 9h e fecha às 18h, de segunda a sábado.\n")
     (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00\x81 not utf-8 \xc3\x28")
     (tmp_path / "empty.txt").write_text("   \n")
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "slides.odp").write_bytes(b"PK\x03\x04")
     files = collect_files(
         [
             tmp_path / "good.md",
             tmp_path / "binary.md",
             tmp_path / "empty.txt",
             tmp_path / "sheet.xlsx",
+            tmp_path / "slides.odp",
             tmp_path / "missing.md",
         ]
     )
@@ -100,7 +102,8 @@ async def test_unreadable_files_are_reported_and_skipped(
     assert results["good.md"].status == IngestStatus.ADDED
     assert results["binary.md"].error == "not UTF-8 text"
     assert results["empty.txt"].error == "empty file"
-    assert results["sheet.xlsx"].error == "unsupported file type .xlsx"
+    assert results["sheet.xlsx"].error == "not a valid XLSX file"
+    assert results["slides.odp"].error == "unsupported file type .odp"
     assert results["missing.md"].error == "file not found"
     async with services.database.sessionmaker() as session:
         sources = set(await session.scalars(select(Document.source).where(Document.tenant_id == tenant.id)))

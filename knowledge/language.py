@@ -26,3 +26,11 @@ def detect_language(text: str, default: str = "pt") -> str:
     scores = {lang: sum(1 for t in tokens if t in markers) for lang, markers in _MARKERS.items()}
     best = max(scores, key=lambda lang: scores[lang])
     return best if scores[best] > 0 else default
+
+
+FTS_CONFIGS = {"pt": "portuguese", "en": "english", "es": "spanish"}
+"""PostgreSQL text search configuration per language; anything else uses 'simple' (no stemming)."""
+
+
+def fts_config(language: str | None) -> str:
+    return FTS_CONFIGS.get(language or "", "simple")
