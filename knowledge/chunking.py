@@ -112,3 +112,9 @@ def chunk_markdown(
 
 def document_title(blocks: list[Block], fallback: str) -> str:
     return next((b.text for b in blocks if b.kind == "heading"), fallback)
+
+
+def embedding_text(title: str, heading_path: str, text: str) -> str:
+    """What gets embedded for a chunk: where it sits in the document, then its text."""
+    where = heading_path if heading_path.startswith(title) else f"{title} › {heading_path}"
+    return f"{where.rstrip(' ›')}\n{text}"

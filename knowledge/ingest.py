@@ -18,19 +18,21 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from knowledge.chunking import TextChunk, chunk_blocks, document_title
+from knowledge.chunking import TextChunk, chunk_blocks, document_title, embedding_text
 from knowledge.embeddings import Embedder
 from knowledge.errors import UnreadableDocumentError
 from knowledge.language import detect_language, fts_config
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsing import SUPPORTED_SUFFIXES, parse_document
 from knowledge.service import get_or_create_collection
+from knowledge.stats import count_document
 from knowledge.text import strip_accents
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+ANALYZE_AFTER_CHUNKS = 200
 EMBED_BATCH = 256
 """Chunks embedded per model call: large batches keep the CPU busy."""
 
@@ -121,15 +123,6 @@ def _prepare(prepared: _Prepared, embedder: Embedder) -> None:
         raise UnreadableDocumentError("no text to index")
 
 
-def _embedding_text(prepared: _Prepared, chunk: TextChunk) -> str:
-    heading = (
-        chunk.heading_path
-        if chunk.heading_path.startswith(prepared.title)
-        else f"{prepared.title} › {chunk.heading_path}"
-    )
-    return f"{heading.rstrip(' ›')}\n{chunk.text}"
-
-
 async def _write(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -169,6 +162,7 @@ async def _write(
         status = IngestStatus.UPDATED
         for key, value in values.items():
             setattr(document, key, value)
+        await count_document(session, tenant_id, document.id, -1)
         await session.execute(delete(Chunk).where(Chunk.document_id == document.id))
     config = fts_config(prepared.language)
     await session.execute(
@@ -191,6 +185,7 @@ async def _write(
             for position, (chunk, vector) in enumerate(zip(prepared.chunks, vectors, strict=True))
         ],
     )
+    await count_document(session, tenant_id, document.id, +1)
     return IngestResult(incoming.source, status, chunks=len(prepared.chunks), document_id=str(document.id))
 
 
@@ -246,13 +241,17 @@ async def ingest_documents(
 
     pending: tuple[list[_Prepared], NDArray[np.float32]] | None = None
     for batch in _batches(to_embed, EMBED_BATCH):
-        texts = [_embedding_text(p, c) for p in batch for c in p.chunks]
+        texts = [embedding_text(p.title, c.heading_path, c.text) for p in batch for c in p.chunks]
         encoding = asyncio.create_task(embedder.aencode(texts))
         if pending:
             await write_batch(*pending)  # written while the next batch is being embedded
         pending = (batch, await encoding)
     if pending:
         await write_batch(*pending)
+    if sum(len(p.chunks) for p in to_embed) >= ANALYZE_AFTER_CHUNKS:
+        # Fresh statistics keep the planner on the indexes right away, before autovacuum gets to it.
+        async with sessionmaker.begin() as session:
+            await session.execute(text("ANALYZE knowledge_chunks, knowledge_documents, knowledge_term_stats"))
     return results
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.errors import DocumentNotFoundError
 from knowledge.models import DEFAULT_COLLECTION, Chunk, Collection, Document
+from knowledge.stats import count_document
 
 
 async def get_or_create_collection(
@@ -75,11 +76,15 @@ async def delete_documents(
     session: AsyncSession, tenant_id: uuid.UUID, sources: list[str], collection: str | None = None
 ) -> list[str]:
     """Delete documents (and, by cascade, their chunks) by source name; returns what was deleted."""
-    query = delete(Document).where(Document.tenant_id == tenant_id, Document.source.in_(sources))
+    query = select(Document).where(Document.tenant_id == tenant_id, Document.source.in_(sources))
     if collection:
         found = await find_collection(session, tenant_id, collection)
         if found is None:
             return []
         query = query.where(Document.collection_id == found.id)
-    result = await session.execute(query.returning(Document.source))
-    return list(result.scalars())
+    documents = list(await session.scalars(query.with_for_update()))
+    for document in documents:
+        await count_document(session, tenant_id, document.id, -1)
+    if documents:
+        await session.execute(delete(Document).where(Document.id.in_([d.id for d in documents])))
+    return [d.source for d in documents]

@@ -39,8 +39,14 @@ class Settings:
     """ATENDE_SECRET_KEY: signs login tokens; unset generates one kept in the data dir."""
     min_relevance: float = field(default_factory=lambda: _float("MIN_RELEVANCE", 0.55))
     """ATENDE_MIN_RELEVANCE: below this retrieval confidence the bot hands off instead of answering."""
+    max_upload_mb: float = field(default_factory=lambda: _float("MAX_UPLOAD_MB", 50))
+    """ATENDE_MAX_UPLOAD_MB: knowledge files larger than this are refused."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def uses_embedded_database(self) -> bool:

@@ -22,7 +22,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     created = run_cli(data, "tenant", "create", "acme", "--name", "Acme Fibra")
     assert created.returncode == 0, created.stderr
     ingested = run_cli(data, "kb", "ingest", str(kb), "--tenant", "acme")
-    assert ingested.returncode == 0, ingested.stderr
+    assert ingested.returncode == 1, "a file failed, so scripts are told"
     assert "3 added" in ingested.stdout and "1 failed" in ingested.stdout
     assert "broken.md: not UTF-8 text" in ingested.stdout
     return data
@@ -67,3 +67,31 @@ def test_an_unknown_tenant_is_a_clear_error(data_dir: Path) -> None:
     assert result.returncode == 1
     assert "tenant 'nobody' not found" in result.stderr
     assert result.stdout == ""
+
+
+def test_kb_list_search_and_delete(data_dir: Path) -> None:
+    listed = run_cli(data_dir, "kb", "list", "--tenant", "acme", "--json")
+    assert listed.returncode == 0, listed.stderr
+    documents = {d["source"]: d for d in json.loads(listed.stdout)}
+    assert set(documents) == {
+        "segunda-via-boleto.md",
+        "wifi-troubleshooting.md",
+        "planos/mudanca-de-endereco.md",
+    }
+    assert documents["segunda-via-boleto.md"]["language"] == "pt"
+    assert documents["wifi-troubleshooting.md"]["status"] == "embedded"
+
+    found = run_cli(data_dir, "kb", "search", "--tenant", "acme", "--k", "2", "--json", "router red light")
+    assert found.returncode == 0, found.stderr
+    [best, _] = json.loads(found.stdout)
+    assert best["document"] == "wifi-troubleshooting.md"
+    assert best["heading_path"] == "Wi-Fi troubleshooting › Red light on the router"
+    assert best["dense_rank"] == 1 and best["lexical_rank"] == 1
+
+    deleted = run_cli(
+        data_dir, "kb", "delete", "--tenant", "acme", "planos/mudanca-de-endereco.md", "nope.md"
+    )
+    assert deleted.returncode == 1
+    assert "deleted 1 document(s); not found: nope.md" in deleted.stdout
+    after = json.loads(run_cli(data_dir, "kb", "list", "--tenant", "acme", "--json").stdout)
+    assert "planos/mudanca-de-endereco.md" not in {d["source"] for d in after}

@@ -126,9 +126,53 @@ def upgrade() -> None:
         "ix_knowledge_chunks_search", "knowledge_chunks", ["search_vector"], postgresql_using="gin"
     )
 
+    # Term and corpus statistics per tenant, kept by the ingest, for BM25 scoring of full-text matches.
+    op.create_table(
+        "knowledge_term_stats",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("term", sa.Text(), nullable=False),
+        sa.Column("df", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_knowledge_term_stats_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "term", name=op.f("pk_knowledge_term_stats")),
+    )
+    op.create_table(
+        "knowledge_corpus_stats",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("chunks", sa.Integer(), nullable=False),
+        sa.Column("total_length", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_knowledge_corpus_stats_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_knowledge_corpus_stats")),
+    )
+    op.execute(
+        """
+        INSERT INTO knowledge_term_stats (tenant_id, term, df)
+        SELECT c.tenant_id, lexeme, count(*)
+        FROM knowledge_chunks c, unnest(tsvector_to_array(c.search_vector)) lexeme
+        GROUP BY c.tenant_id, lexeme
+        """
+    )
+    op.execute(
+        """
+        INSERT INTO knowledge_corpus_stats (tenant_id, chunks, total_length)
+        SELECT tenant_id, count(*), sum(length(search_vector)) FROM knowledge_chunks GROUP BY tenant_id
+        """
+    )
+
 
 def downgrade() -> None:
     """Back to one flat knowledge base per tenant (documents of other collections are dropped)."""
+    op.drop_table("knowledge_corpus_stats")
+    op.drop_table("knowledge_term_stats")
     op.execute(
         """
         DELETE FROM knowledge_documents d USING knowledge_collections c
