@@ -104,3 +104,21 @@ async def conversation_messages(
 
 def _missing(what: str) -> NoReturn:
     raise RuntimeError(f"{what} vanished right after it was upserted")
+
+
+async def unanswered_questions(
+    session: AsyncSession, tenant_id: uuid.UUID, rule: str, limit: int = 2000
+) -> list[str]:
+    """Customer messages the bot handed off under ``rule`` (e.g. nothing relevant found), newest first."""
+    return list(
+        await session.scalars(
+            select(Message.text)
+            .where(
+                Message.tenant_id == tenant_id,
+                Message.direction == "inbound",
+                Message.decision["rule"].astext == rule,
+            )
+            .order_by(Message.created_at.desc())
+            .limit(limit)
+        )
+    )

@@ -95,6 +95,10 @@ def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
     return files
 
 
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def read_file(file: SourceFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> IncomingDocument:
     try:
         size = file.path.stat().st_size
@@ -220,7 +224,7 @@ async def ingest_documents(
             report(IngestResult(item[0], IngestStatus.FAILED, error=item[1].detail))
             continue
         assert isinstance(item, IncomingDocument)
-        prepared = _Prepared(item, hashlib.sha256(item.data).hexdigest())
+        prepared = _Prepared(item, content_hash(item.data))
         if existing.get(item.source) == prepared.content_hash:
             report(IngestResult(item.source, IngestStatus.UNCHANGED))
             continue

@@ -23,6 +23,7 @@ from runtime.settings import Settings, get_settings
 from web.auth import AuthController, build_jwt_auth
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
+from web.knowledge import KnowledgeController
 from web.pages import PagesController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebChatController,
             TicketController,
             InboxEventsController,
+            KnowledgeController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

@@ -8,6 +8,7 @@ from typing import Any
 from taskiq import Context, InMemoryBroker, TaskiqDepends
 from taskiq.middlewares import SmartRetryMiddleware
 
+from knowledge.uploads import process_upload
 from runtime.inbound import run_turn
 
 broker = InMemoryBroker().with_middlewares(
@@ -20,3 +21,16 @@ async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> 
     """The agent's turn for a stored inbound message, as a job (retried with backoff on errors)."""
     result = await run_turn(context.state.services, uuid.UUID(message_id))
     return result.as_dict()
+
+
+@broker.task(task_name="atende.ingest_upload")
+async def ingest_upload_task(tenant_id: str, document_id: str, context: Context = TaskiqDepends()) -> str:
+    """Parse and embed an uploaded document."""
+    services = context.state.services
+    return await process_upload(
+        services.database.sessionmaker,
+        services.embedder,
+        uuid.UUID(tenant_id),
+        uuid.UUID(document_id),
+        services.settings.uploads_dir,
+    )

@@ -45,6 +45,10 @@ class Settings:
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
     @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 

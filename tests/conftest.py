@@ -85,6 +85,7 @@ class LiveServer:
     data_dir: Path
     agent: tuple[str, str]
     second_agent: tuple[str, str]
+    admin: tuple[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +135,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             data_dir=data_dir,
             agent=("agent@demo.atende.dev", credentials["agent@demo.atende.dev"]),
             second_agent=second,
+            admin=("admin@demo.atende.dev", credentials["admin@demo.atende.dev"]),
         )
     finally:
         process.send_signal(signal.SIGINT)

@@ -26,3 +26,7 @@ class PagesController(Controller):
     @get("/inbox", exclude_from_auth=True, include_in_schema=False)
     async def inbox(self) -> Template:
         return Template("inbox.html")
+
+    @get("/kb", exclude_from_auth=True, include_in_schema=False)
+    async def knowledge(self) -> Template:
+        return Template("kb.html")

@@ -53,3 +53,36 @@ function liveSocket(url, onEvent, onReconnect) {
 function newId() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
+
+// Log in once for the inbox and the knowledge base: the token lives in localStorage.
+const session = {
+  get token() { return localStorage.getItem("atende:token"); },
+  get user() { return JSON.parse(localStorage.getItem("atende:user") || "null"); },
+  logout() { localStorage.removeItem("atende:token"); localStorage.removeItem("atende:user"); location.reload(); },
+};
+
+async function api(path, options = {}) {
+  const headers = { Authorization: `Bearer ${session.token}`, ...(options.headers || {}) };
+  if (options.body && !(options.body instanceof FormData)) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) { session.logout(); throw new Error("logged out"); }
+  if (response.status === 204) return null;
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Error((body && body.detail) || response.statusText);
+  return body;
+}
+
+function withLogin(form, start) {
+  if (session.token) { start(); return; }
+  form.hidden = false;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const email = form.querySelector("[type=email]").value, password = form.querySelector("[type=password]").value;
+    const response = await fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) { form.querySelector(".error").textContent = body.detail || "Login failed"; return; }
+    localStorage.setItem("atende:token", body.token); localStorage.setItem("atende:user", JSON.stringify(body.user));
+    form.hidden = true;
+    start();
+  });
+}

@@ -2,21 +2,8 @@
 "use strict";
 
 (() => {
-  const state = { token: localStorage.getItem("atende:token"), user: JSON.parse(localStorage.getItem("atende:user") || "null"), status: "pending", ticket: null };
+  const state = { status: "pending", ticket: null };
   const $ = (id) => document.getElementById(id);
-
-  async function api(path, options = {}) {
-    const response = await fetch(path, { ...options, headers: { "Content-Type": "application/json", Authorization: `Bearer ${state.token}`, ...(options.headers || {}) } });
-    if (response.status === 401) { logout(); throw new Error("logged out"); }
-    const body = await response.json().catch(() => null);
-    if (!response.ok) throw new Error((body && body.detail) || response.statusText);
-    return body;
-  }
-
-  function logout() {
-    localStorage.removeItem("atende:token"); localStorage.removeItem("atende:user");
-    location.reload();
-  }
 
   async function loadTickets() {
     const tickets = await api(`/api/v1/tickets?status=${state.status}`);
@@ -60,7 +47,7 @@
 
   function start() {
     $("inbox").hidden = false;
-    $("me").textContent = state.user ? state.user.name : "";
+    $("me").textContent = session.user ? session.user.name : "";
     for (const button of document.querySelectorAll(".tabs button")) {
       button.addEventListener("click", () => {
         state.status = button.dataset.status;
@@ -68,7 +55,7 @@
         loadTickets();
       });
     }
-    $("logout").addEventListener("click", logout);
+    $("logout").addEventListener("click", () => session.logout());
     $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("close").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("reply").addEventListener("submit", async (e) => {
@@ -81,20 +68,9 @@
       upsertMessage($("messages"), message, { showDecision: true });
     });
     const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
-    liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(state.token)}`, onEvent,
+    liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(session.token)}`, onEvent,
       () => { loadTickets(); if (state.ticket) openTicket(state.ticket.id); });
   }
 
-  if (state.token) { start(); return; }
-  $("login").hidden = false;
-  $("login").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const response = await fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: $("email").value, password: $("password").value }) });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) { $("login-error").textContent = body.detail || "Login failed"; return; }
-    state.token = body.token; state.user = body.user;
-    localStorage.setItem("atende:token", body.token); localStorage.setItem("atende:user", JSON.stringify(body.user));
-    $("login").hidden = true;
-    start();
-  });
+  withLogin($("login"), start);
 })();
