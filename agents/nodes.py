@@ -75,6 +75,7 @@ async def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
             "score": round(p.relevance, 4),
             "title": p.title,
             "heading_path": p.heading_path,
+            "page": p.page,
         }
         for p in answer.passages
     ]

@@ -15,6 +15,7 @@ class CitationView(msgspec.Struct):
     score: float
     title: str = ""
     heading_path: str = ""
+    page: int | None = None
 
 
 class MessageView(msgspec.Struct):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,9 @@ from knowledge.errors import KnowledgeError
 from knowledge.language import detect_language, fts_config
 from knowledge.text import content_words, strip_accents, term_coverage
 
+if TYPE_CHECKING:
+    from knowledge.rerank import Reranker
+
 RRF_K = 5
 FUSION_WEIGHTS = (1.0, 0.3)
 """Dense and lexical weights in the rank fusion. On paraphrased questions sentence embeddings are far
@@ -26,6 +29,7 @@ stronger than words (StackFAQ dev, MRR@10: dense 0.969, our BM25 0.792), so word
 between the top dense hits rather than vote as equals: a small k keeps the fusion sharp at the top.
 `bench/retrieval.py` measures the choice."""
 CANDIDATES = 40
+RERANK_CANDIDATES = 20
 MAX_QUERY_CHARS = 1000
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
@@ -45,6 +49,8 @@ class Passage:
     page: int | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    rerank_score: float | None = None
+    """The cross-encoder's score, when a re-ranker is configured."""
 
     @property
     def relevance(self) -> float:
@@ -133,8 +139,10 @@ async def search(
     mode: SearchMode = "hybrid",
     collection_id: uuid.UUID | None = None,
     weights: tuple[float, float] = FUSION_WEIGHTS,
+    reranker: Reranker | None = None,
 ) -> list[Passage]:
-    """The k best chunks of the tenant; ``weights`` scale the dense and lexical ranks in the fusion."""
+    """The k best chunks of the tenant; ``weights`` scale the dense and lexical ranks in the fusion,
+    and a ``reranker`` (a cross-encoder) re-orders the best fused candidates when given."""
     if len(query) > MAX_QUERY_CHARS:
         raise QueryTooLongError(f"query: must have at most {MAX_QUERY_CHARS} characters", field="query")
     [vector] = await embedder.aencode([query])
@@ -156,14 +164,14 @@ async def search(
         "rrf_k": RRF_K,
         "dense_weight": weights[0],
         "lexical_weight": weights[1],
-        "k": k,
+        "k": max(k, RERANK_CANDIDATES) if reranker else k,
         "use_dense": mode in ("hybrid", "dense"),
         "use_lexical": mode in ("hybrid", "lexical"),
     }
     if collection_id:
         params["collection_id"] = collection_id
     rows = await session.execute(_sql(collection_id is not None), params)
-    return [
+    passages = [
         Passage(
             chunk_id=str(row.id),
             document=row.source,
@@ -180,9 +188,4 @@ async def search(
         )
         for row in rows
     ]
-
-
-async def hybrid_search(
-    session: AsyncSession, embedder: Embedder, tenant_id: uuid.UUID, query: str, k: int = 5
-) -> list[Passage]:
-    return await search(session, embedder, tenant_id, query, k)
+    return await reranker.rerank(query, passages, k) if reranker else passages

@@ -293,7 +293,14 @@ async def kb_search(
                 raise click.ClickException(f"collection {collection!r} not found")
             collection_id = found.id
         passages = await search(
-            session, services.embedder, owner.id, query, k, mode=mode, collection_id=collection_id
+            session,
+            services.embedder,
+            owner.id,
+            query,
+            k,
+            mode=mode,
+            collection_id=collection_id,
+            reranker=services.reranker,
         )
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in passages], ensure_ascii=False))

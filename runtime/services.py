@@ -17,7 +17,9 @@ from agents.graph import AgentGraph, build_graph
 from channels.base import ChannelAdapter, Publisher
 from channels.webchat import WebChatAdapter
 from knowledge.embeddings import Embedder, get_embedder
-from knowledge.search import Passage, hybrid_search
+from knowledge.rerank import Reranker, get_reranker
+from knowledge.search import Passage
+from knowledge.search import search as search_knowledge
 from runtime.database import Database, open_database
 from runtime.events import NullPublisher
 from runtime.logging import configure_logging
@@ -36,13 +38,21 @@ class Services:
     adapters: dict[str, ChannelAdapter]
 
     @property
+    def reranker(self) -> Reranker | None:
+        """The configured cross-encoder, loaded on first use; None when none is configured."""
+        name = self.settings.reranker_model
+        return get_reranker(name) if name else None
+
+    @property
     def embedder(self) -> Embedder:
         """Loaded on first use, so commands that never embed start fast."""
         return get_embedder(self.settings.embedding_model)
 
     def agent_context(self, session: AsyncSession, tenant_id: uuid.UUID) -> AgentContext:
         async def search(query: str) -> list[Passage]:
-            return await hybrid_search(session, self.embedder, tenant_id, query, k=SEARCH_K)
+            return await search_knowledge(
+                session, self.embedder, tenant_id, query, SEARCH_K, reranker=self.reranker
+            )
 
         return AgentContext(search=search, embedder=self.embedder, min_relevance=self.settings.min_relevance)
 

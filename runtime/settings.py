@@ -35,6 +35,8 @@ class Settings:
         default_factory=lambda: _env("EMBEDDING_MODEL", PACKAGED_EMBEDDING_MODEL) or PACKAGED_EMBEDDING_MODEL
     )
     """ATENDE_EMBEDDING_MODEL: a sentence-transformers model name or path (default: the packaged one)."""
+    reranker_model: str | None = field(default_factory=lambda: _env("RERANKER_MODEL"))
+    """ATENDE_RERANKER_MODEL: a sentence-transformers cross-encoder that re-orders search results (optional)."""
     secret_key: str | None = field(default_factory=lambda: _env("SECRET_KEY"))
     """ATENDE_SECRET_KEY: signs login tokens; unset generates one kept in the data dir."""
     min_relevance: float = field(default_factory=lambda: _float("MIN_RELEVANCE", 0.55))

@@ -170,6 +170,7 @@ class KnowledgeController(Controller):
                 k,
                 mode=mode,
                 collection_id=found.id if found else None,
+                reranker=services.reranker,
             )
         return [{**p.as_dict(), "relevance": round(p.relevance, 4)} for p in passages]
 

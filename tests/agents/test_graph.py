@@ -110,3 +110,26 @@ async def test_the_conversation_state_is_checkpointed_per_thread(
     state = await _turn(services, tenant.id, "continua ruim", thread)
     assert len(state["sentiments"]) == 2
     assert all(score < 0 for score in state["sentiments"])
+
+
+async def test_a_citation_names_the_page_of_a_pdf(
+    services: Services, make_tenant: MakeTenant, tmp_path
+) -> None:
+    from knowledge.ingest import collect_files, ingest_files
+    from tests.knowledge.test_formats import write_pdf
+
+    tenant = await make_tenant(with_kb=False)
+    write_pdf(
+        tmp_path / "manual.pdf",
+        [
+            "Installation. Fix the bracket to the wall with the four screws supplied in the box.",
+            "Cleaning. Wipe the filter with a damp cloth every two weeks and never use solvents.",
+        ],
+    )
+    await ingest_files(
+        services.database.sessionmaker, services.embedder, tenant.id, collect_files([tmp_path])
+    )
+    state = await _turn(services, tenant.id, "How often should I clean the filter?")
+    assert state["decision"]["action"] == "respond"
+    assert (state["citations"][0]["document"], state["citations"][0]["page"]) == ("manual.pdf", 2)
+    assert "every two weeks" in state["reply"]

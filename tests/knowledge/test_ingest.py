@@ -9,14 +9,14 @@ from sqlalchemy import func, select
 
 from knowledge.ingest import IngestStatus, collect_files, ingest_files
 from knowledge.models import Chunk, Document
-from knowledge.search import hybrid_search
+from knowledge.search import search
 from runtime.services import Services
 from tests.conftest import KB_FIXTURES, MakeTenant
 
 
 async def _search(services: Services, tenant_id, query: str, k: int = 5):
     async with services.database.sessionmaker.begin() as session:
-        return await hybrid_search(session, services.embedder, tenant_id, query, k=k)
+        return await search(session, services.embedder, tenant_id, query, k)
 
 
 async def test_folder_ingest_names_documents_by_relative_path(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import Workbook
 
 from tests.conftest import LiveServer
+from tests.knowledge.test_formats import HTML, write_docx, write_pdf
 from tests.web.test_webchat_and_tickets import login, send, wait_for
 
 
@@ -119,3 +122,37 @@ def test_only_knowledge_managers_and_admins_manage_the_knowledge_base(
     too_long = client.get("/api/v1/kb/search", params={"q": "x" * 1001}, headers=admin)
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["field"] == "q"
+
+
+def test_every_format_ingests_through_the_web_upload(
+    client: httpx.Client, live_server: LiveServer, tmp_path: Path
+) -> None:
+    write_pdf(tmp_path / "manual.pdf", ["The pump needs a new seal every 500 hours of use."])
+    write_docx(tmp_path / "garantia.docx")
+    (tmp_path / "shipping.html").write_text(HTML)
+    (tmp_path / "faq.csv").write_text("question,answer\nDo you deliver on Sundays?,Only in São Paulo.\n")
+    workbook = Workbook()
+    workbook.active.append(("pergunta", "resposta"))
+    workbook.active.append(("Tem cupom de primeira compra?", "Sim, BEMVINDO10."))
+    workbook.save(tmp_path / "faq.xlsx")
+    (tmp_path / "notes.txt").write_text("Gift cards never expire and can be used online or in the shop.\n")
+    names = ["manual.pdf", "garantia.docx", "shipping.html", "faq.csv", "faq.xlsx", "notes.txt"]
+
+    headers = login(client, live_server.admin)
+    response = client.post(
+        "/api/v1/kb/documents",
+        headers=headers,
+        files=[("files", (name, (tmp_path / name).read_bytes())) for name in names],
+        data={"collection": f"formats-{uuid.uuid4().hex[:6]}"},
+    )
+    assert [o["status"] for o in response.json()] == ["queued"] * len(names)
+    settled = {name: wait_until_settled(client, headers, name) for name in names}
+    assert {name: d["status"] for name, d in settled.items()} == dict.fromkeys(names, "embedded")
+    assert {name: d["format"] for name, d in settled.items()} == {
+        "manual.pdf": "pdf",
+        "garantia.docx": "docx",
+        "shipping.html": "html",
+        "faq.csv": "csv",
+        "faq.xlsx": "xlsx",
+        "notes.txt": "text",
+    }

@@ -17,7 +17,7 @@ function renderMessage(message, { showDecision = false } = {}) {
   if (message.citations && message.citations.length) {
     const list = el("ul", { class: "citations" });
     for (const c of message.citations) {
-      const where = c.heading_path || c.title || c.document;
+      const where = (c.heading_path || c.title || c.document) + (c.page ? ` (p. ${c.page})` : "");
       list.append(el("li", { class: "citation", "data-document": c.document }, `${where} (${c.document})`));
     }
     bubble.append(list);

@@ -1,0 +1,27 @@
+"""With a cross-encoder configured, search returns the candidates in the cross-encoder's order."""
+
+from __future__ import annotations
+
+from knowledge.embeddings import resolve_model_path
+from knowledge.rerank import Reranker
+from knowledge.search import search
+from runtime.services import Services
+from tests.conftest import MakeTenant
+
+
+async def test_the_cross_encoder_orders_the_results(services: Services, make_tenant: MakeTenant) -> None:
+    # The packaged MiniLM weights under a fresh scoring head: a real cross-encoder, no download.
+    reranker = Reranker(resolve_model_path("all-MiniLM-L6-v2"))
+    tenant = await make_tenant()
+    async with services.database.sessionmaker.begin() as session:
+        fused = await search(session, services.embedder, tenant.id, "router red light", k=20)
+        reranked = await search(
+            session, services.embedder, tenant.id, "router red light", k=3, reranker=reranker
+        )
+    assert len(reranked) == 3
+    scores = [p.rerank_score for p in reranked]
+    assert None not in scores and scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+    expected = reranker.scores("router red light", fused)
+    best_three = sorted(zip(expected, (p.chunk_id for p in fused), strict=True), reverse=True)[:3]
+    assert [p.chunk_id for p in reranked] == [chunk_id for _, chunk_id in best_three]
+    assert all(p.fused_score > 0 for p in reranked), "the retrievers' scores stay in the decision record"
