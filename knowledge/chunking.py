@@ -60,6 +60,16 @@ def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> list
     return pieces
 
 
+def _last_sentence(block: Block, count: TokenCounter, max_tokens: int) -> Block | None:
+    """The closing sentence of a paragraph, carried into the next chunk as a small overlap."""
+    if block.kind != "text":
+        return None
+    sentence = _SENTENCE_END.split(block.text)[-1]
+    if sentence == block.text or count(sentence) >= max_tokens // 4:
+        return None
+    return Block(sentence, page=block.page)
+
+
 def chunk_blocks(
     blocks: list[Block], count: TokenCounter = approximate_tokens, max_tokens: int = DEFAULT_MAX_TOKENS
 ) -> list[TextChunk]:
@@ -94,11 +104,13 @@ def chunk_blocks(
             )
             continue
         # A new page starts a new chunk, so a citation's page is exact.
-        if packed and (
-            block.page != packed[0].page
-            or count("\n\n".join([*(b.text for b in packed), block.text])) > max_tokens
-        ):
+        if packed and block.page != packed[0].page:
             flush()
+        elif packed and count("\n\n".join([*(b.text for b in packed), block.text])) > max_tokens:
+            overlap = _last_sentence(packed[-1], count, max_tokens)
+            flush()
+            if overlap and count(f"{overlap.text}\n\n{block.text}") <= max_tokens:
+                packed.append(overlap)
         packed.append(block)
     flush()
     return chunks

@@ -116,16 +116,10 @@ async def test_a_citation_names_the_page_of_a_pdf(
     services: Services, make_tenant: MakeTenant, tmp_path
 ) -> None:
     from knowledge.ingest import collect_files, ingest_files
-    from tests.knowledge.test_formats import write_pdf
+    from tests.knowledge.test_formats import MANUAL_PAGES, write_pdf
 
     tenant = await make_tenant(with_kb=False)
-    write_pdf(
-        tmp_path / "manual.pdf",
-        [
-            "Installation. Fix the bracket to the wall with the four screws supplied in the box.",
-            "Cleaning. Wipe the filter with a damp cloth every two weeks and never use solvents.",
-        ],
-    )
+    write_pdf(tmp_path / "manual.pdf", MANUAL_PAGES)
     await ingest_files(
         services.database.sessionmaker, services.embedder, tenant.id, collect_files([tmp_path])
     )

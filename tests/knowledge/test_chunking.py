@@ -52,3 +52,12 @@ def test_each_faq_pair_is_its_own_chunk_and_pages_are_kept() -> None:
         ("Aceitam Pix?", None),
         ("", 2),
     ]
+
+
+def test_consecutive_chunks_of_a_section_share_one_sentence() -> None:
+    paragraphs = [f"Parágrafo {i} fala do prazo. Ele termina com a frase de número {i}." for i in range(12)]
+    chunks = chunk_markdown("# Seção\n\n" + "\n\n".join(paragraphs), max_tokens=60)
+    assert len(chunks) > 2
+    for previous, following in itertools.pairwise(chunks):
+        closing = previous.text.rsplit(". ", 1)[-1]
+        assert following.text.startswith(closing)

@@ -53,6 +53,34 @@ HTML = """<html><head><title>Shipping policy</title></head><body>
 </body></html>"""
 
 
+MANUAL_PAGES = [
+    "Installation. Fix the bracket to the wall with the four screws supplied in the box.",
+    "Cleaning. Wipe the filter with a damp cloth every two weeks and never use solvents.",
+]
+FORMATS = {
+    "manual.pdf": "pdf",
+    "garantia.docx": "docx",
+    "shipping.html": "html",
+    "faq.csv": "csv",
+    "faq.xlsx": "xlsx",
+    "notes.txt": "text",
+}
+
+
+def write_every_format(folder: Path) -> list[str]:
+    """One small real file of each supported format besides Markdown; returns their names."""
+    write_pdf(folder / "manual.pdf", MANUAL_PAGES)
+    write_docx(folder / "garantia.docx")
+    (folder / "shipping.html").write_text(HTML)
+    (folder / "faq.csv").write_text("question,answer\nDo you deliver on Sundays?,Only in São Paulo.\n")
+    workbook = Workbook()
+    workbook.active.append(("pergunta", "resposta"))
+    workbook.active.append(("Tem cupom de primeira compra?", "Sim, BEMVINDO10."))
+    workbook.save(folder / "faq.xlsx")
+    (folder / "notes.txt").write_text("Gift cards never expire and can be used online or in the shop.\n")
+    return list(FORMATS)
+
+
 async def _ingest(services: Services, tenant_id, *paths: Path):
     return {
         r.source: r
@@ -78,13 +106,7 @@ async def test_pdf_pages_are_kept_for_citations(
     services: Services, make_tenant: MakeTenant, tmp_path: Path
 ) -> None:
     tenant = await make_tenant(with_kb=False)
-    write_pdf(
-        tmp_path / "manual.pdf",
-        [
-            "Installation. Fix the bracket to the wall with the four screws supplied in the box.",
-            "Cleaning. Wipe the filter with a damp cloth every two weeks and never use solvents.",
-        ],
-    )
+    write_pdf(tmp_path / "manual.pdf", MANUAL_PAGES)
     results = await _ingest(services, tenant.id, tmp_path / "manual.pdf")
     assert results["manual.pdf"].status == IngestStatus.ADDED
     chunks = await _chunks(services, tenant.id, "manual.pdf")

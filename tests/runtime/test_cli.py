@@ -95,3 +95,16 @@ def test_kb_list_search_and_delete(data_dir: Path) -> None:
     assert "deleted 1 document(s); not found: nope.md" in deleted.stdout
     after = json.loads(run_cli(data_dir, "kb", "list", "--tenant", "acme", "--json").stdout)
     assert "planos/mudanca-de-endereco.md" not in {d["source"] for d in after}
+
+
+def test_every_format_ingests_from_the_cli(data_dir: Path, tmp_path: Path) -> None:
+    from tests.knowledge.test_formats import FORMATS, write_every_format
+
+    write_every_format(tmp_path)
+    result = run_cli(data_dir, "kb", "ingest", str(tmp_path), "--tenant", "acme", "--collection", "formats")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 added, 0 updated, 0 unchanged, 0 failed" in result.stdout
+    listed = json.loads(
+        run_cli(data_dir, "kb", "list", "--tenant", "acme", "--collection", "formats", "--json").stdout
+    )
+    assert {d["source"]: d["format"] for d in listed} == FORMATS

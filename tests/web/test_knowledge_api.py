@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from openpyxl import Workbook
 
 from tests.conftest import LiveServer
-from tests.knowledge.test_formats import HTML, write_docx, write_pdf
+from tests.knowledge.test_formats import FORMATS, write_every_format
 from tests.web.test_webchat_and_tickets import login, send, wait_for
 
 
@@ -127,17 +126,7 @@ def test_only_knowledge_managers_and_admins_manage_the_knowledge_base(
 def test_every_format_ingests_through_the_web_upload(
     client: httpx.Client, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    write_pdf(tmp_path / "manual.pdf", ["The pump needs a new seal every 500 hours of use."])
-    write_docx(tmp_path / "garantia.docx")
-    (tmp_path / "shipping.html").write_text(HTML)
-    (tmp_path / "faq.csv").write_text("question,answer\nDo you deliver on Sundays?,Only in São Paulo.\n")
-    workbook = Workbook()
-    workbook.active.append(("pergunta", "resposta"))
-    workbook.active.append(("Tem cupom de primeira compra?", "Sim, BEMVINDO10."))
-    workbook.save(tmp_path / "faq.xlsx")
-    (tmp_path / "notes.txt").write_text("Gift cards never expire and can be used online or in the shop.\n")
-    names = ["manual.pdf", "garantia.docx", "shipping.html", "faq.csv", "faq.xlsx", "notes.txt"]
-
+    names = write_every_format(tmp_path)
     headers = login(client, live_server.admin)
     response = client.post(
         "/api/v1/kb/documents",
@@ -148,11 +137,4 @@ def test_every_format_ingests_through_the_web_upload(
     assert [o["status"] for o in response.json()] == ["queued"] * len(names)
     settled = {name: wait_until_settled(client, headers, name) for name in names}
     assert {name: d["status"] for name, d in settled.items()} == dict.fromkeys(names, "embedded")
-    assert {name: d["format"] for name, d in settled.items()} == {
-        "manual.pdf": "pdf",
-        "garantia.docx": "docx",
-        "shipping.html": "html",
-        "faq.csv": "csv",
-        "faq.xlsx": "xlsx",
-        "notes.txt": "text",
-    }
+    assert {name: d["format"] for name, d in settled.items()} == FORMATS
