@@ -1,8 +1,9 @@
 """Ingest documents into a tenant's knowledge base.
 
-Unchanged files (same bytes) are skipped before parsing; each document is written in its own
-transaction, so a bad file never leaves half a document; chunks of many documents are embedded
-together in large batches while the previous batch is written, so ingest runs near the model's speed.
+Unchanged files (same bytes) are skipped before parsing; a file that cannot be parsed is reported
+before anything of it is written, and parsed documents are written batch by batch in one transaction
+each, so no half document is ever stored; chunks of many documents are embedded together in large
+batches while the previous batch is written, so ingest runs near the model's own speed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from knowledge.language import detect_language, fts_config
 from knowledge.models import Chunk, Document, DocumentStatus
 from knowledge.parsing import SUPPORTED_SUFFIXES, parse_document
 from knowledge.service import get_or_create_collection
-from knowledge.stats import count_document
+from knowledge.stats import count_documents
 from knowledge.text import strip_accents
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -127,70 +128,88 @@ def _prepare(prepared: _Prepared, embedder: Embedder) -> None:
         raise UnreadableDocumentError("no text to index")
 
 
-async def _write(
+async def _write_batch(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     collection_id: uuid.UUID,
-    prepared: _Prepared,
+    batch: list[_Prepared],
     vectors: NDArray[np.float32],
     model_name: str,
-) -> IngestResult:
-    incoming = prepared.incoming
-    values: dict[str, Any] = {
-        "title": prepared.title[:500],
-        "content_hash": prepared.content_hash,
-        "format": prepared.format,
-        "language": prepared.language,
-        "size_bytes": len(incoming.data),
-        "page_count": prepared.page_count,
-        "status": DocumentStatus.EMBEDDED,
-        "error": None,
+) -> list[IngestResult]:
+    """Write a batch of parsed and embedded documents in one transaction, in a handful of statements."""
+    found = {
+        d.source: d
+        for d in await session.scalars(
+            select(Document)
+            .where(
+                Document.tenant_id == tenant_id,
+                Document.collection_id == collection_id,
+                Document.source.in_([p.incoming.source for p in batch]),
+            )
+            .with_for_update()
+        )
     }
-    document = await session.scalar(
-        select(Document)
-        .where(
-            Document.tenant_id == tenant_id,
-            Document.collection_id == collection_id,
-            Document.source == incoming.source,
+    replaced = [d.id for d in found.values()]
+    await count_documents(session, tenant_id, replaced, -1)
+    if replaced:
+        await session.execute(delete(Chunk).where(Chunk.document_id.in_(replaced)))
+    documents = []
+    for prepared in batch:
+        values: dict[str, Any] = {
+            "title": prepared.title[:500],
+            "content_hash": prepared.content_hash,
+            "format": prepared.format,
+            "language": prepared.language,
+            "size_bytes": len(prepared.incoming.data),
+            "page_count": prepared.page_count,
+            "status": DocumentStatus.EMBEDDED,
+            "error": None,
+        }
+        document = found.get(prepared.incoming.source)
+        if document is None:
+            document = Document(
+                tenant_id=tenant_id, collection_id=collection_id, source=prepared.incoming.source, **values
+            )
+            session.add(document)
+        else:
+            for key, value in values.items():
+                setattr(document, key, value)
+        documents.append(document)
+    await session.flush()
+
+    rows: list[dict[str, Any]] = []
+    offset = 0
+    for prepared, document in zip(batch, documents, strict=True):
+        config = fts_config(prepared.language)
+        for position, chunk in enumerate(prepared.chunks):
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "tenant_id": tenant_id,
+                    "collection_id": collection_id,
+                    "document_id": document.id,
+                    "position": position,
+                    "heading_path": chunk.heading_path,
+                    "page": chunk.page,
+                    "text": chunk.text,
+                    "embedding": vectors[offset + position],
+                    "embedding_model": model_name,
+                    "search_text": strip_accents(f"{prepared.title} {chunk.heading_path} {chunk.text}"),
+                    "fts_config": config,
+                }
+            )
+        offset += len(prepared.chunks)
+    await session.execute(insert(Chunk), rows)
+    await count_documents(session, tenant_id, [d.id for d in documents], +1)
+    return [
+        IngestResult(
+            p.incoming.source,
+            IngestStatus.UPDATED if p.incoming.source in found else IngestStatus.ADDED,
+            chunks=len(p.chunks),
+            document_id=str(d.id),
         )
-        .with_for_update()
-    )
-    if document is None:
-        status = IngestStatus.ADDED
-        document = Document(
-            tenant_id=tenant_id, collection_id=collection_id, source=incoming.source, **values
-        )
-        session.add(document)
-        await session.flush()
-    else:
-        status = IngestStatus.UPDATED
-        for key, value in values.items():
-            setattr(document, key, value)
-        await count_document(session, tenant_id, document.id, -1)
-        await session.execute(delete(Chunk).where(Chunk.document_id == document.id))
-    config = fts_config(prepared.language)
-    await session.execute(
-        insert(Chunk),
-        [
-            {
-                "id": uuid.uuid4(),
-                "tenant_id": tenant_id,
-                "collection_id": collection_id,
-                "document_id": document.id,
-                "position": position,
-                "heading_path": chunk.heading_path,
-                "page": chunk.page,
-                "text": chunk.text,
-                "embedding": vector,
-                "embedding_model": model_name,
-                "search_text": strip_accents(f"{prepared.title} {chunk.heading_path} {chunk.text}"),
-                "fts_config": config,
-            }
-            for position, (chunk, vector) in enumerate(zip(prepared.chunks, vectors, strict=True))
-        ],
-    )
-    await count_document(session, tenant_id, document.id, +1)
-    return IngestResult(incoming.source, status, chunks=len(prepared.chunks), document_id=str(document.id))
+        for p, d in zip(batch, documents, strict=True)
+    ]
 
 
 async def ingest_documents(
@@ -236,12 +255,12 @@ async def ingest_documents(
         to_embed.append(prepared)
 
     async def write_batch(batch: list[_Prepared], vectors: NDArray[np.float32]) -> None:
-        offset = 0
-        for prepared in batch:
-            own = vectors[offset : offset + len(prepared.chunks)]
-            offset += len(prepared.chunks)
-            async with sessionmaker.begin() as session:
-                report(await _write(session, tenant_id, collection_id, prepared, own, embedder.model_name))
+        async with sessionmaker.begin() as session:
+            written = await _write_batch(
+                session, tenant_id, collection_id, batch, vectors, embedder.model_name
+            )
+        for result in written:
+            report(result)
 
     pending: tuple[list[_Prepared], NDArray[np.float32]] | None = None
     for batch in _batches(to_embed, EMBED_BATCH):

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.errors import DocumentNotFoundError
 from knowledge.models import DEFAULT_COLLECTION, Chunk, Collection, Document
-from knowledge.stats import count_document
+from knowledge.stats import count_documents
 
 
 async def get_or_create_collection(
@@ -83,8 +83,7 @@ async def delete_documents(
             return []
         query = query.where(Document.collection_id == found.id)
     documents = list(await session.scalars(query.with_for_update()))
-    for document in documents:
-        await count_document(session, tenant_id, document.id, -1)
+    await count_documents(session, tenant_id, [d.id for d in documents], -1)
     if documents:
         await session.execute(delete(Document).where(Document.id.in_([d.id for d in documents])))
     return [d.source for d in documents]

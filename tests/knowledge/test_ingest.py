@@ -135,3 +135,57 @@ async def test_search_never_returns_another_tenants_chunk(
             await session.scalar(select(func.count()).select_from(Chunk).where(Chunk.tenant_id == first.id))
             == 1
         )
+
+
+async def test_term_statistics_follow_adds_updates_and_deletes(
+    services: Services, make_tenant: MakeTenant, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from knowledge.service import delete_documents
+
+    tenant = await make_tenant(with_kb=False)
+    kb = tmp_path / "kb"
+    shutil.copytree(KB_FIXTURES, kb)
+    maker = services.database.sessionmaker
+    await ingest_files(maker, services.embedder, tenant.id, collect_files([kb]))
+    (kb / "wifi-troubleshooting.md").write_text("# Wi-Fi\n\nHold the reset button for 15 seconds.\n")
+    await ingest_files(maker, services.embedder, tenant.id, collect_files([kb]))
+    async with maker.begin() as session:
+        await delete_documents(session, tenant.id, ["segunda-via-boleto.md"])
+
+    async with maker() as session:
+        kept = dict(
+            (
+                await session.execute(
+                    text("SELECT term, df FROM knowledge_term_stats WHERE tenant_id = :t AND df > 0"),
+                    {"t": tenant.id},
+                )
+            )
+            .tuples()
+            .all()
+        )
+        actual = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT lexeme, count(*) FROM knowledge_chunks c,"
+                        " unnest(tsvector_to_array(c.search_vector)) lexeme WHERE c.tenant_id = :t GROUP BY lexeme"
+                    ),
+                    {"t": tenant.id},
+                )
+            )
+            .tuples()
+            .all()
+        )
+        corpus = (
+            await session.execute(
+                text("SELECT chunks FROM knowledge_corpus_stats WHERE tenant_id = :t"), {"t": tenant.id}
+            )
+        ).scalar()
+        chunks = await session.scalar(
+            select(func.count()).select_from(Chunk).where(Chunk.tenant_id == tenant.id)
+        )
+    assert kept == actual
+    assert "reset" in kept and "boleto" not in kept
+    assert corpus == chunks
