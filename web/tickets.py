@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -18,6 +19,7 @@ from channels.models import Channel, Contact, Conversation
 from channels.service import conversation_messages
 from channels.views import MessageView, message_view
 from handoff import service
+from handoff.models import Ticket
 from handoff.views import TicketView, ticket_event, ticket_view
 from runtime.events import inbox_stream
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
@@ -26,6 +28,7 @@ from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
 AgentRequest = Request[AuthUser, Token, State]
+TicketChange = Callable[[AsyncSession, uuid.UUID, uuid.UUID, uuid.UUID], Awaitable[Ticket]]
 
 
 class ReplyIn(msgspec.Struct):
@@ -73,14 +76,7 @@ class TicketController(Controller):
         db_session: AsyncSession,
         services: Services,
     ) -> TicketView:
-        async with db_session.begin():
-            ticket = await service.accept_ticket(
-                db_session, request.user.tenant_id, ticket_id, request.user.id
-            )
-            contact = await self._contact(db_session, ticket.conversation_id)
-            event = ticket_event(ticket, _contact_label(contact))
-        await notify_inbox(services, request.user.tenant_id, event)
-        return ticket_view(ticket, _contact_label(contact))
+        return await self._change(service.accept_ticket, request, ticket_id, db_session, services)
 
     @post("/{ticket_id:uuid}/messages", status_code=201)
     async def reply(
@@ -111,14 +107,25 @@ class TicketController(Controller):
         db_session: AsyncSession,
         services: Services,
     ) -> TicketView:
+        return await self._change(service.close_ticket, request, ticket_id, db_session, services)
+
+    async def _change(
+        self,
+        change: TicketChange,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> TicketView:
+        """Apply a lifecycle change, commit, then tell the inbox."""
         async with db_session.begin():
-            ticket = await service.close_ticket(
-                db_session, request.user.tenant_id, ticket_id, request.user.id
-            )
+            ticket = await change(db_session, request.user.tenant_id, ticket_id, request.user.id)
             contact = await self._contact(db_session, ticket.conversation_id)
-            event = ticket_event(ticket, _contact_label(contact))
-        await notify_inbox(services, request.user.tenant_id, event)
-        return ticket_view(ticket, _contact_label(contact))
+            view = ticket_view(ticket, _contact_label(contact))
+        await notify_inbox(
+            services, request.user.tenant_id, {"type": "ticket.updated", "ticket": msgspec.to_builtins(view)}
+        )
+        return view
 
     @staticmethod
     async def _contact(db_session: AsyncSession, conversation_id: uuid.UUID) -> Contact:
