@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agents.guardrails import looks_like_injection
 from knowledge.embeddings import Embedder
 from knowledge.search import Passage
 from knowledge.text import term_coverage
@@ -39,7 +40,13 @@ async def extractive_answer(
     """
     # The answer may sit in the second passage of the same document (an intro before the details).
     candidates = [p for p in passages[:3] if p.document == passages[0].document][:2]
-    sentences = [(passage, s) for passage in candidates for s in split_sentences(passage.text)]
+    # A sentence that talks to the assistant is an injected instruction, never an answer.
+    sentences = [
+        (passage, s)
+        for passage in candidates
+        for s in split_sentences(passage.text)
+        if not looks_like_injection(s)
+    ]
     if not sentences:
         return Answer("", [])
     vectors = await embedder.aencode([question, *(s for _, s in sentences)])

@@ -1,4 +1,4 @@
-"""Wires the nodes: classify → retrieve → decide → respond | escalate."""
+"""Wires the nodes: classify → retrieve → decide → respond | escalate (respond may still escalate)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agents import nodes
 from agents.context import AgentContext
-from agents.routing import after_decide
+from agents.routing import after_decide, after_respond
 from agents.state import AgentState
 
 AgentGraph = CompiledStateGraph[AgentState, AgentContext, AgentState, AgentState]
@@ -25,6 +25,6 @@ def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> AgentGr
     builder.add_edge("classify", "retrieve")
     builder.add_edge("retrieve", "decide")
     builder.add_conditional_edges("decide", after_decide)
-    builder.add_edge("respond", END)
+    builder.add_conditional_edges("respond", after_respond)
     builder.add_edge("escalate", END)
     return builder.compile(checkpointer=checkpointer, name="atende-agent")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 _TEXTS: dict[str, dict[str, str]] = {
     "handoff": {
         "pt": "Vou transferir você para um atendente humano. Aguarde um momento, por favor.",
@@ -23,7 +25,47 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "You're welcome! If you need anything else, just write.",
         "es": "¡De nada! Si necesitas algo más, solo escribe.",
     },
+    "goodbye": {
+        "pt": "Até logo! Foi um prazer ajudar.",
+        "en": "Goodbye! It was a pleasure to help.",
+        "es": "¡Hasta luego! Fue un placer ayudarte.",
+    },
+    "out_of_scope": {
+        "pt": "Desculpe, só consigo ajudar com assuntos da {company}. Posso ajudar com algo sobre isso?",
+        "en": "Sorry, I can only help with questions about {company}. Is there anything about that I can do?",
+        "es": "Lo siento, solo puedo ayudar con temas de {company}. ¿Puedo ayudarte con algo de eso?",
+    },
+    "after_hours": {
+        "pt": "Nossa equipe está fora do horário de atendimento agora e volta {when}. Sua conversa já está na fila.",
+        "en": "Our team is offline right now and will be back {when}. Your conversation is already in the queue.",
+        "es": "Nuestro equipo está fuera de horario ahora y vuelve {when}. Tu conversación ya está en la cola.",
+    },
 }
+
+_WEEKDAYS = {
+    "pt": (
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+}
+_AT = {"pt": "{day} às {time}", "en": "on {day} at {time}", "es": "el {day} a las {time}"}
+_SOON = {"pt": "assim que possível", "en": "as soon as possible", "es": "lo antes posible"}
+
+
+def when(moment: datetime.datetime | None, language: str) -> str:
+    """'segunda-feira às 08:00' for the next opening, in the customer's language."""
+    language = language if language in _AT else "pt"
+    if moment is None:
+        return _SOON[language]
+    day = _WEEKDAYS[language][moment.weekday()]
+    return _AT[language].format(day=day, time=moment.strftime("%H:%M"))
 
 
 def say(key: str, language: str, **values: str) -> str:

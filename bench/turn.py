@@ -3,9 +3,10 @@
     python bench/turn.py [--turns 200] [--json]
 
 Runs customer messages (answered, handed off, small talk) through the real graph with its
-PostgreSQL checkpointer and hybrid search over the demo knowledge base, and reports per turn:
-the whole time, the time inside the embedding model, and the difference (the graph's overhead:
-classification, search SQL, decisions, checkpoints), p50 and p95.
+PostgreSQL checkpointer, the tenant's classifiers and policy, and hybrid search over the demo
+knowledge base (offline answerer), and reports per turn: the whole time, the time inside the
+embedding model, and the difference (the graph's overhead: loading the tenant's settings,
+classification heads, search SQL, decisions, checkpoints), p50 and p95.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from agents.context import AgentContext
 from knowledge.ingest import collect_files, ingest_files
-from knowledge.search import Passage, search
 from runtime.accounts import create_tenant
 from runtime.demo import DEMO_KB
 from runtime.services import open_services
 from runtime.settings import Settings
+from runtime.turn_context import build_agent_context
 
 MESSAGES = [
     "Qual o prazo para devolver um produto?",
@@ -80,15 +80,12 @@ async def main() -> None:
             before = timed.seconds
             started = time.perf_counter()
             async with services.database.sessionmaker.begin() as session:
-
-                async def find(query: str, session: Any = session) -> list[Passage]:
-                    return await search(session, timed, tenant.id, query, 5)  # type: ignore[arg-type]
-
-                context = AgentContext(
-                    search=find, embedder=timed, min_relevance=services.settings.min_relevance
-                )  # type: ignore[arg-type]
+                context = await build_agent_context(services, session, tenant)
+                context.embedder = timed  # type: ignore[assignment]
                 await services.graph.ainvoke(
-                    {"text": text}, config={"configurable": {"thread_id": str(uuid.uuid4())}}, context=context
+                    {"text": text, "message_id": str(uuid.uuid4()), "usage": None},
+                    config={"configurable": {"thread_id": str(uuid.uuid4())}},
+                    context=context,
                 )
             if turn >= 10:  # warm-up turns are not counted
                 totals.append((time.perf_counter() - started) * 1000)

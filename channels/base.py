@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from channels.errors import InvalidMessageError
 
@@ -42,3 +42,13 @@ class ChannelAdapter(Protocol):
     type: str
 
     async def deliver(self, tenant_id: str, contact_external_id: str, message: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class StreamingAdapter(Protocol):
+    """A channel that can show a reply while the model is still writing it (the web chat)."""
+
+    async def deliver_partial(
+        self, tenant_id: str, contact_external_id: str, reply_to: str, text: str
+    ) -> None:
+        """``text`` is the next piece of the reply to the customer message ``reply_to``."""

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,12 +142,15 @@ async def search(
     collection_id: uuid.UUID | None = None,
     weights: tuple[float, float] = FUSION_WEIGHTS,
     reranker: Reranker | None = None,
+    vector: NDArray[np.float32] | None = None,
 ) -> list[Passage]:
     """The k best chunks of the tenant; ``weights`` scale the dense and lexical ranks in the fusion,
-    and a ``reranker`` (a cross-encoder) re-orders the best fused candidates when given."""
+    and a ``reranker`` (a cross-encoder) re-orders the best fused candidates when given. A caller
+    that already embedded the query (the agent classifies with the same vector) passes ``vector``."""
     if len(query) > MAX_QUERY_CHARS:
         raise QueryTooLongError(f"query: must have at most {MAX_QUERY_CHARS} characters", field="query")
-    [vector] = await embedder.aencode([query])
+    if vector is None:
+        [vector] = await embedder.aencode([query])
     # One round trip for the transaction's settings: keep scanning the HNSW graph until the tenant
     # filter has let through enough rows (pgvector 0.8 iterative scans); no JIT for a millisecond query.
     await session.execute(

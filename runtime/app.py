@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,11 +16,13 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from agents.classifiers import builtin_classifier
 from runtime.broker import broker, run_turn_task
 from runtime.events import ChannelsPublisher
 from runtime.inbound import unanswered_messages
 from runtime.services import open_services
 from runtime.settings import Settings, get_settings
+from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
@@ -42,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with open_services(settings, ChannelsPublisher(channels)) as services:
             app.state.services = services
             broker.state.services = services
+            # Train the built-in classifier heads now, not on the first customer's message.
+            warm_up = asyncio.create_task(asyncio.to_thread(builtin_classifier, services.embedder))
             await broker.startup()
             for message_id in await unanswered_messages(services):
                 await run_turn_task.kiq(str(message_id))
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
             finally:
                 await broker.shutdown()
+                await warm_up
 
     return Litestar(
         route_handlers=[
@@ -58,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TicketController,
             InboxEventsController,
             KnowledgeController,
+            AdminController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

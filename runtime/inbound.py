@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import structlog
+from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.classifiers import classify
 from agents.replies import say
-from channels.base import InboundMessage
+from agents.state import AgentState
+from agents.usage import record_usage
+from channels.base import InboundMessage, StreamingAdapter
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
 from channels.views import message_event
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
 from handoff.views import ticket_event
+from knowledge.language import detect_language
 from runtime.accounts import Tenant, next_ticket_number
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
+from runtime.turn_context import build_agent_context
 
 log = structlog.get_logger(__name__)
 
 GRAPH_ATTEMPTS = 3
+Delta = Callable[[str], Awaitable[None]]
 
 
 @dataclass
@@ -65,30 +71,50 @@ async def accept_inbound(
 
 
 async def _run_graph(
-    services: Services, session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, text: str
+    services: Services, session: AsyncSession, tenant: Tenant, message: Message, on_delta: Delta
 ) -> dict[str, Any]:
-    """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop."""
+    """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop.
+
+    A run cut off mid-turn (a worker died, a node failed) is resumed from its last checkpoint
+    rather than started again, so the nodes that finished are not run twice.
+    """
+    config: RunnableConfig = {"configurable": {"thread_id": str(message.conversation_id)}}
     last_error: Exception | None = None
     for attempt in range(1, GRAPH_ATTEMPTS + 1):
         try:
-            return await services.graph.ainvoke(
-                {"text": text},
-                config={"configurable": {"thread_id": str(conversation_id)}},
-                context=services.agent_context(session, tenant_id),
-            )
+            context = await build_agent_context(services, session, tenant, message)
+            snapshot = await services.graph.aget_state(config)
+            resume = bool(snapshot.next) and snapshot.values.get("message_id") == str(message.id)
+            if resume:
+                log.info("agent.resumed", message_id=str(message.id), next=list(snapshot.next))
+            # "usage": None starts the turn's LLM usage afresh (see agents.state.turn_usage).
+            fresh: dict[str, Any] = {"text": message.text, "message_id": str(message.id), "usage": None}
+            state: dict[str, Any] = {}
+            async for mode, chunk in services.graph.astream(
+                None if resume else cast(AgentState, fresh),
+                config,
+                context=context,
+                stream_mode=["custom", "values"],
+            ):
+                event = cast(dict[str, Any], chunk)
+                if mode == "custom":
+                    await on_delta(event["text"])
+                else:
+                    state = event
+            return state
         except Exception as exc:
             last_error = exc
-            log.warning("agent.failed", attempt=attempt, error=type(exc).__name__)
-    classification = classify(text).as_dict()
+            log.warning("agent.failed", attempt=attempt, error=type(exc).__name__, exc_info=exc)
+    language = detect_language(message.text, default="pt")
     return {
-        "classification": classification,
+        "classification": {"language": language},
         "passages": [],
         "decision": {
             "action": "escalate",
             "rule": "agent_error",
             "reason": f"the agent failed: {type(last_error).__name__}",
         },
-        "reply": say("handoff", classification["language"]),
+        "reply": say("handoff", language),
         "citations": [],
     }
 
@@ -151,16 +177,28 @@ async def _bot_turn(
     services: Services, session: AsyncSession, message: Message, conversation: Conversation
 ) -> _BotTurn:
     """Run the graph, record its decision next to the message, store the reply, open a ticket if needed."""
-    state = await _run_graph(services, session, message.tenant_id, conversation.id, message.text)
+    tenant = await session.get_one(Tenant, message.tenant_id)
+    contact = await session.get_one(Contact, conversation.contact_id)
+    channel = await session.get_one(Channel, message.channel_id)
+    adapter = services.adapters.get(channel.type)
+
+    async def on_delta(text: str) -> None:
+        if isinstance(adapter, StreamingAdapter):
+            await adapter.deliver_partial(str(tenant.id), contact.external_id, str(message.id), text)
+
+    state = await _run_graph(services, session, tenant, message, on_delta)
     decision = {key: state["decision"][key] for key in ("action", "rule", "reason")}
+    usage = state.get("usage") or []
+    for call in usage:
+        record_usage(session, tenant.id, conversation.id, call)
     message.decision = {
         "classification": state["classification"],
-        **decision,
+        **state["decision"],
         "passages": state.get("passages", [])[:5],
+        **({"usage": usage} if usage else {}),
     }
     message.processed = True
     reply_text: str = state["reply"]
-    contact = await session.get_one(Contact, conversation.contact_id)
     ticket: Ticket | None = None
     if decision["action"] == "escalate":
         ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
@@ -179,7 +217,6 @@ async def _bot_turn(
     )
     session.add(reply)
     await session.flush()
-    channel = await session.get_one(Channel, message.channel_id)
     return _BotTurn(
         result=_result(message, reply, ticket),
         outgoing=Outgoing.of(reply, channel.type, contact.external_id),

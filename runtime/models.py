@@ -2,6 +2,8 @@
 
 from advanced_alchemy.base import orm_registry
 
+from agents.classifiers.models import ClassifierExample
+from agents.models import AgentSettings, LlmUsage
 from channels.models import Channel, Contact, Conversation, Message
 from handoff.models import Queue, Ticket
 from knowledge.models import Chunk, Document
@@ -10,11 +12,14 @@ from runtime.accounts import Tenant, User
 metadata = orm_registry.metadata
 
 __all__ = [
+    "AgentSettings",
     "Channel",
     "Chunk",
+    "ClassifierExample",
     "Contact",
     "Conversation",
     "Document",
+    "LlmUsage",
     "Message",
     "Queue",
     "Tenant",

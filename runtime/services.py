@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,16 +9,13 @@ from dataclasses import dataclass
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.context import AgentContext
 from agents.graph import AgentGraph, build_graph
+from agents.tenant_settings import close_llm_providers
 from channels.base import ChannelAdapter, Publisher
 from channels.webchat import WebChatAdapter
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.rerank import Reranker, get_reranker
-from knowledge.search import Passage
-from knowledge.search import search as search_knowledge
 from runtime.database import Database, open_database
 from runtime.events import NullPublisher
 from runtime.logging import configure_logging
@@ -48,14 +44,6 @@ class Services:
         """Loaded on first use, so commands that never embed start fast."""
         return get_embedder(self.settings.embedding_model)
 
-    def agent_context(self, session: AsyncSession, tenant_id: uuid.UUID) -> AgentContext:
-        async def search(query: str) -> list[Passage]:
-            return await search_knowledge(
-                session, self.embedder, tenant_id, query, SEARCH_K, reranker=self.reranker
-            )
-
-        return AgentContext(search=search, embedder=self.embedder, min_relevance=self.settings.min_relevance)
-
 
 @asynccontextmanager
 async def open_services(settings: Settings, publisher: Publisher | None = None) -> AsyncIterator[Services]:
@@ -83,4 +71,5 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                 adapters={"webchat": WebChatAdapter(publisher)},
             )
         finally:
+            await close_llm_providers()
             await pool.close()

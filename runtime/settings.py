@@ -43,6 +43,26 @@ class Settings:
     """ATENDE_MIN_RELEVANCE: below this retrieval confidence the bot hands off instead of answering."""
     max_upload_mb: float = field(default_factory=lambda: _float("MAX_UPLOAD_MB", 50))
     """ATENDE_MAX_UPLOAD_MB: knowledge files larger than this are refused."""
+    llm_provider: str | None = field(default_factory=lambda: _env("LLM_PROVIDER"))
+    """ATENDE_LLM_PROVIDER: openai, anthropic or openai-compatible; unset answers offline (extractive).
+    A tenant's admin can choose another provider for that tenant."""
+    llm_model: str | None = field(default_factory=lambda: _env("LLM_MODEL"))
+    """ATENDE_LLM_MODEL: the model name the provider knows (e.g. gpt-4o-mini, claude-3-5-haiku-latest)."""
+    llm_base_url: str | None = field(default_factory=lambda: _env("LLM_BASE_URL"))
+    """ATENDE_LLM_BASE_URL: the API's address (required for openai-compatible servers: vLLM, Ollama…)."""
+    llm_api_key: str | None = field(default_factory=lambda: _env("LLM_API_KEY"))
+    """ATENDE_LLM_API_KEY: the provider's key."""
+    llm_fallback_provider: str | None = field(default_factory=lambda: _env("LLM_FALLBACK_PROVIDER"))
+    """ATENDE_LLM_FALLBACK_PROVIDER (and _MODEL, _BASE_URL, _API_KEY): serves calls the first provider fails."""
+    llm_fallback_model: str | None = field(default_factory=lambda: _env("LLM_FALLBACK_MODEL"))
+    llm_fallback_base_url: str | None = field(default_factory=lambda: _env("LLM_FALLBACK_BASE_URL"))
+    llm_fallback_api_key: str | None = field(default_factory=lambda: _env("LLM_FALLBACK_API_KEY"))
+    llm_classify: bool = field(
+        default_factory=lambda: (_env("LLM_CLASSIFY", "0") or "0").lower() in {"1", "true", "yes"}
+    )
+    """ATENDE_LLM_CLASSIFY: 1 has the LLM classify intent and sentiment (structured output), not the heads."""
+    llm_timeout_seconds: float = field(default_factory=lambda: _float("LLM_TIMEOUT_SECONDS", 30))
+    """ATENDE_LLM_TIMEOUT_SECONDS: one LLM call's limit; the SDK retries 429/5xx with backoff within it."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

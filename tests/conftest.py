@@ -88,31 +88,48 @@ class LiveServer:
     admin: tuple[str, str]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``atende demo`` (the README's first command) serving on a free port, plus a second agent."""
-    data_dir = tmp_path_factory.mktemp("live-server")
+def start_atende(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, log_name: str = "server.log"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``atende <args> --port P`` on a free port, once it answers /healthz: the process and its URL."""
     port = _free_port()
-    env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir)}
-    env.pop("ATENDE_DATABASE_URL", None)
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [ATENDE, "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    environment = {**os.environ, "ATENDE_DATA_DIR": str(data_dir), **(env or {})}
+    environment.pop("ATENDE_DATABASE_URL", None)
+    log_path = data_dir / log_name
+    with log_path.open("a") as log:
+        process = subprocess.Popen(
+            [ATENDE, *args, "--port", str(port)], env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"atende demo exited: {(data_dir / 'server.log').read_text()}")
+            raise RuntimeError(f"atende {args[0]} exited: {log_path.read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
+                return process, url
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"atende demo did not start: {(data_dir / 'server.log').read_text()}")
+            raise RuntimeError(f"atende {args[0]} did not start: {log_path.read_text()}")
         time.sleep(0.5)
+
+
+def stop_atende(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``atende demo`` (the README's first command) serving on a free port, plus a second agent."""
+    data_dir = tmp_path_factory.mktemp("live-server")
+    process, url = start_atende(data_dir, "demo")
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())
     second = ("second.agent@demo.atende.dev", "second-agent-pass")
     created = run_cli(
@@ -138,9 +155,4 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             admin=("admin@demo.atende.dev", credentials["admin@demo.atende.dev"]),
         )
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_atende(process)

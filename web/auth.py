@@ -69,6 +69,12 @@ def inbox_roles_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
         raise PermissionDeniedException("only agents and admins work on tickets")
 
 
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the tenant's settings (escalation policy, LLM provider, usage) are for its admins."""
+    if connection.user.role != Role.ADMIN:
+        raise PermissionDeniedException("only admins change the tenant's settings")
+
+
 class LoginIn(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -30,3 +30,7 @@ class PagesController(Controller):
     @get("/kb", exclude_from_auth=True, include_in_schema=False)
     async def knowledge(self) -> Template:
         return Template("kb.html")
+
+    @get("/admin", exclude_from_auth=True, include_in_schema=False)
+    async def admin(self) -> Template:
+        return Template("admin.html")

@@ -22,3 +22,11 @@ class WebChatAdapter:
             session_stream(tenant_id, contact_external_id),
             {"type": "message.created", "message": {k: v for k, v in message.items() if k != "decision"}},
         )
+
+    async def deliver_partial(
+        self, tenant_id: str, contact_external_id: str, reply_to: str, text: str
+    ) -> None:
+        await self._publisher.publish(
+            session_stream(tenant_id, contact_external_id),
+            {"type": "reply.delta", "reply_to": reply_to, "text": text},
+        )

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
 
+from runtime.accounts import Tenant
 from runtime.services import Services
+from tests.agents.turns import agent_turn
 from tests.conftest import MakeTenant
 
 
-async def _turn(
-    services: Services, tenant_id: uuid.UUID, text: str, thread: str | None = None
-) -> dict[str, Any]:
-    async with services.database.sessionmaker.begin() as session:
-        return await services.graph.ainvoke(
-            {"text": text},
-            config={"configurable": {"thread_id": thread or str(uuid.uuid4())}},
-            context=services.agent_context(session, tenant_id),
-        )
+async def _turn(services: Services, tenant: Tenant, text: str, thread: str | None = None) -> dict[str, Any]:
+    return await agent_turn(services, tenant, text, thread=thread)
 
 
 def _sentences(text: str) -> list[str]:
@@ -42,7 +36,7 @@ async def test_answers_from_the_knowledge_base_citing_the_right_document(
     services: Services, make_tenant: MakeTenant, question: str, document: str
 ) -> None:
     tenant = await make_tenant()
-    state = await _turn(services, tenant.id, question)
+    state = await _turn(services, tenant, question)
     assert state["decision"]["action"] == "respond"
     assert state["citations"][0]["document"] == document
     cited = " ".join(
@@ -57,7 +51,6 @@ async def test_answers_from_the_knowledge_base_citing_the_right_document(
     "question",
     [
         "Vocês vendem celulares?",
-        "What is the capital of France?",
         "Qual o telefone do presidente da empresa?",
     ],
 )
@@ -65,7 +58,7 @@ async def test_hands_off_instead_of_inventing_when_nothing_relevant_is_found(
     services: Services, make_tenant: MakeTenant, question: str
 ) -> None:
     tenant = await make_tenant()
-    state = await _turn(services, tenant.id, question)
+    state = await _turn(services, tenant, question)
     assert state["decision"]["action"] == "escalate"
     assert state["decision"]["rule"] == "no_relevant_passage"
     assert state["citations"] == []
@@ -75,7 +68,7 @@ async def test_a_request_for_a_person_escalates_in_the_customers_language(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    state = await _turn(services, tenant.id, "Quiero hablar con un agente, por favor")
+    state = await _turn(services, tenant, "Quiero hablar con un agente, por favor")
     assert state["decision"]["rule"] == "customer_asked_for_human"
     assert "agente humano" in state["reply"]
 
@@ -84,15 +77,14 @@ async def test_a_very_angry_customer_goes_to_a_human_even_when_the_answer_is_kno
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    state = await _turn(
-        services, tenant.id, "QUE PALHAÇADA! Pela terceira vez: como tiro a segunda via do boleto?!!"
+    state = await _turn(services, tenant, "QUE PALHAÇADA! Pela terceira vez: como tiro a segunda via do boleto?!!"
     )
-    assert state["decision"]["rule"] == "customer_very_angry"
+    assert state["decision"]["rule"] == "negative_sentiment"
 
 
 async def test_greetings_get_a_greeting_not_a_handoff(services: Services, make_tenant: MakeTenant) -> None:
     tenant = await make_tenant()
-    state = await _turn(services, tenant.id, "oi")
+    state = await _turn(services, tenant, "oi")
     assert state["decision"] == {
         "action": "respond",
         "rule": "small_talk",
@@ -101,15 +93,15 @@ async def test_greetings_get_a_greeting_not_a_handoff(services: Services, make_t
     assert state["reply"].startswith("Olá")
 
 
-async def test_the_conversation_state_is_checkpointed_per_thread(
+async def test_a_question_about_something_else_gets_a_polite_no_not_a_ticket(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    thread = str(uuid.uuid4())
-    await _turn(services, tenant.id, "isso é um absurdo", thread)
-    state = await _turn(services, tenant.id, "continua ruim", thread)
-    assert len(state["sentiments"]) == 2
-    assert all(score < 0 for score in state["sentiments"])
+    state = await _turn(services, tenant, "What is the capital of France?")
+    assert state["decision"]["action"] == "respond"
+    assert state["decision"]["rule"] == "out_of_scope"
+    assert state["classification"]["out_of_scope"] is True
+    assert tenant.name in state["reply"]
 
 
 async def test_a_citation_names_the_page_of_a_pdf(
@@ -123,7 +115,7 @@ async def test_a_citation_names_the_page_of_a_pdf(
     await ingest_files(
         services.database.sessionmaker, services.embedder, tenant.id, collect_files([tmp_path])
     )
-    state = await _turn(services, tenant.id, "How often should I clean the filter?")
+    state = await _turn(services, tenant, "How often should I clean the filter?")
     assert state["decision"]["action"] == "respond"
     assert (state["citations"][0]["document"], state["citations"][0]["page"]) == ("manual.pdf", 2)
     assert "every two weeks" in state["reply"]

@@ -78,20 +78,27 @@ async def test_in_human_mode_the_bot_stays_silent_and_the_ticket_stays_open(
 
 
 class _BrokenGraph:
-    """Stands in for an LLM outage: every call fails."""
+    """The real graph whose every run fails, as in an outage of something it depends on."""
 
     calls = 0
 
-    async def ainvoke(self, *args: Any, **kwargs: Any) -> Any:
+    def __init__(self, graph: Any) -> None:
+        self._graph = graph
+
+    async def aget_state(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._graph.aget_state(*args, **kwargs)
+
+    async def astream(self, *args: Any, **kwargs: Any) -> Any:
         type(self).calls += 1
         raise TimeoutError("model did not answer")
+        yield  # an async generator, like the real one
 
 
 async def test_an_agent_failure_is_retried_then_handed_to_a_human(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    broken = dataclasses.replace(services, graph=_BrokenGraph())  # type: ignore[arg-type]
+    broken = dataclasses.replace(services, graph=_BrokenGraph(services.graph))  # type: ignore[arg-type]
     message_id, _ = await accept_inbound(
         services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via?", "m1")
     )

@@ -14,9 +14,30 @@
     if (response.ok) for (const m of await response.json()) upsertMessage(list, m);
   }
 
+  // The reply as the model writes it; the stored message replaces it when the turn is done.
+  function showDraft(event) {
+    let draft = list.querySelector(`.draft[data-reply-to="${event.reply_to}"]`);
+    if (!draft) {
+      draft = renderMessage({ id: `draft-${event.reply_to}`, author: "bot", text: "", citations: [] });
+      draft.classList.add("draft");
+      draft.dataset.replyTo = event.reply_to;
+      draft.dataset.text = "";
+      list.append(draft);
+    }
+    draft.dataset.text += event.text;
+    draft.querySelector(".text").textContent = draft.dataset.text;
+    list.scrollTop = list.scrollHeight;
+  }
+
   const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
   liveSocket(() => `${wsBase}${base}/sessions/${encodeURIComponent(sessionId)}/events`,
-    (event) => { if (event.type === "message.created") upsertMessage(list, event.message); },
+    (event) => {
+      if (event.type === "reply.delta") showDraft(event);
+      if (event.type === "message.created") {
+        if (event.message.author !== "customer") list.querySelectorAll(".draft").forEach((d) => d.remove());
+        upsertMessage(list, event.message);
+      }
+    },
     loadHistory);
 
   document.getElementById("composer").addEventListener("submit", async (e) => {

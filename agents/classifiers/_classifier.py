@@ -1,0 +1,181 @@
+"""The classifier the graph runs on every customer turn: intent, out of scope, sentiment, churn risk.
+
+Heads are trained once per embedding model on the examples in ``data/`` (written for this project in
+Portuguese, English and Spanish), and per tenant on those plus the tenant's own examples. Classifying
+one message reads its embedding, computed once by the graph, and takes well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from agents.classifiers._churn import churn_risk
+from agents.classifiers._heads import OUT_OF_SCOPE, EmbeddingHead, HeadConfig, Vectors
+from agents.classifiers._lexicon import lexicon_score
+from agents.classifiers._rules import asks_for_human
+from knowledge.embeddings import Embedder
+from knowledge.language import detect_language
+from knowledge.text import words
+
+SENTIMENTS = ("negative", "neutral", "positive")
+SMALL_TALK = frozenset({"greeting", "thanks", "goodbye"})
+SMALL_TALK_MAX_WORDS = 8
+"""A longer message that opens with "oi" or "thanks" is about something else: its next best intent."""
+VERY_ANGRY = -0.75
+"""A lexicon score at or below this (strong words, shouting, "!!!") floors the sentiment score."""
+
+INTENT_HEAD = HeadConfig(c=10.0, chars=True, embedding_weight=1.0, out_of_scope_below=0.35)
+"""The production intent head; ``bench/classify.py`` measures this same configuration."""
+SENTIMENT_HEAD = HeadConfig(c=3.0, words=True, chars=True, lexicon=True, embedding_weight=1.0)
+"""The production sentiment head; ``bench/classify.py`` measures this same configuration."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    language: str
+    sentiment: str
+    """negative, neutral or positive."""
+    sentiment_score: float
+    """From -1 (furious) to 1 (delighted)."""
+    intent: str
+    intent_score: float
+    """The model's probability for ``intent`` (1.0 when a rule decided it)."""
+    out_of_scope: bool
+    """Nothing this business handles: weather, jokes, homework, writing code…"""
+    churn_risk: float
+    churn_reasons: list[str] = field(default_factory=list)
+    intent_rule: str | None = None
+    """The rule that set the intent over the model's guess, if one did (``asks_for_human``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConversationHistory:
+    sentiments: list[float] = field(default_factory=list)
+    """Sentiment scores of this conversation's earlier customer turns, oldest first."""
+    repeat_contacts: int = 0
+    """Other conversations of this contact in the last 30 days."""
+    past_escalations: int = 0
+    """Tickets this contact had before."""
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Labelled texts with their embeddings, kept so a tenant's heads train without re-encoding them."""
+
+    texts: list[str]
+    labels: list[str]
+    vectors: Vectors
+
+    def __add__(self, other: Examples) -> Examples:
+        return Examples(
+            self.texts + other.texts, self.labels + other.labels, np.vstack([self.vectors, other.vectors])
+        )
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def sentiment_score(probabilities: dict[str, float], lexicon: float) -> float:
+    """Expected polarity from the head, blended with the lexicon's intensity; very angry floors it."""
+    head = probabilities.get("positive", 0.0) - probabilities.get("negative", 0.0)
+    score = 0.7 * head + 0.3 * lexicon
+    if lexicon <= VERY_ANGRY:
+        score = min(score, lexicon)
+    return round(max(-1.0, min(1.0, score)), 3)
+
+
+class Classifier:
+    def __init__(
+        self, intents: Examples, sentiments: Examples, sentiment_head: EmbeddingHead | None = None
+    ) -> None:
+        self.intent_examples = intents
+        self.sentiment_examples = sentiments
+        self._intent = EmbeddingHead(INTENT_HEAD).fit(intents.texts, intents.vectors, intents.labels)
+        self._sentiment = sentiment_head or EmbeddingHead(SENTIMENT_HEAD).fit(
+            sentiments.texts, sentiments.vectors, sentiments.labels
+        )
+        self.labels: frozenset[str] = frozenset(self._intent.classes) | {"human_agent", OUT_OF_SCOPE}
+        """Intents it knows (built-in and the tenant's)."""
+
+    def extended(self, intents: Examples, sentiments: Examples) -> Classifier:
+        """A classifier trained on these examples as well as this one's."""
+        if not len(sentiments):
+            return Classifier(self.intent_examples + intents, self.sentiment_examples, self._sentiment)
+        return Classifier(self.intent_examples + intents, self.sentiment_examples + sentiments)
+
+    def _intent_of(self, text: str, vector: Vectors) -> tuple[str, float, str | None]:
+        if asks_for_human(text):
+            return "human_agent", 1.0, "asks_for_human"
+        prediction = self._intent.predict_one(text, vector)
+        if prediction.label == OUT_OF_SCOPE and prediction.probabilities.get(OUT_OF_SCOPE) != prediction.score:
+            return OUT_OF_SCOPE, round(1.0 - prediction.score, 3), None  # no intent is likely enough
+        label, score = prediction.label, prediction.score
+        if label in SMALL_TALK and len(words(text)) > SMALL_TALK_MAX_WORDS:
+            ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+            label, score = next((lab, p) for lab, p in ranked if lab not in SMALL_TALK)
+        return label, round(score, 3), None
+
+    def classify(
+        self, text: str, vector: Vectors, history: ConversationHistory | None = None
+    ) -> Classification:
+        """Classify one customer message; ``vector`` is its embedding by the classifier's model."""
+        history = history or ConversationHistory()
+        intent, intent_score, rule = self._intent_of(text, vector)
+        sentiment = self._sentiment.predict_one(text, vector)
+        lexicon = lexicon_score(text)
+        score = sentiment_score(sentiment.probabilities, lexicon)
+        label = "negative" if lexicon <= VERY_ANGRY else sentiment.label
+        risk, reasons = churn_risk(
+            intent, [*history.sentiments, score], history.repeat_contacts, history.past_escalations
+        )
+        return Classification(
+            language=detect_language(text),
+            sentiment=label,
+            sentiment_score=score,
+            intent=intent,
+            intent_score=intent_score,
+            out_of_scope=intent == OUT_OF_SCOPE,
+            churn_risk=risk,
+            churn_reasons=reasons,
+            intent_rule=rule,
+        )
+
+
+def builtin_examples(name: str, label_field: str) -> list[tuple[str, str]]:
+    """The project's own examples in ``data/<name>.jsonl``: (text, label) pairs."""
+    source = resources.files("agents.classifiers").joinpath(f"data/{name}.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in source.splitlines() if line.strip()]
+    return [(row["text"], row[label_field]) for row in rows]
+
+
+def _encoded(embedder: Embedder, pairs: list[tuple[str, str]]) -> Examples:
+    texts = [text for text, _ in pairs]
+    return Examples(texts, [label for _, label in pairs], embedder.encode(texts, batch_size=128))
+
+
+_builtin: dict[str, Classifier] = {}
+_builtin_lock = threading.Lock()
+
+
+def cached_builtin_classifier(embedder: Embedder) -> Classifier | None:
+    return _builtin.get(embedder.model_name)
+
+
+def builtin_classifier(embedder: Embedder) -> Classifier:
+    """The classifier trained on the project's examples; trained once per embedding model."""
+    with _builtin_lock:
+        if embedder.model_name not in _builtin:
+            _builtin[embedder.model_name] = Classifier(
+                _encoded(embedder, builtin_examples("intents", "intent")),
+                _encoded(embedder, builtin_examples("sentiment", "sentiment")),
+            )
+        return _builtin[embedder.model_name]

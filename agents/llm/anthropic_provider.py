@@ -1,0 +1,195 @@
+"""Anthropic's Messages API through the SDK's ``AsyncAnthropic``.
+
+The system prompt goes in the top-level ``system`` field; structured output is a forced tool call
+whose ``input_schema`` is the schema, which every Claude model supports. The SDK does the retrying.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import MessageParam
+
+from agents.llm.base import ChatMessage, Completion, LLMError, Usage
+from agents.llm.config import ProviderConfig
+from agents.llm.pricing import resolve_price
+from agents.llm.sdk_errors import broken_stream, to_llm_error
+from agents.llm.telemetry import log_completed, log_failed, make_usage
+
+_TAKE_TEMPERATURE = (
+    "claude-3",
+    "claude-haiku-4",
+    "claude-sonnet-4",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-2025",
+    "claude-opus-4-5",
+    "claude-opus-4-6",
+)
+
+
+class AnthropicProvider:
+    name: str = "anthropic"
+
+    def __init__(self, config: ProviderConfig) -> None:
+        if config.kind != "anthropic":
+            raise ValueError(f"kind must be anthropic for AnthropicProvider, got {config.kind!r}")
+        self.model: str = config.model
+        self._config = config
+        self._price = resolve_price(config.model, config.input_price_per_mtok, config.output_price_per_mtok)
+        try:
+            self._client = anthropic.AsyncAnthropic(
+                api_key=config.api_key,
+                base_url=config.base_url,
+                timeout=config.timeout_seconds,
+                max_retries=config.max_retries,
+            )
+        except anthropic.AnthropicError as exc:  # a broken credentials profile on disk
+            raise ValueError(f"api_key is not set and the SDK found no usable credentials: {exc}") from exc
+        # The SDK looks for a key in the environment and its profiles, and would only complain at the first call.
+        if (
+            self._client.api_key is None
+            and self._client.auth_token is None
+            and self._client.credentials is None
+        ):
+            raise ValueError(
+                "api_key is required for the anthropic provider (set it, or the ANTHROPIC_API_KEY variable)"
+            )
+
+    async def aclose(self) -> None:
+        """Close the SDK's connection pool (at shutdown; the provider is not used after)."""
+        await self._client.close()
+
+    @staticmethod
+    def _messages(messages: list[ChatMessage]) -> list[MessageParam]:
+        wire: list[MessageParam] = []
+        for message in messages:
+            if message.role == "user":
+                wire.append({"role": "user", "content": message.content})
+            else:
+                wire.append({"role": "assistant", "content": message.content})
+        return wire
+
+    def _sampling(self, temperature: float) -> dict[str, object] | None:
+        """``temperature`` as extra body, for the models that still take it.
+
+        SDK 1.0 dropped it from the typed parameters and models after Claude Opus 4.6 refuse it,
+        so for them (and models we do not know) it is left out and the API's default applies.
+        """
+        if self.model.startswith(_TAKE_TEMPERATURE):
+            return {"temperature": temperature}
+        return None
+
+    def _error(self, exc: anthropic.APIError) -> LLMError:
+        return to_llm_error(
+            self.name,
+            self._config,
+            exc,
+            status_error=anthropic.APIStatusError,
+            timeout_error=anthropic.APITimeoutError,
+            connection_error=anthropic.APIConnectionError,
+        )
+
+    def _usage(self, input_tokens: int, output_tokens: int) -> Usage:
+        return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
+
+    async def complete(
+        self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
+    ) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = await self._client.messages.create(
+                model=self.model,
+                system=system or anthropic.omit,
+                messages=self._messages(messages),
+                max_tokens=max_tokens,
+                extra_body=self._sampling(temperature),
+            )
+        except anthropic.APIError as exc:
+            error = self._error(exc)
+            log_failed("complete", self.model, error, started)
+            raise error from exc
+        text = "".join(block.text for block in response.content if block.type == "text")
+        usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
+        log_completed("complete", usage, started)
+        return Completion(text=text, usage=usage)
+
+    async def stream(
+        self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
+    ) -> AsyncIterator[str | Usage]:
+        started = time.perf_counter()
+        input_tokens = output_tokens = 0
+        try:
+            events = await self._client.messages.create(
+                model=self.model,
+                system=system or anthropic.omit,
+                messages=self._messages(messages),
+                max_tokens=max_tokens,
+                extra_body=self._sampling(temperature),
+                stream=True,
+            )
+            async with events:
+                async for event in events:
+                    if event.type == "message_start":
+                        input_tokens = event.message.usage.input_tokens
+                        output_tokens = event.message.usage.output_tokens
+                    elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                        if event.delta.text:
+                            yield event.delta.text
+                    elif event.type == "message_delta":
+                        # Counts on message_delta are running totals: they replace, never add.
+                        output_tokens = event.usage.output_tokens
+                        if event.usage.input_tokens is not None:
+                            input_tokens = event.usage.input_tokens
+        except anthropic.APIError as exc:
+            error = self._error(exc)
+            log_failed("stream", self.model, error, started)
+            raise error from exc
+        except httpx2.TransportError as exc:  # this SDK does not wrap errors once the body streams
+            error = broken_stream(self.name, exc)
+            log_failed("stream", self.model, error, started)
+            raise error from exc
+        usage = self._usage(input_tokens, output_tokens)
+        log_completed("stream", usage, started)
+        yield usage
+
+    async def complete_json(
+        self,
+        system: str,
+        messages: list[ChatMessage],
+        schema: dict[str, Any],
+        *,
+        name: str,
+        max_tokens: int = 512,
+    ) -> tuple[dict[str, Any], Usage]:
+        started = time.perf_counter()
+        try:
+            response = await self._client.messages.create(
+                model=self.model,
+                system=system or anthropic.omit,
+                messages=self._messages(messages),
+                max_tokens=max_tokens,
+                extra_body=self._sampling(0.0),
+                tools=[
+                    {"name": name, "description": f"Record the answer as {name}.", "input_schema": schema}
+                ],
+                tool_choice={"type": "tool", "name": name},
+            )
+        except anthropic.APIError as exc:
+            error = self._error(exc)
+            log_failed("json", self.model, error, started)
+            raise error from exc
+        usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
+        for block in response.content:
+            if block.type == "tool_use" and block.name == name and isinstance(block.input, dict):
+                log_completed("json", usage, started)
+                return block.input, usage
+        error = LLMError(
+            self.name, f"the reply did not call the {name} tool (stop_reason={response.stop_reason})"
+        )
+        log_failed("json", self.model, error, started)
+        raise error

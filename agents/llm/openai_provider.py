@@ -1,0 +1,195 @@
+"""OpenAI's Chat Completions API, and any server that speaks it (vLLM, Ollama, llama.cpp, LiteLLM).
+
+The SDK's ``AsyncOpenAI`` does the retrying: 408/409/429/5xx and connection errors, with exponential
+backoff that honours ``retry-after``. We only map what finally fails to ``LLMError``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import openai
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionMessageParam
+
+from agents.llm.base import ChatMessage, Completion, LLMError, Usage
+from agents.llm.config import ProviderConfig
+from agents.llm.pricing import resolve_price
+from agents.llm.sdk_errors import broken_stream, to_llm_error
+from agents.llm.telemetry import log_completed, log_failed, make_usage
+
+# Local servers usually ignore the key, but the SDK insists on one. Passing it also keeps the SDK from
+# sending the environment's OPENAI_API_KEY, a key meant for OpenAI, to some other server.
+_NO_KEY_NEEDED = "not-needed"
+
+
+class OpenAIProvider:
+    """``name`` is ``openai`` or ``openai-compatible``: the wire is the same, the defaults differ."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        if config.kind not in ("openai", "openai-compatible"):
+            raise ValueError(
+                f"kind must be openai or openai-compatible for OpenAIProvider, got {config.kind!r}"
+            )
+        self.name: str = config.kind
+        self.model: str = config.model
+        self._config = config
+        self._price = resolve_price(config.model, config.input_price_per_mtok, config.output_price_per_mtok)
+        api_key = config.api_key
+        if api_key is None and config.kind == "openai-compatible":
+            api_key = _NO_KEY_NEEDED
+        try:
+            self._client = openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=config.base_url,
+                timeout=config.timeout_seconds,
+                max_retries=config.max_retries,
+            )
+        except openai.OpenAIError as exc:
+            raise ValueError(
+                "api_key is required for the openai provider (set it, or the OPENAI_API_KEY variable)"
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Close the SDK's connection pool (at shutdown; the provider is not used after)."""
+        await self._client.close()
+
+    def _messages(self, system: str, messages: list[ChatMessage]) -> list[ChatCompletionMessageParam]:
+        wire: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}] if system else []
+        for message in messages:
+            if message.role == "user":
+                wire.append({"role": "user", "content": message.content})
+            else:
+                wire.append({"role": "assistant", "content": message.content})
+        return wire
+
+    def _limits(self, max_tokens: int) -> tuple[int | openai.Omit, int | openai.Omit]:
+        """``(max_completion_tokens, max_tokens)``: OpenAI's newer models take only the first,
+        many compatible servers only the second."""
+        return (max_tokens, openai.omit) if self.name == "openai" else (openai.omit, max_tokens)
+
+    def _usage(self, usage: CompletionUsage | None) -> Usage:
+        input_tokens = usage.prompt_tokens if usage is not None else 0
+        output_tokens = usage.completion_tokens if usage is not None else 0
+        return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
+
+    def _error(self, exc: openai.APIError) -> LLMError:
+        return to_llm_error(
+            self.name,
+            self._config,
+            exc,
+            status_error=openai.APIStatusError,
+            timeout_error=openai.APITimeoutError,
+            connection_error=openai.APIConnectionError,
+        )
+
+    async def complete(
+        self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
+    ) -> Completion:
+        started = time.perf_counter()
+        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
+        try:
+            response = await self._client.chat.completions.create(
+                model=self.model,
+                messages=self._messages(system, messages),
+                temperature=temperature,
+                max_completion_tokens=max_completion_tokens,
+                max_tokens=max_legacy_tokens,
+            )
+        except openai.APIError as exc:
+            error = self._error(exc)
+            log_failed("complete", self.model, error, started)
+            raise error from exc
+        text = (response.choices[0].message.content or "") if response.choices else ""
+        usage = self._usage(response.usage)
+        log_completed("complete", usage, started)
+        return Completion(text=text, usage=usage)
+
+    async def stream(
+        self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
+    ) -> AsyncIterator[str | Usage]:
+        started = time.perf_counter()
+        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
+        usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
+        try:
+            chunks = await self._client.chat.completions.create(
+                model=self.model,
+                messages=self._messages(system, messages),
+                temperature=temperature,
+                stream=True,
+                stream_options={"include_usage": True},
+                max_completion_tokens=max_completion_tokens,
+                max_tokens=max_legacy_tokens,
+            )
+            async with chunks:
+                async for chunk in chunks:
+                    if chunk.usage is not None:
+                        usage = self._usage(chunk.usage)
+                    for choice in chunk.choices:
+                        if choice.index == 0 and choice.delta.content:
+                            yield choice.delta.content
+        except openai.APIError as exc:
+            error = self._error(exc)
+            log_failed("stream", self.model, error, started)
+            raise error from exc
+        except httpx2.TransportError as exc:  # the SDK wraps these today; a broken stream must not leak raw
+            error = broken_stream(self.name, exc)
+            log_failed("stream", self.model, error, started)
+            raise error from exc
+        log_completed("stream", usage, started)
+        yield usage
+
+    async def complete_json(
+        self,
+        system: str,
+        messages: list[ChatMessage],
+        schema: dict[str, Any],
+        *,
+        name: str,
+        max_tokens: int = 512,
+    ) -> tuple[dict[str, Any], Usage]:
+        started = time.perf_counter()
+        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
+        try:
+            response = await self._client.chat.completions.create(
+                model=self.model,
+                messages=self._messages(system, messages),
+                temperature=0.0,
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": name, "schema": schema, "strict": True},
+                },
+                max_completion_tokens=max_completion_tokens,
+                max_tokens=max_legacy_tokens,
+            )
+        except openai.APIError as exc:
+            error = self._error(exc)
+            log_failed("json", self.model, error, started)
+            raise error from exc
+        usage = self._usage(response.usage)
+        message = response.choices[0].message if response.choices else None
+        try:
+            if message is None:
+                raise LLMError(self.name, "the reply had no choices")
+            if message.refusal:
+                raise LLMError(self.name, f"the model refused to fill {name}: {message.refusal}")
+            parsed = _parse_object(self.name, name, message.content or "")
+        except LLMError as error:
+            log_failed("json", self.model, error, started)
+            raise
+        log_completed("json", usage, started)
+        return parsed, usage
+
+
+def _parse_object(provider: str, name: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LLMError(provider, f"the reply for {name} is not valid JSON ({exc.msg} at {exc.pos})") from exc
+    if not isinstance(value, dict):
+        raise LLMError(provider, f"the reply for {name} is JSON but not an object ({type(value).__name__})")
+    return value

@@ -1,0 +1,75 @@
+"""Turn what the OpenAI and Anthropic SDKs raise into one ``LLMError`` that says why, without the key.
+
+Both SDKs share the shape: ``APIStatusError`` (with a status and a parsed body), ``APITimeoutError``
+(a subclass of ``APIConnectionError``) and the base ``APIError``. By the time one reaches us the
+SDK has already spent its retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agents.llm.base import LLMError
+from agents.llm.config import ProviderConfig
+
+
+def error_detail(body: object) -> str:
+    """The human part of an error body, whichever of the known shapes it has."""
+    if isinstance(body, Mapping):
+        inner: Any = body.get("error", body)
+        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    return "no detail in the error body"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Some APIs quote the key back (whole or masked to its last characters): drop it before it travels."""
+    if secret and len(secret) >= 8:
+        text = text.replace(secret, "***")
+        if len(secret) > 12:
+            text = text.replace(secret[-4:], "***")
+    return text
+
+
+def _was_retried(exc: Exception, status: int) -> bool:
+    """The SDKs' own rule: the server's ``x-should-retry`` first, else 408, 409, 429 and 5xx."""
+    response = getattr(exc, "response", None)
+    header = response.headers.get("x-should-retry") if response is not None else None
+    if header in ("true", "false"):
+        return bool(header == "true")
+    return status in (408, 409, 429) or status >= 500
+
+
+def to_llm_error(
+    provider: str,
+    config: ProviderConfig,
+    exc: Exception,
+    *,
+    status_error: type[Exception],
+    timeout_error: type[Exception],
+    connection_error: type[Exception],
+) -> LLMError:
+    """``exc`` is one of the SDK's ``APIError``s; the three classes are that SDK's own."""
+    attempts = f"after {config.max_retries + 1} attempt(s)"
+    if isinstance(exc, status_error):
+        status: int = getattr(exc, "status_code", 0)
+        detail = error_detail(getattr(exc, "body", None))
+        reason = f"{detail} ({attempts})" if _was_retried(exc, status) else f"{detail} (not retried)"
+        return LLMError(provider, redact(reason, config.api_key), status=status)
+    if isinstance(exc, timeout_error):
+        return LLMError(provider, f"no answer within {config.timeout_seconds:g}s ({attempts})")
+    if isinstance(exc, connection_error):
+        cause = exc.__cause__ or exc.__context__
+        why = f"{type(cause).__name__}: {cause}" if cause else str(exc)
+        return LLMError(provider, redact(f"could not reach the API: {why} ({attempts})", config.api_key))
+    return LLMError(provider, redact(f"{type(exc).__name__}: {exc}", config.api_key))
+
+
+def broken_stream(provider: str, exc: Exception) -> LLMError:
+    """The connection died while the reply was streaming: what was sent cannot be retried silently."""
+    return LLMError(provider, f"the stream broke off: {type(exc).__name__}: {exc}")

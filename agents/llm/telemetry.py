@@ -1,0 +1,56 @@
+"""One log line per LLM call: who answered, how many tokens, what it cost, how long it took.
+
+Prompts, replies and keys are never logged: they carry customer data and secrets.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+
+from agents.llm.base import LLMError, Usage
+from agents.llm.pricing import Price
+
+log = structlog.get_logger(__name__)
+
+
+def make_usage(provider: str, model: str, price: Price, input_tokens: int, output_tokens: int) -> Usage:
+    return Usage(
+        provider=provider,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=price.cost_usd(input_tokens, output_tokens),
+    )
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def log_completed(call: str, usage: Usage, started: float) -> None:
+    log.info(
+        "llm.completed",
+        call=call,
+        provider=usage.provider,
+        model=usage.model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+        latency_ms=elapsed_ms(started),
+    )
+
+
+def log_failed(call: str, model: str, error: LLMError, started: float, **extra: Any) -> None:
+    log.warning(
+        "llm.failed",
+        call=call,
+        provider=error.provider,
+        model=model,
+        status=error.status,
+        reason=error.reason,
+        latency_ms=elapsed_ms(started),
+        **extra,
+    )

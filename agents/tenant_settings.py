@@ -1,0 +1,217 @@
+"""Each tenant's escalation policy and LLM provider: read by every turn, edited by its admin."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.llm import LLMProvider, ProviderConfig, build_provider, close_provider
+from agents.models import AgentSettings
+from agents.policy import EscalationPolicy, policy_from_builtins, validation_field
+from runtime.errors import InvalidInputError
+from runtime.secrets import decrypt_secret, encrypt_secret, mask_secret
+from runtime.settings import Settings
+
+ProviderKind = Literal["openai", "anthropic", "openai-compatible"]
+PROVIDER_KINDS: tuple[str, ...] = ("openai", "anthropic", "openai-compatible")
+
+
+class LlmChoice(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """One provider as an admin sets it; ``api_key`` is write-only (stored encrypted, shown masked)."""
+
+    provider: ProviderKind
+    model: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    base_url: Annotated[str, msgspec.Meta(pattern=r"^https?://")] | None = None
+    api_key: str | None = None
+    input_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    output_price_per_mtok: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+class LlmSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """``primary`` None: the tenant answers offline (extractive) unless the server sets a provider."""
+
+    primary: LlmChoice | None = None
+    fallback: LlmChoice | None = None
+    classify_with_llm: bool = False
+    """Classify intent and sentiment by the LLM (structured output) instead of the offline heads."""
+
+
+@dataclass(frozen=True)
+class TenantLlm:
+    provider: LLMProvider
+    classifies: bool
+
+
+async def _row(
+    session: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False
+) -> AgentSettings | None:
+    query = select(AgentSettings).where(AgentSettings.tenant_id == tenant_id)
+    return await session.scalar(query.with_for_update() if for_update else query)
+
+
+async def _row_for_update(session: AsyncSession, tenant_id: uuid.UUID) -> AgentSettings:
+    row = await _row(session, tenant_id, for_update=True)
+    if row is None:
+        row = AgentSettings(tenant_id=tenant_id, policy={}, llm={})
+        session.add(row)
+    return row
+
+
+async def get_policy(session: AsyncSession, tenant_id: uuid.UUID) -> EscalationPolicy:
+    row = await _row(session, tenant_id)
+    return policy_from_builtins(row.policy if row else {})
+
+
+async def save_policy(session: AsyncSession, tenant_id: uuid.UUID, raw: dict[str, Any]) -> EscalationPolicy:
+    """Validate first (InvalidInputError names the field), then replace the whole policy."""
+    policy = policy_from_builtins(raw)
+    row = await _row_for_update(session, tenant_id)
+    row.policy = msgspec.to_builtins(policy)
+    return policy
+
+
+def _stored_choice(choice: LlmChoice, previous: dict[str, Any] | None, secret_key: str) -> dict[str, Any]:
+    stored: dict[str, Any] = msgspec.to_builtins(choice)
+    stored.pop("api_key", None)
+    if choice.api_key:
+        stored["api_key_encrypted"] = encrypt_secret(secret_key, choice.api_key)
+    elif previous and previous.get("provider") == choice.provider and previous.get("api_key_encrypted"):
+        # Saving the form again without retyping the key keeps the key.
+        stored["api_key_encrypted"] = previous["api_key_encrypted"]
+    return stored
+
+
+async def save_llm_settings(
+    session: AsyncSession, tenant_id: uuid.UUID, raw: dict[str, Any], secret_key: str
+) -> dict[str, Any]:
+    try:
+        llm = msgspec.convert(raw, LlmSettings)
+    except msgspec.ValidationError as exc:
+        raise InvalidInputError(*validation_field(exc, "llm")) from exc
+    for name, choice in (("primary", llm.primary), ("fallback", llm.fallback)):
+        if choice and choice.provider == "openai-compatible" and not choice.base_url:
+            raise InvalidInputError(f"{name}.base_url", "an openai-compatible server needs its URL")
+    if llm.fallback and not llm.primary:
+        raise InvalidInputError("fallback", "set a primary provider first")
+    row = await _row_for_update(session, tenant_id)
+    previous = row.llm or {}
+    row.llm = {
+        name: _stored_choice(choice, previous.get(name), secret_key)
+        for name, choice in (("primary", llm.primary), ("fallback", llm.fallback))
+        if choice is not None
+    } | {"classify_with_llm": llm.classify_with_llm}
+    return llm_settings_view(row.llm, secret_key)
+
+
+def llm_settings_view(stored: dict[str, Any], secret_key: str) -> dict[str, Any]:
+    """What the admin sees: everything but the key, which is masked."""
+    view: dict[str, Any] = {"classify_with_llm": bool(stored.get("classify_with_llm", False))}
+    for name in ("primary", "fallback"):
+        choice = stored.get(name)
+        if not choice:
+            continue
+        shown = {k: v for k, v in choice.items() if k != "api_key_encrypted"}
+        encrypted = choice.get("api_key_encrypted")
+        shown["api_key"] = mask_secret(decrypt_secret(secret_key, encrypted)) if encrypted else None
+        view[name] = shown
+    return view
+
+
+async def get_llm_settings_view(
+    session: AsyncSession, tenant_id: uuid.UUID, secret_key: str
+) -> dict[str, Any]:
+    row = await _row(session, tenant_id)
+    return llm_settings_view(row.llm if row else {}, secret_key)
+
+
+def _config(choice: dict[str, Any], secret_key: str, timeout: float) -> ProviderConfig:
+    encrypted = choice.get("api_key_encrypted")
+    return ProviderConfig(
+        kind=choice["provider"],
+        model=choice["model"],
+        api_key=decrypt_secret(secret_key, encrypted) if encrypted else None,
+        base_url=choice.get("base_url"),
+        timeout_seconds=timeout,
+        input_price_per_mtok=choice.get("input_price_per_mtok"),
+        output_price_per_mtok=choice.get("output_price_per_mtok"),
+    )
+
+
+def _server_choice(
+    kind: str | None, model: str | None, base_url: str | None, key: str | None
+) -> dict[str, Any] | None:
+    if not kind:
+        return None
+    if kind not in PROVIDER_KINDS:
+        raise ValueError(f"ATENDE_LLM_PROVIDER must be one of {', '.join(PROVIDER_KINDS)}, got {kind!r}")
+    return {"provider": kind, "model": model or "default", "base_url": base_url, "api_key": key}
+
+
+def server_llm_choices(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The providers set by environment variables, for tenants that chose none."""
+    choices = {
+        "primary": _server_choice(
+            settings.llm_provider, settings.llm_model, settings.llm_base_url, settings.llm_api_key
+        ),
+        "fallback": _server_choice(
+            settings.llm_fallback_provider,
+            settings.llm_fallback_model,
+            settings.llm_fallback_base_url,
+            settings.llm_fallback_api_key,
+        ),
+    }
+    return {name: choice for name, choice in choices.items() if choice}
+
+
+async def tenant_llm(session: AsyncSession, tenant_id: uuid.UUID, settings: Settings) -> TenantLlm | None:
+    """The tenant's provider (with its fallback), else the server's, else None: answer offline."""
+    row = await _row(session, tenant_id)
+    secret_key = settings.resolved_secret_key()
+    timeout = settings.llm_timeout_seconds
+    if row and row.llm.get("primary"):
+        fallback = row.llm.get("fallback")
+        provider = _cached_provider(
+            _config(row.llm["primary"], secret_key, timeout),
+            _config(fallback, secret_key, timeout) if fallback else None,
+        )
+        return TenantLlm(provider, bool(row.llm.get("classify_with_llm", False)))
+    server = server_llm_choices(settings)
+    if "primary" not in server:
+        return None
+
+    def plain(choice: dict[str, Any]) -> ProviderConfig:
+        return ProviderConfig(
+            kind=choice["provider"],
+            model=choice["model"],
+            api_key=choice["api_key"],
+            base_url=choice["base_url"],
+            timeout_seconds=timeout,
+        )
+
+    provider = _cached_provider(
+        plain(server["primary"]), plain(server["fallback"]) if "fallback" in server else None
+    )
+    return TenantLlm(provider, settings.llm_classify)
+
+
+_providers: dict[tuple[ProviderConfig, ProviderConfig | None], LLMProvider] = {}
+
+
+def _cached_provider(primary: ProviderConfig, fallback: ProviderConfig | None) -> LLMProvider:
+    """One SDK client (and its connection pool) per configuration, not one per turn."""
+    key = (primary, fallback)
+    if key not in _providers:
+        _providers[key] = build_provider(primary, fallback)
+    return _providers[key]
+
+
+async def close_llm_providers() -> None:
+    """At shutdown: the SDK clients' connection pools."""
+    while _providers:
+        _, provider = _providers.popitem()
+        await close_provider(provider)

@@ -1,0 +1,90 @@
+"""LLM tokens and cost, recorded per call and summed per tenant and per conversation."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.models import LlmUsage
+
+
+def record_usage(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    conversation_id: uuid.UUID | None,
+    usage: dict[str, Any],
+) -> None:
+    """``usage`` as the graph carries it: provider, model, input_tokens, output_tokens, cost_usd, purpose."""
+    session.add(
+        LlmUsage(
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            purpose=usage.get("purpose", "reply"),
+            provider=usage["provider"],
+            model=usage["model"],
+            input_tokens=int(usage["input_tokens"]),
+            output_tokens=int(usage["output_tokens"]),
+            cost_usd=decimal.Decimal(str(usage["cost_usd"])),
+        )
+    )
+
+
+def _totals(row: Any) -> dict[str, Any]:
+    return {
+        "calls": int(row.calls),
+        "input_tokens": int(row.input_tokens or 0),
+        "output_tokens": int(row.output_tokens or 0),
+        "cost_usd": float(row.cost_usd or 0),
+    }
+
+
+_SUMS = (
+    func.count().label("calls"),
+    func.sum(LlmUsage.input_tokens).label("input_tokens"),
+    func.sum(LlmUsage.output_tokens).label("output_tokens"),
+    func.sum(LlmUsage.cost_usd).label("cost_usd"),
+)
+
+
+async def conversation_usage(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            select(*_SUMS).where(LlmUsage.tenant_id == tenant_id, LlmUsage.conversation_id == conversation_id)
+        )
+    ).one()
+    return _totals(row)
+
+
+async def usage_summary(session: AsyncSession, tenant_id: uuid.UUID, days: int = 30) -> dict[str, Any]:
+    """The tenant's totals over the last ``days``, by model and by conversation (costliest first)."""
+    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
+    scope = (LlmUsage.tenant_id == tenant_id, LlmUsage.created_at >= since)
+    total = (await session.execute(select(*_SUMS).where(*scope))).one()
+    by_model = await session.execute(
+        select(LlmUsage.provider, LlmUsage.model, *_SUMS)
+        .where(*scope)
+        .group_by(LlmUsage.provider, LlmUsage.model)
+        .order_by(func.sum(LlmUsage.cost_usd).desc())
+    )
+    by_conversation = await session.execute(
+        select(LlmUsage.conversation_id, *_SUMS)
+        .where(*scope, LlmUsage.conversation_id.is_not(None))
+        .group_by(LlmUsage.conversation_id)
+        .order_by(func.sum(LlmUsage.cost_usd).desc())
+        .limit(20)
+    )
+    return {
+        "days": days,
+        "total": _totals(total),
+        "by_model": [{"provider": r.provider, "model": r.model, **_totals(r)} for r in by_model],
+        "by_conversation": [
+            {"conversation_id": str(r.conversation_id), **_totals(r)} for r in by_conversation
+        ],
+    }

@@ -1,0 +1,204 @@
+"""``atende eval``: run suites against a tenant, compare runs, import published datasets.
+
+Exit codes: 0 every gate held, 1 a gate failed (or ``compare`` found a regression), 2 a usage
+error (bad suite, gate, tenant or document: nothing ran), 130 interrupted (partial reports written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import sys
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from evals.gates import Gate, GateSyntaxError, parse_gate
+from evals.report import build_report, now, write_json
+from evals.results import CaseResult, Report
+from evals.suite import LoadedCase, SuiteError, load_suites, resolve_suite
+from runtime.errors import AtendeError
+
+T = TypeVar("T")
+USAGE_ERROR = 2
+GATE_FAILED = 1
+INTERRUPTED = 130
+err = Console(stderr=True)
+
+
+def _usage_error(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    sys.exit(USAGE_ERROR)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted before any case ran; nothing written[/yellow]")
+        sys.exit(INTERRUPTED)
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Evals: measure the real pipeline (retrieval, classification, whole conversations) before a change ships."""
+
+
+@eval_group.command("run")
+@click.argument("suites", metavar="SUITE...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--tenant", "tenant_slug", required=True, help="The tenant whose knowledge base and settings to use."
+)
+@click.option(
+    "--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the JSON report."
+)
+@click.option(
+    "--html", "html_out", type=click.Path(path_type=Path, dir_okay=False), help="Write the HTML report."
+)
+@click.option(
+    "--junit", "junit_out", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML."
+)
+@click.option(
+    "--fail-under",
+    "gate_specs",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="A gate (repeatable): exit 1 if METRIC is below VALUE (above, for latency, tokens and cost).",
+)
+@click.option(
+    "--concurrency", default=2, show_default=True, type=click.IntRange(1, 16), help="Cases at a time."
+)
+def eval_run(
+    suites: tuple[Path, ...],
+    tenant_slug: str,
+    json_out: Path | None,
+    html_out: Path | None,
+    junit_out: Path | None,
+    gate_specs: tuple[str, ...],
+    concurrency: int,
+) -> None:
+    """Run SUITE files (JSONL or YAML; `demo` names the suite shipped for the demo tenant) through the
+    tenant's real pipeline, in isolation: no message is stored, no ticket opened, nothing sent."""
+    try:
+        gates = [parse_gate(spec) for spec in gate_specs]
+    except GateSyntaxError as exc:
+        _usage_error(f"--fail-under {exc}")
+    suites = tuple(resolve_suite(suite) for suite in suites)
+    try:
+        cases = load_suites(list(suites))
+    except SuiteError as exc:
+        _usage_error(exc.detail)
+    try:
+        report = _run(_run_suites(list(suites), cases, tenant_slug, gates, concurrency))
+    except AtendeError as exc:  # unknown tenant or document, a knowledge base made by another model
+        _usage_error(exc.detail)
+    for path, write in _writers(json_out, html_out, junit_out):
+        write(report, path)
+        err.print(f"wrote {path}")
+    print_summary(report, Console())
+    if report.incomplete:
+        err.print(f"[yellow]interrupted: {len(report.cases)} of {report.total_cases} cases ran[/yellow]")
+        sys.exit(INTERRUPTED)
+    if any(not gate.passed for gate in report.gates):
+        sys.exit(GATE_FAILED)
+
+
+def _writers(json_out: Path | None, html_out: Path | None, junit_out: Path | None) -> list[tuple[Path, Any]]:
+    from evals.html import write_html
+    from evals.junit import write_junit
+
+    pairs = ((json_out, write_json), (html_out, write_html), (junit_out, write_junit))
+    return [(path, write) for path, write in pairs if path is not None]
+
+
+async def _run_suites(
+    suites: list[Path], cases: list[LoadedCase], tenant_slug: str, gates: list[Gate], concurrency: int
+) -> Report:
+    from evals.runner import run_cases
+    from runtime.accounts import get_tenant
+    from runtime.services import open_services
+    from runtime.settings import get_settings
+
+    run_id = f"{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    started_at = now()
+    async with open_services(get_settings()) as services:
+        async with services.database.sessionmaker() as session:
+            tenant = await get_tenant(session, tenant_slug)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[green]{task.fields[passed]} passed[/green] [red]{task.fields[failed]} failed[/red]"),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("evaluating", total=len(cases), passed=0, failed=0)
+            tally = {"passed": 0, "failed": 0}
+
+            def advance(result: CaseResult) -> None:
+                tally["passed" if result.passed else "failed"] += 1
+                bar.update(task, advance=1, passed=tally["passed"], failed=tally["failed"])
+
+            def started() -> None:
+                bar.console.print(f"eval run {run_id}: running {len(cases)} case(s) on tenant {tenant.slug}")
+
+            outcome = await run_cases(
+                services,
+                tenant,
+                cases,
+                run_id=run_id,
+                concurrency=concurrency,
+                on_result=advance,
+                on_start=started,
+            )
+    return build_report(
+        run_id=run_id,
+        tenant=tenant.slug,
+        suites=suites,
+        started_at=started_at,
+        total_cases=len(cases),
+        results=outcome.results,
+        incomplete=outcome.incomplete,
+        settings=outcome.settings,
+        gates=gates,
+    )
+
+
+def _value(metric: str, value: float) -> str:
+    if metric.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if metric == "cost_usd":
+        return f"${value:.4f}"
+    if metric in {"tokens", "cases"}:
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def print_summary(report: Report, console: Console) -> None:
+    table = Table(
+        title=f"eval {report.run_id} on {report.tenant}" + (" (incomplete)" if report.incomplete else "")
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, value in report.metrics.items():
+        table.add_row(metric, _value(metric, value))
+    console.print(table)
+    for gate in report.gates:
+        sign = ">=" if gate.direction == "min" else "<="
+        measured = "not measured" if gate.value is None else _value(gate.metric, gate.value)
+        status = "[green]ok[/green]" if gate.passed else "[red]FAILED[/red]"
+        console.print(f"gate {gate.metric} {sign} {gate.threshold}: {measured} {status}")
+    failed = report.failed_cases
+    for case in failed[:20]:
+        reasons = [c.name for t in case.turns for c in t.checks if c.passed is False]
+        reasons += [c.name for c in case.checks if c.passed is False]
+        why = case.error or ", ".join(dict.fromkeys(reasons))
+        console.print(f"[red]✗[/red] {case.id} ({case.file}:{case.line}): {why}")
+    if len(failed) > 20:
+        console.print(f"… and {len(failed) - 20} more failing case(s): see the reports")

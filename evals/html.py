@@ -1,0 +1,64 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from evals import charts
+from evals.results import Report
+from evals.scoring import METRICS
+
+MAX_FAILING_SHOWN = 200
+"""Failing cases written out in full; a huge imported suite lists the rest by id."""
+
+_environment = Environment(
+    loader=PackageLoader("evals", "templates"), autoescape=select_autoescape(["html", "j2"]), trim_blocks=True
+)
+
+
+def _latencies(report: Report) -> list[float]:
+    turns = [t.latency_ms for c in report.cases for t in c.turns]
+    if turns:
+        return turns
+    return [c.retrieval.latency_ms for c in report.cases if c.retrieval] + [
+        c.classification.latency_ms for c in report.cases if c.classification
+    ]
+
+
+def _format(metric: str, value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if metric.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if metric == "cost_usd":
+        return f"${value:.4f}"
+    if metric in {"tokens", "cases"}:
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def render_html(report: Report) -> str:
+    failing = report.failed_cases
+    context: dict[str, Any] = {
+        "report": report,
+        "descriptions": METRICS,
+        "fmt": _format,
+        "metric_bars": charts.metric_bars(report.metrics),
+        "case_strip": charts.case_strip(report.cases),
+        "histogram": charts.histogram(_latencies(report)),
+        "confusions": {task: charts.confusion_matrix(task, m) for task, m in report.confusion.items()},
+        "failing": failing[:MAX_FAILING_SHOWN],
+        "failing_not_shown": [c.id for c in failing[MAX_FAILING_SHOWN:]],
+        "passed": sum(1 for c in report.cases if c.passed),
+        "settings_json": json.dumps(report.settings, indent=2, ensure_ascii=False, default=str),
+    }
+    return _environment.get_template("report.html.j2").render(**context)
+
+
+def write_html(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report), encoding="utf-8")

@@ -1,0 +1,30 @@
+"""Run one graph turn for a tenant, as the pipeline does, with the tenant's stored policy."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from runtime.accounts import Tenant
+from runtime.services import Services
+from runtime.turn_context import build_agent_context
+
+
+async def agent_turn(
+    services: Services,
+    tenant: Tenant,
+    text: str,
+    *,
+    thread: str | None = None,
+    now: datetime.datetime | None = None,
+) -> dict[str, Any]:
+    async with services.database.sessionmaker.begin() as session:
+        context = await build_agent_context(services, session, tenant)
+        if now is not None:
+            context.now = lambda: now
+        return await services.graph.ainvoke(
+            {"text": text, "message_id": str(uuid.uuid4()), "usage": None},
+            config={"configurable": {"thread_id": thread or str(uuid.uuid4())}},
+            context=context,
+        )

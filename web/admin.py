@@ -1,0 +1,193 @@
+"""The admin's API: the tenant's escalation policy, its LLM provider, and what its LLM calls cost."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, put
+from litestar.datastructures import State
+from litestar.params import Parameter
+from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.policy import WEEKDAYS, EscalationPolicy
+from agents.tenant_settings import (
+    PROVIDER_KINDS,
+    get_llm_settings_view,
+    get_policy,
+    save_llm_settings,
+    save_policy,
+    server_llm_choices,
+)
+from agents.usage import usage_summary
+from runtime.services import Services
+from web.auth import AuthUser, admin_only
+
+AdminRequest = Request[AuthUser, Token, State]
+
+# Until the tenant's own intent classifier exists: the labels the built-in one gives.
+FALLBACK_INTENTS = (
+    "greeting",
+    "thanks",
+    "goodbye",
+    "human_agent",
+    "complaint",
+    "cancel",
+    "billing",
+    "refund",
+    "order_status",
+    "shipping",
+    "technical_issue",
+    "account",
+    "product_question",
+    "out_of_scope",
+)
+MASK = "…"
+
+
+class LlmChoiceView(msgspec.Struct, kw_only=True):
+    provider: str
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None
+    """Masked ("…abcd"): the stored key is never sent back."""
+    input_price_per_mtok: float | None = None
+    output_price_per_mtok: float | None = None
+
+
+class LlmSettingsView(msgspec.Struct, kw_only=True):
+    """``primary`` None: the tenant uses the server's provider, or answers offline."""
+
+    primary: LlmChoiceView | None = None
+    fallback: LlmChoiceView | None = None
+
+
+class ServerLlmView(msgspec.Struct):
+    provider: str
+    model: str
+    base_url: str | None
+
+
+class AdminDefaults(msgspec.Struct):
+    """What applies when the tenant sets nothing, and the choices the form offers."""
+
+    policy: EscalationPolicy
+    min_relevance: float
+    """The server's retrieval threshold, used while ``min_retrieval_confidence`` is null."""
+    weekdays: list[str]
+    providers: list[str]
+    server_llm: dict[str, ServerLlmView]
+    """The providers set by environment variables, used while the tenant chose none."""
+
+
+class UsageTotals(msgspec.Struct):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class ModelUsage(msgspec.Struct):
+    provider: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class ConversationUsage(msgspec.Struct):
+    conversation_id: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageSummary(msgspec.Struct):
+    days: int
+    total: UsageTotals
+    by_model: list[ModelUsage]
+    by_conversation: list[ConversationUsage]
+    """The costliest conversations first (at most 20)."""
+
+
+def _without_masked_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """A settings body sent back as it was read carries "…abcd": that means "keep the stored key"."""
+    cleaned = dict(raw)
+    for name in ("primary", "fallback"):
+        choice = raw.get(name)
+        key = choice.get("api_key") if isinstance(choice, dict) else None
+        if isinstance(choice, dict) and isinstance(key, str) and key.startswith(MASK):
+            cleaned[name] = {k: v for k, v in choice.items() if k != "api_key"}
+    return cleaned
+
+
+def _llm_view(view: dict[str, Any]) -> LlmSettingsView:
+    return msgspec.convert(view, LlmSettingsView)
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/policy")
+    async def read_policy(self, request: AdminRequest, db_session: AsyncSession) -> EscalationPolicy:
+        """The tenant's escalation policy (the defaults until an admin saves one)."""
+        return await get_policy(db_session, request.user.tenant_id)
+
+    @put("/policy")
+    async def replace_policy(
+        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession
+    ) -> EscalationPolicy:
+        """Replace the whole policy; a bad field is a 422 naming it, and nothing is saved."""
+        async with db_session.begin():
+            return await save_policy(db_session, request.user.tenant_id, data)
+
+    @get("/defaults")
+    async def defaults(self, services: Services) -> AdminDefaults:
+        server = server_llm_choices(services.settings)
+        return AdminDefaults(
+            policy=EscalationPolicy(),
+            min_relevance=services.settings.min_relevance,
+            weekdays=list(WEEKDAYS),
+            providers=list(PROVIDER_KINDS),
+            server_llm={
+                name: ServerLlmView(choice["provider"], choice["model"], choice["base_url"])
+                for name, choice in server.items()
+            },
+        )
+
+    @get("/intents")
+    async def intents(self, request: AdminRequest, db_session: AsyncSession) -> list[str]:
+        """The intents the classifier knows, plus any the policy names that it does not."""
+        policy = await get_policy(db_session, request.user.tenant_id)
+        extra = [i for i in policy.always_escalate_intents if i not in FALLBACK_INTENTS]
+        return [*FALLBACK_INTENTS, *extra]
+
+    @get("/llm")
+    async def read_llm(self, request: AdminRequest, db_session: AsyncSession) -> LlmSettingsView:
+        view = await get_llm_settings_view(db_session, request.user.tenant_id, request.app.state.secret_key)
+        return _llm_view(view)
+
+    @put("/llm")
+    async def replace_llm(
+        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession
+    ) -> LlmSettingsView:
+        """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one."""
+        async with db_session.begin():
+            view = await save_llm_settings(
+                db_session, request.user.tenant_id, _without_masked_keys(data), request.app.state.secret_key
+            )
+        return _llm_view(view)
+
+    @get("/usage")
+    async def usage(
+        self,
+        request: AdminRequest,
+        db_session: AsyncSession,
+        days: Annotated[int, Parameter(ge=1, le=366, description="how many days back")] = 30,
+    ) -> UsageSummary:
+        """LLM tokens and cost over the last ``days``: totals, per model, the costliest conversations."""
+        return msgspec.convert(await usage_summary(db_session, request.user.tenant_id, days), UsageSummary)
