@@ -14,7 +14,7 @@ from agents.llm import LLMProvider, ProviderConfig, build_provider, close_provid
 from agents.models import AgentSettings
 from agents.policy import EscalationPolicy, policy_from_builtins, validation_field
 from runtime.errors import InvalidInputError
-from runtime.secrets import decrypt_secret, encrypt_secret, mask_secret
+from runtime.secrets import MASK, decrypt_secret, encrypt_secret, mask_secret
 from runtime.settings import Settings
 
 ProviderKind = Literal["openai", "anthropic", "openai-compatible"]
@@ -78,7 +78,8 @@ async def save_policy(session: AsyncSession, tenant_id: uuid.UUID, raw: dict[str
 def _stored_choice(choice: LlmChoice, previous: dict[str, Any] | None, secret_key: str) -> dict[str, Any]:
     stored: dict[str, Any] = msgspec.to_builtins(choice)
     stored.pop("api_key", None)
-    if choice.api_key:
+    # A key sent back as it was shown ("…abcd") means "keep the stored key", never a new key.
+    if choice.api_key and not choice.api_key.startswith(MASK):
         stored["api_key_encrypted"] = encrypt_secret(secret_key, choice.api_key)
     elif previous and previous.get("provider") == choice.provider and previous.get("api_key_encrypted"):
         # Saving the form again without retyping the key keeps the key.

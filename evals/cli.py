@@ -29,7 +29,8 @@ T = TypeVar("T")
 USAGE_ERROR = 2
 GATE_FAILED = 1
 INTERRUPTED = 130
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+"""Messages are not wrapped, so CI logs and scripts see each on one line."""
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -82,6 +83,7 @@ def eval_run(
     junit_out: Path | None,
     gate_specs: tuple[str, ...],
     concurrency: int,
+    judge: bool,
 ) -> None:
     """Run SUITE files (JSONL or YAML; `demo` names the suite shipped for the demo tenant) through the
     tenant's real pipeline, in isolation: no message is stored, no ticket opened, nothing sent."""
@@ -95,13 +97,13 @@ def eval_run(
     except SuiteError as exc:
         _usage_error(exc.detail)
     try:
-        report = _run(_run_suites(list(suites), cases, tenant_slug, gates, concurrency))
+        report = _run(_run_suites(list(suites), cases, tenant_slug, gates, concurrency, judge))
     except AtendeError as exc:  # unknown tenant or document, a knowledge base made by another model
         _usage_error(exc.detail)
     for path, write in _writers(json_out, html_out, junit_out):
         write(report, path)
         err.print(f"wrote {path}")
-    print_summary(report, Console())
+    print_summary(report, Console(soft_wrap=True))
     if report.incomplete:
         err.print(f"[yellow]interrupted: {len(report.cases)} of {report.total_cases} cases ran[/yellow]")
         sys.exit(INTERRUPTED)
@@ -118,7 +120,12 @@ def _writers(json_out: Path | None, html_out: Path | None, junit_out: Path | Non
 
 
 async def _run_suites(
-    suites: list[Path], cases: list[LoadedCase], tenant_slug: str, gates: list[Gate], concurrency: int
+    suites: list[Path],
+    cases: list[LoadedCase],
+    tenant_slug: str,
+    gates: list[Gate],
+    concurrency: int,
+    judge: bool,
 ) -> Report:
     from evals.runner import run_cases
     from runtime.accounts import get_tenant
@@ -156,6 +163,7 @@ async def _run_suites(
                 concurrency=concurrency,
                 on_result=advance,
                 on_start=started,
+                use_judge=judge,
             )
     return build_report(
         run_id=run_id,
@@ -202,3 +210,106 @@ def print_summary(report: Report, console: Console) -> None:
         console.print(f"[red]✗[/red] {case.id} ({case.file}:{case.line}): {why}")
     if len(failed) > 20:
         console.print(f"… and {len(failed) - 20} more failing case(s): see the reports")
+
+
+def _read_report(path: Path) -> Report:
+    from evals.results import decode_report
+
+    try:
+        return decode_report(path.read_bytes())
+    except FileNotFoundError:
+        _usage_error(f"{path}: no such report")
+    except ValueError as exc:  # msgspec's DecodeError and ValidationError are ValueErrors
+        _usage_error(f"{path}: not a report of `atende eval run --json` ({exc})")
+
+
+@eval_group.command("compare")
+@click.argument("before", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("after", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--tolerance",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="A share metric (pass rate, hit@k, F1…) that drops by more than this is a regression.",
+)
+@click.option(
+    "--latency-tolerance",
+    default=None,
+    type=click.FloatRange(0),
+    help="Latency, tokens or cost up by more than this share (0.25 = 25 %) is a regression too.",
+)
+def eval_compare(before: Path, after: Path, tolerance: float, latency_tolerance: float | None) -> None:
+    """What changed from the BEFORE run to the AFTER run (JSON reports), metric by metric and case by
+    case; exit 1 on a regression beyond the tolerance."""
+    from evals.compare import compare_reports
+
+    comparison = compare_reports(
+        _read_report(before), _read_report(after), tolerance=tolerance, latency_tolerance=latency_tolerance
+    )
+    console = Console(soft_wrap=True)
+    for note in comparison.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    table = Table("metric", "before", "after", "change", "", title=f"{before.name} → {after.name}")
+    for change in comparison.metrics:
+        delta = change.delta
+        shown = (
+            ""
+            if delta is None
+            else (f"{delta:+.0f} ms" if change.metric.endswith("_ms") else f"{delta:+.3f}")
+        )
+        table.add_row(
+            change.metric,
+            "-" if change.before is None else _value(change.metric, change.before),
+            "-" if change.after is None else _value(change.metric, change.after),
+            shown,
+            "[red]regression[/red]" if change.regression else "",
+        )
+    console.print(table)
+    marks = {"newly failing": "[red]✗ newly failing[/red]", "fixed": "[green]✓ fixed[/green]"}
+    for case in comparison.cases:
+        console.print(
+            f"{marks.get(case.change, case.change)} {case.id}" + (f": {case.detail}" if case.detail else "")
+        )
+    for name, (old, new) in comparison.settings.items():
+        console.print(f"setting {name}: {old} → {new}")
+    regressions = comparison.regressions
+    if regressions:
+        names = ", ".join(r.metric for r in regressions)
+        console.print(f"[red]regression beyond the tolerance:[/red] {names}")
+        sys.exit(GATE_FAILED)
+    console.print("no regression beyond the tolerance")
+
+
+@eval_group.command("import")
+@click.argument("dataset", type=click.Choice(["banking77", "clinc150", "stackfaq", "sentiment"]))
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The suite to write."
+)
+@click.option(
+    "--no-split",
+    is_flag=True,
+    help="Put every row in the suite (no training file): benchmark the built-in classifier on all of it.",
+)
+def eval_import(dataset: str, path: Path, out: Path, no_split: bool) -> None:
+    """Turn a published DATASET (its folder or file at PATH) into a suite, plus the training file or the
+    documents it needs; prints the commands that run it."""
+    from evals.importers import IMPORTERS, DatasetError
+
+    try:
+        options = {} if dataset == "stackfaq" else {"split": not no_split}
+        imported = IMPORTERS[dataset](path, out, **options)
+    except DatasetError as exc:
+        _usage_error(exc.detail)
+    console = Console(soft_wrap=True)
+    console.print(f"wrote {imported.suite} ({imported.cases} cases)")
+    if imported.training:
+        console.print(
+            f"wrote {imported.training} ({imported.training_rows} labelled examples to train a tenant)"
+        )
+    if imported.documents:
+        console.print(f"wrote {imported.documents}/ (the documents to ingest)")
+    console.print("next:")
+    for step in imported.next_steps:
+        console.print(f"  {step}")

@@ -15,11 +15,13 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.classifiers import Classifier, ConversationHistory, tenant_classifier
+from agents.classifiers import Classifier, ConversationHistory
 from agents.context import AgentContext
-from agents.llm import ChatMessage
+from agents.llm import ChatMessage, LLMProvider
+from agents.llm_classification import classify_with_llm
 from agents.state import AgentState
 from evals.groundedness import groundedness
+from evals.judge import LLMJudge
 from evals.results import CaseResult, Check, ClassificationRecord, RetrievalRecord, TurnRecord
 from evals.suite import ClassificationCase, ConversationCase, LoadedCase, RetrievalCase, TurnExpect
 from knowledge.search import Passage
@@ -110,14 +112,28 @@ class EvalPipeline:
     run_id: str
     threads: list[str] = field(default_factory=list)
     """Checkpoint threads this run wrote, deleted by :meth:`forget_threads`."""
-    _classifier: Classifier | None = None
+    judge: LLMJudge | None = None
+    """With an LLM configured: rubrics and groundedness judged by it (else rubrics are skipped)."""
+    _classifying: tuple[Classifier, LLMProvider | None] | None = None
 
-    async def classifier(self) -> Classifier:
-        """The tenant's classifier, as a turn gets it; loaded once per run (its examples do not change)."""
-        if self._classifier is None:
+    async def classifying(self) -> tuple[Classifier, LLMProvider | None]:
+        """The tenant's classifier, and its LLM when the tenant has the LLM classify too, as a turn gets
+        them; read once per run (they do not change during it)."""
+        if self._classifying is None:
             async with self.services.database.sessionmaker() as session:
-                self._classifier = await tenant_classifier(session, self.tenant.id, self.services.embedder)
-        return self._classifier
+                context = await build_agent_context(self.services, session, self.tenant)
+            self._classifying = (context.classifier, context.llm if context.llm_classifies else None)
+        return self._classifying
+
+    async def classify(self, text: str, vector: NDArray[np.float32]) -> dict[str, Any]:
+        """The classify step of the graph alone (the offline heads, then the LLM if the tenant uses it)."""
+        classifier, llm = await self.classifying()
+        result = classifier.classify(text, vector, ConversationHistory()).as_dict()
+        if llm is not None:
+            result, _ = await classify_with_llm(
+                llm, text, result, sorted(classifier.labels), ConversationHistory()
+            )
+        return result
 
     def thread(self, case_id: str) -> str:
         name = f"eval:{self.run_id}:{case_id}"
@@ -229,9 +245,8 @@ class EvalPipeline:
             classification, latency = turn.classification, turn.latency_ms
         else:
             query_vector = await self._vector(case.text, vector)
-            classifier = await self.classifier()
             started = time.perf_counter()
-            classification = classifier.classify(case.text, query_vector, ConversationHistory()).as_dict()
+            classification = await self.classify(case.text, query_vector)
             latency = _ms(started)
         predicted = {
             "intent": predicted_intent(classification),
@@ -265,10 +280,15 @@ class EvalPipeline:
                 transcript.append(ChatMessage(role="user", content=scripted.user))
                 if turn.reply:
                     transcript.append(ChatMessage(role="assistant", content=turn.reply))
+                if scripted.expect.rubric is not None and self.judge is not None:
+                    verdict = await self.judge.rubric(_said(transcript), scripted.expect.rubric)
+                    turn.checks = [verdict if c.name == "rubric" else c for c in turn.checks]
                 if "sentiment_score" in turn.classification:
                     sentiments.append(float(turn.classification["sentiment_score"]))
         checks = []
-        if case.rubric is not None:
+        if case.rubric is not None and self.judge is not None:
+            checks.append(await self.judge.rubric(_said(transcript), case.rubric))
+        elif case.rubric is not None:
             checks.append(
                 Check(name="rubric", passed=None, expected=case.rubric, actual="no LLM judge configured")
             )
@@ -291,7 +311,11 @@ class EvalPipeline:
         reply = state.get("reply")
         cited_ids = {c.get("chunk_id") for c in citations}
         cited_texts = [str(p["text"]) for p in passages if p.get("chunk_id") in cited_ids]
-        grounded = await groundedness(reply, cited_texts, context.embedder) if reply and cited_texts else None
+        grounded = None
+        if reply and cited_texts and self.judge is not None:
+            grounded = await self.judge.groundedness(reply, cited_texts)
+        if reply and cited_texts and grounded is None:
+            grounded = await groundedness(reply, cited_texts, context.embedder)
         return TurnRecord(
             user=text,
             reply=reply,
@@ -316,6 +340,10 @@ class EvalPipeline:
         for thread in self.threads:
             await delete(thread)
         self.threads.clear()
+
+
+def _said(transcript: list[ChatMessage]) -> list[tuple[str, str]]:
+    return [("customer" if m.role == "user" else "assistant", m.content) for m in transcript]
 
 
 def _rank(case: RetrievalCase, passages: list[Passage]) -> tuple[list[str], list[bool], int]:

@@ -15,6 +15,8 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
+from agents.llm import LLMProvider
+from evals.judge import LLMJudge
 from evals.pipeline import EvalPipeline
 from evals.results import CaseResult
 from evals.suite import ClassificationCase, ConversationCase, LoadedCase, RetrievalCase, SuiteError
@@ -24,6 +26,7 @@ from runtime.accounts import Tenant
 from runtime.services import Services
 from runtime.turn_context import build_agent_context
 
+OFFLINE_JUDGE = "offline: groundedness by sentence embeddings, rubrics skipped"
 BATCH = 32
 """Cases whose text is embedded together before they run (embedding one by one is far slower)."""
 
@@ -61,19 +64,20 @@ async def check_documents(services: Services, tenant: Tenant, cases: Sequence[Lo
                 )
 
 
-async def run_settings(services: Services, tenant: Tenant) -> dict[str, Any]:
-    """What the run measured: the settings a production turn of this tenant uses."""
+async def run_settings(services: Services, tenant: Tenant) -> tuple[dict[str, Any], LLMProvider | None]:
+    """What the run measured, the settings a production turn of this tenant uses; and its LLM."""
     async with services.database.sessionmaker() as session:
         context = await build_agent_context(services, session, tenant)
     settings = services.settings
-    return {
+    described = {
         "embedding_model": settings.embedding_model,
         "reranker_model": settings.reranker_model,
         "min_relevance": context.min_relevance,
         "policy": msgspec.to_builtins(context.policy),
         "llm": f"{context.llm.name}:{context.llm.model}" if context.llm else "offline (extractive)",
-        "judge": "embedding similarity (offline)",
+        "llm_classifies": context.llm_classifies,
     }
+    return described, context.llm
 
 
 def _text(case: LoadedCase) -> str | None:
@@ -94,13 +98,18 @@ async def run_cases(
     concurrency: int = 2,
     on_result: Callable[[CaseResult], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    use_judge: bool = True,
 ) -> RunOutcome:
     """Run every case (``concurrency`` at a time) in suite order; stop early, keeping results, on Ctrl-C.
 
-    ``on_start`` is called once the suite has been checked, just before the first case runs."""
+    ``on_start`` is called once the suite has been checked, just before the first case runs. With an LLM
+    configured (and ``use_judge``) it judges rubrics and groundedness; else rubrics are skipped and
+    groundedness is the offline embedding check."""
     await check_documents(services, tenant, cases)
-    settings = await run_settings(services, tenant) | {"concurrency": concurrency}
-    pipeline = EvalPipeline(services, tenant, run_id)
+    settings, llm = await run_settings(services, tenant)
+    judge = LLMJudge(llm) if llm is not None and use_judge else None
+    settings |= {"concurrency": concurrency, "judge": judge.name if judge else OFFLINE_JUDGE}
+    pipeline = EvalPipeline(services, tenant, run_id, judge=judge)
     done: dict[int, CaseResult] = {}
     gate = asyncio.Semaphore(concurrency)
 
@@ -128,4 +137,6 @@ async def run_cases(
     finally:
         with contextlib.suppress(Exception):
             await pipeline.forget_threads()
+    if judge is not None:
+        settings |= {"judge_tokens": judge.usage.tokens, "judge_cost_usd": round(judge.usage.cost_usd, 6)}
     return RunOutcome([done[i] for i in sorted(done)], incomplete, settings)

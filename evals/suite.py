@@ -18,16 +18,8 @@ import yaml
 from runtime.errors import AtendeError
 
 
-class _Case(
-    msgspec.Struct,
-    forbid_unknown_fields=True,
-    frozen=True,
-    kw_only=True,
-    tag_field="kind",
-    omit_defaults=True,
-):
+class _Case(msgspec.Struct, forbid_unknown_fields=True, frozen=True, tag_field="kind", omit_defaults=True):
     id: str
-    tags: list[str] = msgspec.field(default_factory=list)
 
 
 class RetrievalCase(_Case, tag="retrieval", frozen=True):
@@ -40,6 +32,7 @@ class RetrievalCase(_Case, tag="retrieval", frozen=True):
     """Text a relevant passage contains (compared without case, accents or extra spaces)."""
     k: int = 5
     """The case passes when a gold item is in the top k."""
+    tags: list[str] = msgspec.field(default_factory=list)
 
 
 class ClassificationExpect(
@@ -56,6 +49,7 @@ class ClassificationExpect(
 class ClassificationCase(_Case, tag="classification", frozen=True):
     text: str
     expect: ClassificationExpect
+    tags: list[str] = msgspec.field(default_factory=list)
 
 
 class TurnExpect(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, omit_defaults=True):
@@ -83,6 +77,7 @@ class ConversationCase(_Case, tag="conversation", frozen=True):
     turns: list[Turn]
     rubric: str | None = None
     """Criteria for the whole conversation, for an LLM judge when one is configured."""
+    tags: list[str] = msgspec.field(default_factory=list)
 
 
 Case = RetrievalCase | ClassificationCase | ConversationCase

@@ -45,8 +45,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with open_services(settings, ChannelsPublisher(channels)) as services:
             app.state.services = services
             broker.state.services = services
-            # Train the built-in classifier heads now, not on the first customer's message.
-            warm_up = asyncio.create_task(asyncio.to_thread(builtin_classifier, services.embedder))
+            # The built-in classifier heads, before the first customer's message (cached per machine).
+            await asyncio.to_thread(builtin_classifier, services.embedder)
             await broker.startup()
             for message_id in await unanswered_messages(services):
                 await run_turn_task.kiq(str(message_id))
@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
             finally:
                 await broker.shutdown()
-                await warm_up
 
     return Litestar(
         route_handlers=[

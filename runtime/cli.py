@@ -356,29 +356,33 @@ async def classify_train(file: Path, tenant_slug: str, as_json: bool) -> None:
             async with services.database.sessionmaker() as session:
                 await tenant_classifier(session, owner.id, services.embedder)
             texts = [r.text for r in rows]
-            intents = Examples(texts, [r.intent for r in rows], await services.embedder.aencode(texts))
+            examples = Examples(texts, [r.intent for r in rows], await services.embedder.aencode(texts))
             base = await asyncio.to_thread(builtin_classifier, services.embedder)
-            scores = await asyncio.to_thread(cross_validate, base, intents)
-    report = {
-        "tenant": owner.slug,
-        "examples": len(rows),
-        "intents": dict(sorted(counts.intents.items())),
-        "sentiments": dict(sorted(counts.sentiments.items())),
-        "cv_folds": scores.folds if scores else 0,
-        "cv_accuracy": scores.accuracy if scores else None,
-        "cv_accuracy_per_intent": scores.per_label if scores else {},
-    }
+            scores = await asyncio.to_thread(cross_validate, base, examples)
+    intents, sentiments = dict(sorted(counts.intents.items())), dict(sorted(counts.sentiments.items()))
+    per_intent = scores.per_label if scores else {}
     if as_json:
+        report = {
+            "tenant": owner.slug,
+            "examples": len(rows),
+            "intents": intents,
+            "sentiments": sentiments,
+            "cv_folds": scores.folds if scores else 0,
+            "cv_accuracy": scores.accuracy if scores else None,
+            "cv_accuracy_per_intent": per_intent,
+        }
         click.echo(json.dumps(report, ensure_ascii=False))
         return
-    table = Table("intent", "examples", "cross-validated accuracy", title=f"{owner.slug}: {len(rows)} examples")
-    for label, count in report["intents"].items():
-        accuracy = report["cv_accuracy_per_intent"].get(label)
+    table = Table(
+        "intent", "examples", "cross-validated accuracy", title=f"{owner.slug}: {len(rows)} examples"
+    )
+    for label, count in intents.items():
+        accuracy = per_intent.get(label)
         table.add_row(label, str(count), f"{accuracy:.0%}" if accuracy is not None else "-")
     console = Console()
     console.print(table)
-    if counts.sentiments:
-        console.print("sentiment examples: " + ", ".join(f"{k} {n}" for k, n in report["sentiments"].items()))
+    if sentiments:
+        console.print("sentiment examples: " + ", ".join(f"{k} {n}" for k, n in sentiments.items()))
     if scores:
         console.print(f"{scores.folds}-fold cross-validated intent accuracy: {scores.accuracy:.1%}")
 

@@ -35,6 +35,9 @@ def decrypt_secret(secret_key: str, token: str) -> str:
         ) from exc
 
 
+MASK = "…"
+
+
 def mask_secret(plain: str) -> str:
     """What an admin sees of a stored key: enough to recognise it, not to use it."""
-    return f"…{plain[-4:]}" if len(plain) > 8 else "…"
+    return f"{MASK}{plain[-4:]}" if len(plain) > 8 else MASK

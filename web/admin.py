@@ -11,6 +11,7 @@ from litestar.params import Parameter
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.classifiers import tenant_classifier
 from agents.policy import WEEKDAYS, EscalationPolicy
 from agents.tenant_settings import (
     PROVIDER_KINDS,
@@ -26,24 +27,6 @@ from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
 
-# Until the tenant's own intent classifier exists: the labels the built-in one gives.
-FALLBACK_INTENTS = (
-    "greeting",
-    "thanks",
-    "goodbye",
-    "human_agent",
-    "complaint",
-    "cancel",
-    "billing",
-    "refund",
-    "order_status",
-    "shipping",
-    "technical_issue",
-    "account",
-    "product_question",
-    "out_of_scope",
-)
-MASK = "…"
 
 
 class LlmChoiceView(msgspec.Struct, kw_only=True):
@@ -61,6 +44,7 @@ class LlmSettingsView(msgspec.Struct, kw_only=True):
 
     primary: LlmChoiceView | None = None
     fallback: LlmChoiceView | None = None
+    classify_with_llm: bool = False
 
 
 class ServerLlmView(msgspec.Struct):
@@ -113,17 +97,6 @@ class UsageSummary(msgspec.Struct):
     """The costliest conversations first (at most 20)."""
 
 
-def _without_masked_keys(raw: dict[str, Any]) -> dict[str, Any]:
-    """A settings body sent back as it was read carries "…abcd": that means "keep the stored key"."""
-    cleaned = dict(raw)
-    for name in ("primary", "fallback"):
-        choice = raw.get(name)
-        key = choice.get("api_key") if isinstance(choice, dict) else None
-        if isinstance(choice, dict) and isinstance(key, str) and key.startswith(MASK):
-            cleaned[name] = {k: v for k, v in choice.items() if k != "api_key"}
-    return cleaned
-
-
 def _llm_view(view: dict[str, Any]) -> LlmSettingsView:
     return msgspec.convert(view, LlmSettingsView)
 
@@ -160,11 +133,12 @@ class AdminController(Controller):
         )
 
     @get("/intents")
-    async def intents(self, request: AdminRequest, db_session: AsyncSession) -> list[str]:
-        """The intents the classifier knows, plus any the policy names that it does not."""
-        policy = await get_policy(db_session, request.user.tenant_id)
-        extra = [i for i in policy.always_escalate_intents if i not in FALLBACK_INTENTS]
-        return [*FALLBACK_INTENTS, *extra]
+    async def intents(self, request: AdminRequest, db_session: AsyncSession, services: Services) -> list[str]:
+        """The intents the tenant's classifier knows (built-in and its own), plus any the policy names."""
+        tenant_id = request.user.tenant_id
+        known = sorted((await tenant_classifier(db_session, tenant_id, services.embedder)).labels)
+        policy = await get_policy(db_session, tenant_id)
+        return [*known, *(i for i in policy.always_escalate_intents if i not in known)]
 
     @get("/llm")
     async def read_llm(self, request: AdminRequest, db_session: AsyncSession) -> LlmSettingsView:
@@ -178,7 +152,7 @@ class AdminController(Controller):
         """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one."""
         async with db_session.begin():
             view = await save_llm_settings(
-                db_session, request.user.tenant_id, _without_masked_keys(data), request.app.state.secret_key
+                db_session, request.user.tenant_id, data, request.app.state.secret_key
             )
         return _llm_view(view)
 

@@ -56,7 +56,9 @@ def churn_risk(
         reasons.append(f"{_ordinal(repeat_contacts + 1)} contact in 30 days")
     if past_escalations > 0:
         chances.append(min(0.3, 0.12 * past_escalations))
-        reasons.append("escalated before" if past_escalations == 1 else f"escalated {past_escalations} times before")
+        reasons.append(
+            "escalated before" if past_escalations == 1 else f"escalated {past_escalations} times before"
+        )
     stay = 1.0
     for chance in chances:
         stay *= 1.0 - chance

@@ -19,6 +19,7 @@ from agents.classifiers._churn import churn_risk
 from agents.classifiers._heads import OUT_OF_SCOPE, EmbeddingHead, HeadConfig, Vectors
 from agents.classifiers._lexicon import lexicon_score
 from agents.classifiers._rules import asks_for_human
+from agents.classifiers._vector_cache import cached_encode, cached_object
 from knowledge.embeddings import Embedder
 from knowledge.language import detect_language
 from knowledge.text import words
@@ -30,9 +31,9 @@ SMALL_TALK_MAX_WORDS = 8
 VERY_ANGRY = -0.75
 """A lexicon score at or below this (strong words, shouting, "!!!") floors the sentiment score."""
 
-INTENT_HEAD = HeadConfig(c=10.0, chars=True, embedding_weight=1.0, out_of_scope_below=0.35)
+INTENT_HEAD = HeadConfig(c=30.0, words=True, chars=True, embedding_weight=1.0, out_of_scope_below=0.25)
 """The production intent head; ``bench/classify.py`` measures this same configuration."""
-SENTIMENT_HEAD = HeadConfig(c=3.0, words=True, chars=True, lexicon=True, embedding_weight=1.0)
+SENTIMENT_HEAD = HeadConfig(c=1.0, words=True, chars=True, lexicon=True, embedding_weight=0.5)
 """The production sentiment head; ``bench/classify.py`` measures this same configuration."""
 
 
@@ -116,8 +117,9 @@ class Classifier:
         if asks_for_human(text):
             return "human_agent", 1.0, "asks_for_human"
         prediction = self._intent.predict_one(text, vector)
-        if prediction.label == OUT_OF_SCOPE and prediction.probabilities.get(OUT_OF_SCOPE) != prediction.score:
-            return OUT_OF_SCOPE, round(1.0 - prediction.score, 3), None  # no intent is likely enough
+        likeliest = max(prediction.probabilities, key=prediction.probabilities.__getitem__)
+        if prediction.label == OUT_OF_SCOPE and likeliest != OUT_OF_SCOPE:  # no intent is likely enough
+            return OUT_OF_SCOPE, round(1.0 - prediction.score, 3), None
         label, score = prediction.label, prediction.score
         if label in SMALL_TALK and len(words(text)) > SMALL_TALK_MAX_WORDS:
             ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
@@ -159,7 +161,7 @@ def builtin_examples(name: str, label_field: str) -> list[tuple[str, str]]:
 
 def _encoded(embedder: Embedder, pairs: list[tuple[str, str]]) -> Examples:
     texts = [text for text, _ in pairs]
-    return Examples(texts, [label for _, label in pairs], embedder.encode(texts, batch_size=128))
+    return Examples(texts, [label for _, label in pairs], cached_encode(embedder, texts))
 
 
 _builtin: dict[str, Classifier] = {}
@@ -171,11 +173,16 @@ def cached_builtin_classifier(embedder: Embedder) -> Classifier | None:
 
 
 def builtin_classifier(embedder: Embedder) -> Classifier:
-    """The classifier trained on the project's examples; trained once per embedding model."""
+    """The classifier trained on the project's examples; trained once per embedding model and
+    machine (the trained heads are kept in the cache folder, keyed by everything they depend on)."""
     with _builtin_lock:
         if embedder.model_name not in _builtin:
-            _builtin[embedder.model_name] = Classifier(
-                _encoded(embedder, builtin_examples("intents", "intent")),
-                _encoded(embedder, builtin_examples("sentiment", "sentiment")),
+            intents = builtin_examples("intents", "intent")
+            sentiments = builtin_examples("sentiment", "sentiment")
+            key = repr((embedder.model_name, intents, sentiments, INTENT_HEAD, SENTIMENT_HEAD))
+            _builtin[embedder.model_name] = cached_object(
+                "builtin-classifier",
+                key,
+                lambda: Classifier(_encoded(embedder, intents), _encoded(embedder, sentiments)),
             )
         return _builtin[embedder.model_name]

@@ -11,6 +11,7 @@ n-gram and a few small dot products, in a fraction of a millisecond: the graph c
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -35,12 +36,12 @@ _WORD = re.compile(r"\w+")
 def word_ngrams(plain: str) -> list[str]:
     """Words and word pairs of a normalised text."""
     tokens = _WORD.findall(plain)
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 def char_ngrams(plain: str, low: int = 2, high: int = 5) -> list[str]:
     """Character 2- to 5-grams within each word, padded by a space (scikit-learn's ``char_wb``)."""
-    grams = []
+    grams: list[str] = []
     for token in _WORD.findall(plain):
         padded = f" {token} "
         for n in range(low, min(high, len(padded)) + 1):
@@ -118,7 +119,9 @@ class EmbeddingHead:
     def _dense(self, texts: Sequence[str], vectors: Vectors) -> NDArray[np.float64]:
         columns: list[NDArray[np.float64]] = []
         if self.config.embedding_weight:
-            columns.append(np.atleast_2d(np.asarray(vectors, dtype=np.float64)) * self.config.embedding_weight)
+            columns.append(
+                np.atleast_2d(np.asarray(vectors, dtype=np.float64)) * self.config.embedding_weight
+            )
         if self.config.lexicon:
             columns.append(np.array([[lexicon_score(t)] for t in texts], dtype=np.float64))
         return np.hstack(columns) if columns else np.zeros((len(texts), 0))
@@ -163,7 +166,9 @@ class EmbeddingHead:
 
     def probabilities(self, texts: Sequence[str], vectors: Vectors) -> NDArray[np.float64]:
         """One row per text, one column per label of ``classes``."""
-        logits = np.vstack([self._logits_one(t, v) for t, v in zip(texts, np.atleast_2d(vectors), strict=True)])
+        logits = np.vstack(
+            [self._logits_one(t, v) for t, v in zip(texts, np.atleast_2d(vectors), strict=True)]
+        )
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))

@@ -82,7 +82,9 @@ def _checked(path: Path, line: int, row: dict[str, object]) -> LabelledExample:
         )
     sentiment = values["sentiment"] or None
     if sentiment is not None and sentiment not in SENTIMENTS:
-        raise LabelledFileError(path, line, "sentiment", f"{sentiment!r} is not one of {', '.join(SENTIMENTS)}")
+        raise LabelledFileError(
+            path, line, "sentiment", f"{sentiment!r} is not one of {', '.join(SENTIMENTS)}"
+        )
     return LabelledExample(text, intent, sentiment)
 
 
@@ -97,7 +99,9 @@ def _csv_rows(path: Path, content: str) -> list[tuple[int, dict[str, object]]]:
     for row in reader:
         line = reader.line_num
         if None in row:
-            raise LabelledFileError(path, line, "text", "the row has more columns than the header (quote commas)")
+            raise LabelledFileError(
+                path, line, "text", "the row has more columns than the header (quote commas)"
+            )
         if any((value or "").strip() for value in row.values()):
             rows.append((line, dict(row)))
     return rows
@@ -188,7 +192,8 @@ _training: dict[tuple[str, uuid.UUID], asyncio.Lock] = {}
 
 
 async def _builtin(embedder: Embedder) -> Classifier:
-    return cached_builtin_classifier(embedder) or await asyncio.to_thread(builtin_classifier, embedder)
+    cached = cached_builtin_classifier(embedder)
+    return cached if cached is not None else await asyncio.to_thread(builtin_classifier, embedder)
 
 
 async def tenant_classifier(session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder) -> Classifier:
@@ -251,7 +256,9 @@ def cross_validate(base: Classifier, intents: Examples, folds: int = 5) -> Cross
             predicted[i] = classifier.classify(intents.texts[i], intents.vectors[i]).intent
     right = [p == gold for p, gold in zip(predicted, intents.labels, strict=True)]
     per_label = {
-        label: round(float(np.mean([r for r, gold in zip(right, intents.labels, strict=True) if gold == label])), 4)
+        label: round(
+            float(np.mean([r for r, gold in zip(right, intents.labels, strict=True) if gold == label])), 4
+        )
         for label in sorted(set(intents.labels))
     }
     return CrossValidation(splits, round(float(np.mean(right)), 4), per_label)

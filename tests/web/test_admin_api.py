@@ -248,7 +248,11 @@ def test_the_api_key_is_stored_but_only_ever_shown_masked(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     headers = login(client, make_admin_tenant(live_server).admin)
-    assert client.get("/api/v1/admin/llm", headers=headers).json() == {"primary": None, "fallback": None}
+    assert client.get("/api/v1/admin/llm", headers=headers).json() == {
+        "primary": None,
+        "fallback": None,
+        "classify_with_llm": False,
+    }
 
     body: dict[str, dict[str, Any]] = {
         "primary": {
@@ -296,7 +300,7 @@ def test_the_api_key_is_stored_but_only_ever_shown_masked(
 
     # Removing the provider goes back to the server's default.
     cleared = client.put("/api/v1/admin/llm", json={"primary": None, "fallback": None}, headers=headers)
-    assert cleared.json() == {"primary": None, "fallback": None}
+    assert cleared.json() == {"primary": None, "fallback": None, "classify_with_llm": False}
 
 
 @pytest.mark.parametrize(

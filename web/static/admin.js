@@ -191,6 +191,7 @@
       }
       fieldset.querySelector(".choice-details").hidden = !choice;
     }
+    $("classify_with_llm").checked = Boolean(view.classify_with_llm);
   }
 
   function collectLlm() {
@@ -208,6 +209,7 @@
       if (value("api_key").value) choice.api_key = value("api_key").value;
       body[name] = choice;
     }
+    body.classify_with_llm = $("classify_with_llm").checked;
     return body;
   }
 
@@ -245,6 +247,7 @@
     $("usage-conversations").replaceChildren(...usage.by_conversation.map((r) => el("tr", { "data-conversation": r.conversation_id },
       el("td", { title: r.conversation_id }, r.conversation_id.slice(0, 8)), ...cells(r))));
     if (!usage.by_model.length) $("usage-models").append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, `No LLM calls in the last ${usage.days} days.`)));
+    if (!usage.by_conversation.length) $("usage-conversations").append(el("tr", {}, el("td", { colspan: "5", class: "muted" }, "No conversation used the LLM in this period.")));
   }
 
   // ---- page ------------------------------------------------------------------------------------
@@ -269,7 +272,7 @@
     }
     for (const b of document.querySelectorAll(".kb-header .tabs button")) b.addEventListener("click", () => show(b.dataset.view));
     $("server-min-relevance").textContent = String(defaults.min_relevance);
-    $("min_retrieval_confidence").placeholder = `server default ${defaults.min_relevance}`;
+    $("min_retrieval_confidence").placeholder = `default ${defaults.min_relevance}`;
     if (Intl.supportedValuesOf) $("timezones").replaceChildren(...Intl.supportedValuesOf("timeZone").map((z) => el("option", { value: z })));
     $("bh-enabled").addEventListener("change", () => {
       showBusinessHours($("bh-enabled").checked);

@@ -25,8 +25,18 @@ function renderMessage(message, { showDecision = false } = {}) {
   if (showDecision && message.decision) {
     const d = message.decision;
     const parts = [];
-    if (d.classification) parts.push(`${d.classification.intent} · ${d.classification.sentiment} · churn ${d.classification.churn_risk}`);
+    const c = d.classification;
+    if (c) {
+      const reasons = c.churn_reasons && c.churn_reasons.length ? ` (${c.churn_reasons.join(", ")})` : "";
+      parts.push(`${c.intent} · ${c.sentiment} · churn ${c.churn_risk}${reasons}`);
+    }
     if (d.rule) parts.push(`${d.action}: ${d.rule}${d.reason ? " — " + d.reason : ""}`);
+    if (d.outside_business_hours) parts.push("outside business hours");
+    if (d.usage && d.usage.length) {
+      const tokens = d.usage.reduce((n, u) => n + u.input_tokens + u.output_tokens, 0);
+      const cost = d.usage.reduce((n, u) => n + u.cost_usd, 0);
+      parts.push(`${tokens} tokens · US$ ${cost.toFixed(4)}`);
+    }
     if (parts.length) bubble.append(el("div", { class: "decision" }, parts.join(" | ")));
   }
   return bubble;
