@@ -169,9 +169,16 @@ def server_llm_choices(settings: Settings) -> dict[str, dict[str, Any]]:
     return {name: choice for name, choice in choices.items() if choice}
 
 
-async def tenant_llm(session: AsyncSession, tenant_id: uuid.UUID, settings: Settings) -> TenantLlm | None:
-    """The tenant's provider (with its fallback), else the server's, else None: answer offline."""
+async def tenant_agent_settings(
+    session: AsyncSession, tenant_id: uuid.UUID, settings: Settings
+) -> tuple[EscalationPolicy, TenantLlm | None]:
+    """Everything a turn needs of the tenant's settings, in one read."""
     row = await _row(session, tenant_id)
+    return policy_from_builtins(row.policy if row else {}), _tenant_llm(row, settings)
+
+
+def _tenant_llm(row: AgentSettings | None, settings: Settings) -> TenantLlm | None:
+    """The tenant's provider (with its fallback), else the server's, else None: answer offline."""
     secret_key = settings.resolved_secret_key()
     timeout = settings.llm_timeout_seconds
     if row and row.llm.get("primary"):

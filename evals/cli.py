@@ -75,6 +75,12 @@ def eval_group() -> None:
 @click.option(
     "--concurrency", default=2, show_default=True, type=click.IntRange(1, 16), help="Cases at a time."
 )
+@click.option(
+    "--judge/--no-judge",
+    default=True,
+    show_default=True,
+    help="With an LLM configured, let it judge rubrics and groundedness (its cost is reported apart).",
+)
 def eval_run(
     suites: tuple[Path, ...],
     tenant_slug: str,

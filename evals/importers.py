@@ -26,6 +26,7 @@ from runtime.errors import AtendeError
 
 Pairs = list[tuple[str, str]]
 SPLIT_SEED = 7
+TRAINING_TEXT_CHARS = 2000
 TEST_SHARE = 0.2
 
 
@@ -85,7 +86,16 @@ def _training_file(out: Path) -> Path:
     return out.with_name(f"{out.name.split('.')[0]}.train.csv")
 
 
+def _clipped(text: str) -> str:
+    """``atende classify train`` refuses texts over TRAINING_TEXT_CHARS: keep their start, at a word."""
+    text = " ".join(text.split())
+    if len(text) <= TRAINING_TEXT_CHARS:
+        return text
+    return text[:TRAINING_TEXT_CHARS].rsplit(" ", 1)[0]
+
+
 def _write_training(out: Path, rows: list[dict[str, str]]) -> Path:
+    rows = [{**row, "text": _clipped(row["text"])} for row in rows]
     path = _training_file(out)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")

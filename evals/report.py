@@ -14,18 +14,22 @@ from evals.gates import Gate, evaluate_gates
 from evals.results import CaseResult, Report, encode_report
 
 
-def git_commit(where: Path | None = None) -> str | None:
-    """The commit of the checkout the run was made from, when there is one."""
-    git = shutil.which("git")
-    if git is None:
-        return None
+def _commit(git: str, where: Path | None) -> str | None:
     try:
         done = subprocess.run(  # noqa: S603 — a fixed command, no user input
             [git, "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout the run was made from (where CI runs it), else of Atende's own source."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    return _commit(git, None) or _commit(git, Path(__file__).parent)
 
 
 def now() -> str:

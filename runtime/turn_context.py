@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agents.classifiers import ConversationHistory, tenant_classifier
 from agents.context import AgentContext
 from agents.llm import ChatMessage
-from agents.tenant_settings import get_policy, tenant_llm
+from agents.tenant_settings import tenant_agent_settings
 from channels.models import Author, Direction, Message
 from handoff.models import Ticket
 from knowledge.search import Passage
@@ -85,8 +85,7 @@ async def build_agent_context(
             session, embedder, tenant.id, query, SEARCH_K, reranker=reranker, vector=vector
         )
 
-    policy = await get_policy(session, tenant.id)
-    llm = await tenant_llm(session, tenant.id, services.settings)
+    policy, llm = await tenant_agent_settings(session, tenant.id, services.settings)
     context = AgentContext(
         search=search,
         embedder=embedder,

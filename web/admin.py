@@ -28,7 +28,6 @@ from web.auth import AuthUser, admin_only
 AdminRequest = Request[AuthUser, Token, State]
 
 
-
 class LlmChoiceView(msgspec.Struct, kw_only=True):
     provider: str
     model: str

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from agents.classifiers._churn import churn_risk
 from agents.classifiers._heads import OUT_OF_SCOPE, EmbeddingHead, HeadConfig, Vectors
@@ -29,7 +31,14 @@ SMALL_TALK = frozenset({"greeting", "thanks", "goodbye"})
 SMALL_TALK_MAX_WORDS = 8
 """A longer message that opens with "oi" or "thanks" is about something else: its next best intent."""
 VERY_ANGRY = -0.75
-"""A lexicon score at or below this (strong words, shouting, "!!!") floors the sentiment score."""
+"""A lexicon score at or below this (strong words, shouting, "!!!") floors the sentiment score, and
+makes a message the head cannot place a complaint rather than out of scope."""
+TENANT_WEIGHT = 20.0
+"""How much more one of a tenant's own examples counts than a built-in one, at the least: the
+business knows its customers, and its labels must win where they overlap the built-in ones."""
+MAX_TENANT_WEIGHT = 100.0
+HUMAN_AGENT_MIN_SCORE = 0.5
+"""Explicit requests for a person are the rule's; the head's guess needs this much to stand alone."""
 
 INTENT_HEAD = HeadConfig(c=30.0, words=True, chars=True, embedding_weight=1.0, out_of_scope_below=0.25)
 """The production intent head; ``bench/classify.py`` measures this same configuration."""
@@ -52,7 +61,8 @@ class Classification:
     churn_risk: float
     churn_reasons: list[str] = field(default_factory=list)
     intent_rule: str | None = None
-    """The rule that set the intent over the model's guess, if one did (``asks_for_human``)."""
+    """The rule that set the intent over the model's guess, if one did: ``asks_for_human``, or
+    ``very_angry`` (a furious message the head took for out of scope is a complaint)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,10 +85,18 @@ class Examples:
     texts: list[str]
     labels: list[str]
     vectors: Vectors
+    weight: float | NDArray[np.float64] = 1.0
+    """How much each example counts in training: one number for all, or one per example."""
+
+    def weights(self) -> NDArray[np.float64]:
+        return np.broadcast_to(np.asarray(self.weight, dtype=np.float64), (len(self.texts),))
 
     def __add__(self, other: Examples) -> Examples:
         return Examples(
-            self.texts + other.texts, self.labels + other.labels, np.vstack([self.vectors, other.vectors])
+            self.texts + other.texts,
+            self.labels + other.labels,
+            np.vstack([self.vectors, other.vectors]),
+            np.concatenate([self.weights(), other.weights()]),
         )
 
     def __len__(self) -> int:
@@ -86,12 +104,34 @@ class Examples:
 
 
 def sentiment_score(probabilities: dict[str, float], lexicon: float) -> float:
-    """Expected polarity from the head, blended with the lexicon's intensity; very angry floors it."""
+    """The head's expected polarity, carried further by a lexicon that agrees with it.
+
+    A confident but plain negative ("my order is late") lands near -0.6; strong words, shouting and
+    exclamation marks take it toward -1, and a very angry lexicon score is the floor.
+    """
     head = probabilities.get("positive", 0.0) - probabilities.get("negative", 0.0)
-    score = 0.7 * head + 0.3 * lexicon
+    agreeing = max(0.0, min(1.0, lexicon if head >= 0 else -lexicon))
+    score = head * (0.6 + 0.4 * agreeing)
     if lexicon <= VERY_ANGRY:
         score = min(score, lexicon)
     return round(max(-1.0, min(1.0, score)), 3)
+
+
+def tenant_weights(builtin: list[str], tenant: list[str]) -> NDArray[np.float64]:
+    """Each tenant example counts ``TENANT_WEIGHT`` times a built-in one, and a label of the tenant's
+    own weighs, all its examples together, at least as much as a typical built-in label: ten examples
+    of "warranty_claim" must hold their ground against a hundred of "product_question"."""
+    builtin_counts, tenant_counts = Counter(builtin), Counter(tenant)
+    typical = float(np.median(list(builtin_counts.values()))) if builtin_counts else 1.0
+    return np.array(
+        [
+            min(
+                MAX_TENANT_WEIGHT,
+                max(TENANT_WEIGHT, (typical - builtin_counts[label]) / tenant_counts[label]),
+            )
+            for label in tenant
+        ]
+    )
 
 
 class Classifier:
@@ -100,30 +140,40 @@ class Classifier:
     ) -> None:
         self.intent_examples = intents
         self.sentiment_examples = sentiments
-        self._intent = EmbeddingHead(INTENT_HEAD).fit(intents.texts, intents.vectors, intents.labels)
+        self._intent = EmbeddingHead(INTENT_HEAD).fit(
+            intents.texts, intents.vectors, intents.labels, intents.weights()
+        )
         self._sentiment = sentiment_head or EmbeddingHead(SENTIMENT_HEAD).fit(
-            sentiments.texts, sentiments.vectors, sentiments.labels
+            sentiments.texts, sentiments.vectors, sentiments.labels, sentiments.weights()
         )
         self.labels: frozenset[str] = frozenset(self._intent.classes) | {"human_agent", OUT_OF_SCOPE}
         """Intents it knows (built-in and the tenant's)."""
 
     def extended(self, intents: Examples, sentiments: Examples) -> Classifier:
-        """A classifier trained on these examples as well as this one's."""
+        """A classifier trained on these examples as well as this one's; a business's own examples
+        count more, so its labels win where they overlap the built-in ones (see ``tenant_weights``)."""
+        intents = replace(intents, weight=tenant_weights(self.intent_examples.labels, intents.labels))
         if not len(sentiments):
             return Classifier(self.intent_examples + intents, self.sentiment_examples, self._sentiment)
+        sentiments = replace(
+            sentiments, weight=tenant_weights(self.sentiment_examples.labels, sentiments.labels)
+        )
         return Classifier(self.intent_examples + intents, self.sentiment_examples + sentiments)
 
-    def _intent_of(self, text: str, vector: Vectors) -> tuple[str, float, str | None]:
+    def _intent_of(self, text: str, vector: Vectors, very_angry: bool) -> tuple[str, float, str | None]:
         if asks_for_human(text):
             return "human_agent", 1.0, "asks_for_human"
         prediction = self._intent.predict_one(text, vector)
-        likeliest = max(prediction.probabilities, key=prediction.probabilities.__getitem__)
-        if prediction.label == OUT_OF_SCOPE and likeliest != OUT_OF_SCOPE:  # no intent is likely enough
-            return OUT_OF_SCOPE, round(1.0 - prediction.score, 3), None
-        label, score = prediction.label, prediction.score
+        ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+        label, score = ranked[0]
+        if very_angry and OUT_OF_SCOPE in (label, prediction.label):
+            return "complaint", round(prediction.probabilities.get("complaint", 0.0), 3), "very_angry"
+        if prediction.label == OUT_OF_SCOPE and label != OUT_OF_SCOPE:  # no intent is likely enough
+            return OUT_OF_SCOPE, round(1.0 - score, 3), None
         if label in SMALL_TALK and len(words(text)) > SMALL_TALK_MAX_WORDS:
-            ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
             label, score = next((lab, p) for lab, p in ranked if lab not in SMALL_TALK)
+        if label == "human_agent" and score < HUMAN_AGENT_MIN_SCORE:
+            label, score = next((lab, p) for lab, p in ranked if lab != "human_agent")
         return label, round(score, 3), None
 
     def classify(
@@ -131,9 +181,9 @@ class Classifier:
     ) -> Classification:
         """Classify one customer message; ``vector`` is its embedding by the classifier's model."""
         history = history or ConversationHistory()
-        intent, intent_score, rule = self._intent_of(text, vector)
-        sentiment = self._sentiment.predict_one(text, vector)
         lexicon = lexicon_score(text)
+        intent, intent_score, rule = self._intent_of(text, vector, very_angry=lexicon <= VERY_ANGRY)
+        sentiment = self._sentiment.predict_one(text, vector)
         score = sentiment_score(sentiment.probabilities, lexicon)
         label = "negative" if lexicon <= VERY_ANGRY else sentiment.label
         risk, reasons = churn_risk(

@@ -11,6 +11,7 @@ n-gram and a few small dot products, in a fraction of a millisecond: the graph c
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -47,6 +48,12 @@ def char_ngrams(plain: str, low: int = 2, high: int = 5) -> list[str]:
         for n in range(low, min(high, len(padded)) + 1):
             grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return grams
+
+
+@functools.lru_cache(maxsize=64)
+def _ngrams(analyzer: Callable[[str], list[str]], plain: str) -> list[str]:
+    """The intent and sentiment heads read the same n-grams of the same message: made once."""
+    return analyzer(plain)
 
 
 @dataclass(frozen=True)
@@ -92,11 +99,12 @@ class _TextBlock:
 
     def logits(self, plain: str) -> NDArray[np.float64] | None:
         """This block's share of the logits for one text: its TF-IDF vector times the weights."""
-        counts = Counter(self.vocabulary[g] for g in self.analyzer(plain) if g in self.vocabulary)
+        vocabulary = self.vocabulary
+        counts = Counter(i for i in map(vocabulary.get, _ngrams(self.analyzer, plain)) if i is not None)
         if not counts:
             return None
         index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64, count=len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
         values = tf * self.idf[index]
         values /= math.sqrt(float(values @ values))
         return np.asarray(values @ self.weights[index])
@@ -126,7 +134,14 @@ class EmbeddingHead:
             columns.append(np.array([[lexicon_score(t)] for t in texts], dtype=np.float64))
         return np.hstack(columns) if columns else np.zeros((len(texts), 0))
 
-    def fit(self, texts: Sequence[str], vectors: Vectors, labels: Sequence[str]) -> EmbeddingHead:
+    def fit(
+        self,
+        texts: Sequence[str],
+        vectors: Vectors,
+        labels: Sequence[str],
+        weights: Sequence[float] | NDArray[np.float64] | None = None,
+    ) -> EmbeddingHead:
+        """Train on labelled texts and their embeddings; ``weights`` counts some examples more."""
         plain = [normalize(t) for t in texts]
         analyzers = [(word_ngrams, 1, self.config.words), (char_ngrams, 2, self.config.chars)]
         self._blocks = []
@@ -140,7 +155,7 @@ class EmbeddingHead:
             [sparse.csr_matrix(dense), *(b.vectorizer.transform(plain) for b in self._blocks)], format="csr"
         )
         model = LogisticRegression(C=self.config.c, max_iter=3000)
-        model.fit(features, list(labels))
+        model.fit(features, list(labels), sample_weight=None if weights is None else np.asarray(weights))
         weights = np.asarray(model.coef_, dtype=np.float64).T
         intercept = np.asarray(model.intercept_, dtype=np.float64)
         if weights.shape[1] == 1:  # two labels: scikit-learn keeps one column; make it a softmax over two

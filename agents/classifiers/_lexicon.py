@@ -1,7 +1,9 @@
 """The sentiment lexicon (Portuguese, English, Spanish): intensity that a few examples cannot teach.
 
-Words are matched without accents. The score feeds the sentiment head as one feature and, for very
-angry messages (strong words, shouting, exclamation marks), sets the floor of the sentiment score.
+Words are matched without accents and weigh from -3 (insults, fury) to 3 (delight); words that only
+describe a problem ("quebrado", "late") weigh little, since a plain report of a fault is not anger.
+The score feeds the sentiment head as one feature, scales how far the sentiment score goes, and for
+very angry messages (strong words, shouting, exclamation marks) sets its floor.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ SENTIMENT_LEXICON: dict[str, float] = {
     **_weights(3, "excelente maravilhoso maravilhosa adorei amei perfeito perfeita sensacional incrivel"),
     **_weights(2, "otimo otima gostei parabens satisfeito satisfeita recomendo lindo linda top show"),
     **_weights(1, "bom boa rapido rapida obrigado obrigada certinho tranquilo resolvido"),
-    **_weights(-1, "atrasado atrasada atrasou defeito problema demora demorou nunca cansado cansada"),
+    **_weights(-0.5, "atrasado atrasada atrasou defeito problema demora demorou quebrado quebrada quebrou"),
+    **_weights(-1, "nunca cansado cansada"),
     **_weights(
         -2,
-        "ruim quebrado quebrada quebrou irritado irritada decepcionado decepcionada insatisfeito "
-        "insatisfeita frustrado frustrada procon decepcao descontente chateado chateada enrolacao",
+        "ruim irritado irritada decepcionado decepcionada insatisfeito insatisfeita frustrado frustrada "
+        "procon decepcao descontente chateado chateada enrolacao",
     ),
     **_weights(
         -3,
@@ -34,8 +37,9 @@ SENTIMENT_LEXICON: dict[str, float] = {
     **_weights(3, "excellent amazing love loved perfect awesome fantastic wonderful"),
     **_weights(2, "great happy recommend pleased glad"),
     **_weights(1, "good thanks fast quick nice"),
-    **_weights(-1, "late never delay delayed"),
-    **_weights(-2, "bad disappointed broken annoyed frustrated upset unhappy poor"),
+    **_weights(-0.5, "late delay delayed broken"),
+    **_weights(-1, "never"),
+    **_weights(-2, "bad disappointed annoyed frustrated upset unhappy poor"),
     **_weights(
         -3,
         "terrible awful horrible worst hate angry furious ridiculous unacceptable scam useless stupid "
@@ -45,8 +49,8 @@ SENTIMENT_LEXICON: dict[str, float] = {
     **_weights(3, "excelente encanto maravilloso perfecto increible"),
     **_weights(2, "genial contento contenta recomiendo"),
     **_weights(1, "gracias rapido bueno buena"),
-    **_weights(-1, "retraso tarde"),
-    **_weights(-2, "malo mala molesto molesta decepcionado decepcionada roto rota enojada"),
+    **_weights(-0.5, "retraso atrasado roto rota"),
+    **_weights(-2, "malo mala molesto molesta decepcionado decepcionada enojada"),
     **_weights(-3, "pesimo pesima enojado enfadado fatal estafa basura horrible verguenza ladrones"),
 }
 NEGATIONS = frozenset("nao not no nunca never nem sem dont didnt isnt wasnt doesnt ni tampoco".split())

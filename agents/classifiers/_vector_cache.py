@@ -43,13 +43,15 @@ def cached_encode(embedder: Embedder, texts: list[str]) -> Vectors:
 
 
 def cached_object(kind: str, key: str, build: Callable[[], T]) -> T:
-    """``build()``'s result, pickled under a digest of ``key`` (which must name all it depends on).
+    """``build()``'s result, pickled under a digest of ``key`` (the data it was built from), of the
+    classifier code and of scikit-learn's version: a change to any of them builds it afresh.
 
     Only this process's own earlier results are read back: the folder is the user's own cache.
     """
     import sklearn
 
-    digest = hashlib.sha256(f"{sklearn.__version__}\n{key}".encode()).hexdigest()[:24]
+    code = "".join(p.read_text() for p in sorted(Path(__file__).parent.glob("*.py")))
+    digest = hashlib.sha256(f"{sklearn.__version__}\n{code}\n{key}".encode()).hexdigest()[:24]
     path = cache_dir() / f"{kind}-{digest}.pickle"
     try:
         with path.open("rb") as handle:

@@ -6,6 +6,7 @@ The messages below are written for these tests; none is a copy of the training e
 
 from __future__ import annotations
 
+import csv
 import json
 import uuid
 from pathlib import Path
@@ -426,21 +427,37 @@ def test_classify_train_from_the_command_line(tmp_path: Path) -> None:
     slug = f"shop-{uuid.uuid4().hex[:6]}"
     assert run_cli(data, "tenant", "create", slug).returncode == 0
     path = tmp_path / "examples.csv"
-    path.write_text(
-        "text,intent,sentiment\n"
-        + "".join(f"{text},warranty_claim,negative\n" for text in WARRANTY_CLAIMS if "," not in text)
-        + "onde fica a loja de vocês?,store_location,\n"
-        + "qual o endereço da loja física?,store_location,\n"
-        + "where is your store?,store_location,\n"
-        + "¿dónde queda la tienda?,store_location,\n"
-        + "vocês têm loja no shopping?,store_location,\n"
-    )
+    warranty = [
+        *(text for text in WARRANTY_CLAIMS if detect_language(text) == "pt"),
+        "meu secador parou, ainda está na garantia",
+        "como aciono a garantia do micro-ondas?",
+        "o fogão tem 3 meses e quebrou, quero a garantia",
+        "preciso acionar a garantia da geladeira",
+    ]
+    stores = [
+        "onde fica a loja de vocês?",
+        "qual o endereço da loja física?",
+        "vocês têm loja no shopping?",
+        "qual loja fica mais perto do centro?",
+        "tem loja em campinas?",
+        "onde posso ver os produtos pessoalmente?",
+        "qual o endereço de vocês?",
+        "a loja da paulista ainda existe?",
+        "vocês tem loja em curitiba?",
+        "como chego na loja?",
+    ]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "intent", "sentiment"])
+        writer.writerows([text, "warranty_claim", "negative"] for text in warranty)
+        writer.writerows([text, "store_location", ""] for text in stores)
     trained = run_cli(data, "classify", "train", "--tenant", slug, str(path), "--json")
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
-    assert report["intents"] == {"store_location": 5, "warranty_claim": 9}
-    assert report["sentiments"] == {"negative": 9}
-    assert report["cv_folds"] == 5 and report["cv_accuracy"] >= 0.8
+    assert report["intents"] == {"store_location": 10, "warranty_claim": 10}
+    assert report["sentiments"] == {"negative": 10}
+    assert report["cv_folds"] == 5 and report["cv_accuracy"] >= 0.6
+    assert set(report["cv_accuracy_per_intent"]) == {"store_location", "warranty_claim"}
 
     shown = run_cli(data, "classify", "train", "--tenant", slug, str(path))
     assert shown.returncode == 0, shown.stderr

@@ -34,12 +34,12 @@ def eval_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def run_eval(
-    data_dir: Path, *args: str, timeout: float = 600, **env: str
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """``atende eval <args>`` as CI would run it, with extra environment variables."""
     return subprocess.run(
         [ATENDE, "eval", *args],
-        env=eval_env(data_dir, **env),
+        env=eval_env(data_dir, **(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -56,23 +56,10 @@ class EvalRun:
 
 
 def _demo_run(server: LiveServer, out: Path, **env: str) -> EvalRun:
-    paths = EvalRun(result=None, json=out / "report.json", html=out / "report.html", junit=out / "junit.xml")  # type: ignore[arg-type]
-    result = run_eval(
-        server.data_dir,
-        "run",
-        "demo",
-        "--tenant",
-        "demo",
-        "--json",
-        str(paths.json),
-        "--html",
-        str(paths.html),
-        "--junit",
-        str(paths.junit),
-        *DEMO_GATES,
-        **env,
-    )
-    return EvalRun(result=result, json=paths.json, html=paths.html, junit=paths.junit)
+    json, html, junit = out / "report.json", out / "report.html", out / "junit.xml"
+    reports = ("--json", str(json), "--html", str(html), "--junit", str(junit))
+    result = run_eval(server.data_dir, "run", "demo", "--tenant", "demo", *reports, *DEMO_GATES, env=env)
+    return EvalRun(result=result, json=json, html=html, junit=junit)
 
 
 @pytest.fixture(scope="session")

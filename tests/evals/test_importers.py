@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from agents.classifiers import parse_labelled_file
-from evals.importers import import_stackfaq
+from evals.importers import import_sentiment, import_stackfaq
 from evals.suite import ClassificationCase, RetrievalCase, load_suites
 from tests.evals.conftest import run_eval
 
@@ -82,3 +82,18 @@ def test_the_readme_suite_examples_are_valid_suites(tmp_path: Path) -> None:
     (tmp_path / "readme.yaml").write_text(yaml_block)
     assert len(load_suites([tmp_path / "readme.jsonl"])) == 4
     assert len(load_suites([tmp_path / "readme.yaml"])) == 1
+
+
+def test_sentiment_training_rows_fit_what_classify_train_accepts(tmp_path: Path) -> None:
+    rows = [
+        {"id": f"r{i}", "text": ("muito bom " * (300 if i == 0 else 2)) + str(i), "label": label}
+        for i, label in enumerate(["positive", "neutral", "negative"] * 5)
+    ]
+    (tmp_path / "dev.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    imported = import_sentiment(tmp_path, tmp_path / "sentiment.jsonl")
+
+    assert imported.training is not None and imported.cases == 3
+    training = parse_labelled_file(imported.training)
+    assert len(training) == 12 and {r.intent for r in training} == {"review"}
+    assert max(len(r.text) for r in training) <= 2000

@@ -18,7 +18,7 @@ from handoff.models import Ticket
 from runtime.services import Services
 from tests.conftest import MakeTenant
 
-CASES = [
+CASES: list[dict[str, Any]] = [
     {
         "kind": "retrieval",
         "id": "boleto",
