@@ -5,6 +5,7 @@ from __future__ import annotations
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Durability
 
 from agents import nodes
 from agents.context import AgentContext
@@ -28,3 +29,14 @@ def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> AgentGr
     builder.add_conditional_edges("respond", after_respond)
     builder.add_edge("escalate", END)
     return builder.compile(checkpointer=checkpointer, name="atende-agent")
+
+
+def durability(context: AgentContext) -> Durability:
+    """Checkpoint after every node only when a node's work is worth keeping across a crash.
+
+    With an LLM, a resumed turn must not pay for (or wait on) a generation twice, so each step is
+    saved. Offline every node is cheap and deterministic: the state is saved once, when the turn
+    ends, and a turn cut off mid-way simply runs again (the reply is stored in the same transaction
+    that marks the message processed, so the customer still gets exactly one).
+    """
+    return "async" if context.llm is not None else "exit"

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 
 class AgentSettings(UUIDv7AuditBase):
-    """One row per tenant: the escalation policy and the LLM provider (its key encrypted)."""
+    """One row per tenant: the escalation policy, the LLM provider (its key encrypted) and how its
+    classifier learns."""
 
     __tablename__ = "agent_settings"
 
@@ -22,6 +23,7 @@ class AgentSettings(UUIDv7AuditBase):
     )
     policy: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     llm: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    classifier: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
 class LlmUsage(UUIDv7AuditBase):

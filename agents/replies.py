@@ -35,6 +35,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, I can only help with questions about {company}. Is there anything about that I can do?",
         "es": "Lo siento, solo puedo ayudar con temas de {company}. ¿Puedo ayudarte con algo de eso?",
     },
+    "media_too_large": {
+        "pt": "Não consegui receber seu arquivo: ele passa de {limit}. Pode enviar um menor ou descrever em texto?",
+        "en": "I couldn't receive your file: it is over {limit}. Could you send a smaller one or describe it in text?",
+        "es": "No pude recibir tu archivo: supera {limit}. ¿Puedes enviar uno más pequeño o describirlo por texto?",
+    },
     "after_hours": {
         "pt": "Nossa equipe está fora do horário de atendimento agora e volta {when}. Sua conversa já está na fila.",
         "en": "Our team is offline right now and will be back {when}. Your conversation is already in the queue.",

@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.classifiers import ClassifierOptions, classifier_options
 from agents.llm import LLMProvider, ProviderConfig, build_provider, close_provider
 from agents.models import AgentSettings
 from agents.policy import EscalationPolicy, policy_from_builtins, validation_field
@@ -47,6 +48,16 @@ class TenantLlm:
     classifies: bool
 
 
+@dataclass(frozen=True)
+class TurnSettings:
+    """Everything a turn needs of the tenant's settings."""
+
+    policy: EscalationPolicy
+    llm: TenantLlm | None
+    """None: answer offline."""
+    classifier: ClassifierOptions
+
+
 async def _row(
     session: AsyncSession, tenant_id: uuid.UUID, *, for_update: bool = False
 ) -> AgentSettings | None:
@@ -57,7 +68,7 @@ async def _row(
 async def _row_for_update(session: AsyncSession, tenant_id: uuid.UUID) -> AgentSettings:
     row = await _row(session, tenant_id, for_update=True)
     if row is None:
-        row = AgentSettings(tenant_id=tenant_id, policy={}, llm={})
+        row = AgentSettings(tenant_id=tenant_id, policy={}, llm={}, classifier={})
         session.add(row)
     return row
 
@@ -171,17 +182,33 @@ def server_llm_choices(settings: Settings) -> dict[str, dict[str, Any]]:
 
 async def tenant_agent_settings(
     session: AsyncSession, tenant_id: uuid.UUID, settings: Settings
-) -> tuple[EscalationPolicy, TenantLlm | None]:
+) -> TurnSettings:
     """Everything a turn needs of the tenant's settings, in one read."""
     row = await _row(session, tenant_id)
-    return policy_from_builtins(row.policy if row else {}), _tenant_llm(row, settings)
+    return TurnSettings(
+        policy=policy_from_builtins(row.policy if row else {}),
+        llm=_tenant_llm(row, settings),
+        classifier=classifier_options(row.classifier if row else {}),
+    )
+
+
+async def get_classifier_options(session: AsyncSession, tenant_id: uuid.UUID) -> ClassifierOptions:
+    row = await _row(session, tenant_id)
+    return classifier_options(row.classifier if row else {})
+
+
+async def save_classifier_options(
+    session: AsyncSession, tenant_id: uuid.UUID, options: ClassifierOptions
+) -> None:
+    row = await _row_for_update(session, tenant_id)
+    row.classifier = msgspec.to_builtins(options)
 
 
 def _tenant_llm(row: AgentSettings | None, settings: Settings) -> TenantLlm | None:
     """The tenant's provider (with its fallback), else the server's, else None: answer offline."""
-    secret_key = settings.resolved_secret_key()
     timeout = settings.llm_timeout_seconds
     if row and row.llm.get("primary"):
+        secret_key = settings.resolved_secret_key()
         fallback = row.llm.get("fallback")
         provider = _cached_provider(
             _config(row.llm["primary"], secret_key, timeout),

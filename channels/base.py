@@ -2,12 +2,64 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import msgspec
 
 from channels.errors import InvalidMessageError
 
 MAX_TEXT_LENGTH = 4096
+
+AttachmentKind = Literal["image", "audio", "voice", "video", "document", "sticker"]
+
+
+class Attachment(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """A media file a message carries, as the channel names it until it is fetched."""
+
+    kind: AttachmentKind
+    file_id: str
+    """The channel's id to fetch the file with (Telegram file_id, WhatsApp media id)."""
+    mime_type: str | None = None
+    file_name: str | None = None
+    size: int | None = None
+    path: str | None = None
+    """Where the fetched file lies under the media dir."""
+    rejected: str | None = None
+    """Why the file was not kept (too large, a type not allowed)."""
+
+
+class Location(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+
+
+class ContactCard(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    name: str
+    phone: str | None = None
+
+
+class MessageContent(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """Everything of a message that is not its text; stored as the message's ``content``."""
+
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    contact_card: ContactCard | None = None
+    quoted: str | None = None
+    """The channel's id of the earlier message this one replies to."""
+
+    def is_empty(self) -> bool:
+        return not (self.attachments or self.location or self.contact_card)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(msgspec.to_builtins(self))
+
+
+def content_of(raw: dict[str, Any] | None) -> MessageContent:
+    return msgspec.convert(raw or {}, MessageContent)
 
 
 @dataclass(frozen=True)
@@ -20,14 +72,36 @@ class InboundMessage:
     channel_message_id: str
     """The channel's own id for the message: the same id twice is the same message."""
     contact_name: str | None = None
+    content: MessageContent = field(default_factory=MessageContent)
 
     def __post_init__(self) -> None:
-        if not self.text.strip():
+        if not self.text.strip() and self.content.is_empty():
             raise InvalidMessageError("text", "must not be empty")
         if len(self.text) > MAX_TEXT_LENGTH:
             raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
         if not self.contact_external_id.strip():
             raise InvalidMessageError("session_id", "must not be empty")
+
+
+@dataclass(frozen=True)
+class ChannelAccess:
+    """One configured channel as its adapter needs it: settings and decrypted credentials."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    type: str
+    config: dict[str, Any]
+    credentials: dict[str, str]
+
+
+class DeliveryFailedError(Exception):
+    """The channel did not take the message; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class Publisher(Protocol):
@@ -41,7 +115,12 @@ class ChannelAdapter(Protocol):
 
     type: str
 
-    async def deliver(self, tenant_id: str, contact_external_id: str, message: dict[str, Any]) -> None: ...
+    async def deliver(
+        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+    ) -> str | None:
+        """Send ``message`` (a MessageView as plain data); returns the channel's id for it, if any.
+        Raises DeliveryFailedError."""
+        ...
 
 
 @runtime_checkable
@@ -52,3 +131,17 @@ class StreamingAdapter(Protocol):
         self, tenant_id: str, contact_external_id: str, reply_to: str, text: str
     ) -> None:
         """``text`` is the next piece of the reply to the customer message ``reply_to``."""
+
+
+@runtime_checkable
+class TypingAdapter(Protocol):
+    """A channel that can show the customer that the bot is writing."""
+
+    async def show_typing(self, channel: ChannelAccess, contact_external_id: str) -> None: ...
+
+
+@runtime_checkable
+class MediaAdapter(Protocol):
+    """A channel whose media files are fetched by id (Telegram, WhatsApp)."""
+
+    async def fetch_media(self, channel: ChannelAccess, attachment: Attachment) -> bytes: ...

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,7 +28,19 @@ class Author(StrEnum):
     AGENT = "agent"
 
 
+class DeliveryStatus(StrEnum):
+    """Where an outbound message is on its way to the customer (external channels only)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
 class Channel(UUIDv7AuditBase):
+    """A way a tenant's customers reach it: the web chat, a Telegram bot, a WhatsApp number."""
+
     __tablename__ = "channels"
     __table_args__ = (UniqueConstraint("tenant_id", "type", "name", name="uq_channels_tenant_type_name"),)
 
@@ -36,6 +48,9 @@ class Channel(UUIDv7AuditBase):
     type: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    """Settings that are not secret: the API's address, the mode (webhook or polling)."""
+    credentials: Mapped[str | None] = mapped_column(Text)
+    """Tokens and secrets as one JSON object, encrypted (see runtime.secrets)."""
 
 
 class Contact(UUIDv7AuditBase):
@@ -66,6 +81,12 @@ class Message(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("channel_id", "channel_message_id", name="uq_messages_channel_message"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        Index("ix_messages_channel_delivered_as", "channel_id", "delivered_as"),
+        Index(
+            "ix_messages_delivery_pending",
+            "created_at",
+            postgresql_where=text("delivery_status = 'pending'"),
+        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -83,3 +104,11 @@ class Message(UUIDv7AuditBase):
     citations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     processed: Mapped[bool] = mapped_column(default=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    """What is not text: ``attachments`` (media), ``location``, ``contact_card``, ``quoted`` (the
+    channel's id of the message it answers)."""
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    """Outbound on an external channel: pending, sent, delivered, read or failed (see DeliveryStatus)."""
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivered_as: Mapped[str | None] = mapped_column(String(200))
+    """The channel's id for an outbound message once sent: its status updates name it."""

@@ -76,6 +76,7 @@ async def store_inbound(
             author=Author.CUSTOMER,
             text=inbound.text,
             citations=[],
+            content=inbound.content.as_dict(),
             processed=False,
         )
         .on_conflict_do_nothing(constraint="uq_messages_channel_message")

@@ -27,6 +27,10 @@ class MessageView(msgspec.Struct):
     created_at: str
     citations: list[CitationView] = []
     decision: dict[str, Any] | None = None
+    content: dict[str, Any] = {}
+    """Media, location, contact card, the message it quotes (see channels.base.MessageContent)."""
+    delivery_status: str | None = None
+    delivery_error: str | None = None
 
 
 def message_view(message: Message) -> MessageView:
@@ -39,6 +43,9 @@ def message_view(message: Message) -> MessageView:
         created_at=message.created_at.isoformat(),
         citations=[msgspec.convert(c, CitationView) for c in message.citations or []],
         decision=message.decision,
+        content=message.content or {},
+        delivery_status=message.delivery_status,
+        delivery_error=message.delivery_error,
     )
 
 

@@ -2,6 +2,7 @@
 
 Exit codes: 0 every gate held, 1 a gate failed (or ``compare`` found a regression), 2 a usage
 error (bad suite, gate, tenant or document: nothing ran), 130 interrupted (partial reports written).
+Every run that ran cases is stored for the tenant (interrupted ones marked incomplete): see ``/evals``.
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import sys
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from evals.gates import Gate, GateSyntaxError, parse_gate
 from evals.report import build_report, now, write_json
 from evals.results import CaseResult, Report
 from evals.suite import LoadedCase, SuiteError, load_suites, resolve_suite
 from runtime.errors import AtendeError
+
+if TYPE_CHECKING:
+    from runtime.services import Services
 
 T = TypeVar("T")
 USAGE_ERROR = 2
@@ -171,17 +176,32 @@ async def _run_suites(
                 on_start=started,
                 use_judge=judge,
             )
-    return build_report(
-        run_id=run_id,
-        tenant=tenant.slug,
-        suites=suites,
-        started_at=started_at,
-        total_cases=len(cases),
-        results=outcome.results,
-        incomplete=outcome.incomplete,
-        settings=outcome.settings,
-        gates=gates,
-    )
+        report = build_report(
+            run_id=run_id,
+            tenant=tenant.slug,
+            suites=suites,
+            started_at=started_at,
+            total_cases=len(cases),
+            results=outcome.results,
+            incomplete=outcome.incomplete,
+            settings=outcome.settings,
+            gates=gates,
+        )
+        await _store(services, tenant.id, report)
+    return report
+
+
+async def _store(services: Services, tenant_id: uuid.UUID, report: Report) -> None:
+    """Keep the run (interrupted ones too) for the web app's list; the reports are written either way."""
+    from evals.history import store_run
+
+    try:
+        async with services.database.sessionmaker.begin() as session:
+            store_run(session, tenant_id, report)
+    except SQLAlchemyError as exc:
+        err.print(f"[yellow]warning:[/yellow] the run was not stored ({type(exc).__name__}: {exc})")
+    else:
+        err.print(f"stored eval run {report.run_id}: see /evals in the web app")
 
 
 def _value(metric: str, value: float) -> str:

@@ -17,15 +17,19 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from agents.classifiers import builtin_classifier
-from runtime.broker import broker, run_turn_task
+from runtime.broker import broker, deliver_message_task, run_turn_task
+from runtime.delivery import pending_deliveries
 from runtime.events import ChannelsPublisher
 from runtime.inbound import unanswered_messages
 from runtime.services import open_services
 from runtime.settings import Settings, get_settings
+from runtime.telegram_polling import start_telegram_pollers
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
+from web.channel_webhooks import ChannelWebhookController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
+from web.evals import EvalRunController
 from web.knowledge import KnowledgeController
 from web.pages import PagesController
 from web.tickets import InboxEventsController, TicketController
@@ -50,9 +54,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await broker.startup()
             for message_id in await unanswered_messages(services):
                 await run_turn_task.kiq(str(message_id))
+            for message_id in await pending_deliveries(services):
+                await deliver_message_task.kiq(str(message_id))
+            pollers = await start_telegram_pollers(services)
             try:
                 yield
             finally:
+                for poller in pollers:
+                    poller.cancel()
+                await asyncio.gather(*pollers, return_exceptions=True)
                 await broker.shutdown()
 
     return Litestar(
@@ -64,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InboxEventsController,
             KnowledgeController,
             AdminController,
+            EvalRunController,
+            ChannelWebhookController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

@@ -9,6 +9,7 @@ from taskiq import Context, InMemoryBroker, TaskiqDepends
 from taskiq.middlewares import SmartRetryMiddleware
 
 from knowledge.uploads import process_upload
+from runtime.delivery import deliver_message
 from runtime.inbound import run_turn
 
 broker = InMemoryBroker().with_middlewares(
@@ -21,6 +22,12 @@ async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> 
     """The agent's turn for a stored inbound message, as a job (retried with backoff on errors)."""
     result = await run_turn(context.state.services, uuid.UUID(message_id))
     return result.as_dict()
+
+
+@broker.task(task_name="atende.deliver_message")
+async def deliver_message_task(message_id: str, context: Context = TaskiqDepends()) -> str:
+    """Hand an outbound message to its channel (the job retries within, then marks it failed)."""
+    return await deliver_message(context.state.services, uuid.UUID(message_id))
 
 
 @broker.task(task_name="atende.ingest_upload")

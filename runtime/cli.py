@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from agents.classifiers import (
+    ClassifierOptions,
     Examples,
     builtin_classifier,
     cross_validate,
@@ -24,8 +25,10 @@ from agents.classifiers import (
     replace_tenant_examples,
     tenant_classifier,
 )
+from agents.tenant_settings import save_classifier_options
 from channels.base import InboundMessage
 from channels.errors import ChannelError
+from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
 from evals.cli import eval_group
 from handoff.errors import HandoffError
 from knowledge.errors import KnowledgeError
@@ -340,25 +343,55 @@ def classify() -> None:
 @classify.command("train")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--tenant", "tenant_slug", required=True)
+@click.option(
+    "--without-builtin-intents",
+    is_flag=True,
+    help="Learn the file's intents only, not the built-in support intents (the file needs two or more).",
+)
+@click.option(
+    "--without-builtin-sentiments",
+    is_flag=True,
+    help="Learn sentiment from the file's labels only, not the built-in examples.",
+)
+@click.option(
+    "--out-of-scope-below",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    help="Top intent probability below which a message is out of scope (default 0.25).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @run_async
-async def classify_train(file: Path, tenant_slug: str, as_json: bool) -> None:
+async def classify_train(
+    file: Path,
+    tenant_slug: str,
+    without_builtin_intents: bool,
+    without_builtin_sentiments: bool,
+    out_of_scope_below: float | None,
+    as_json: bool,
+) -> None:
     """Replace a tenant's labelled examples with FILE (CSV text,intent[,sentiment] or JSONL) and train.
 
+    The file and the options together define the tenant's classifier: training again replaces both.
     Prints the examples per label and a 5-fold cross-validated accuracy on the tenant's intents.
     """
-    rows = parse_labelled_file(file)
+    options = ClassifierOptions(
+        builtin_intents=not without_builtin_intents,
+        builtin_sentiments=not without_builtin_sentiments,
+        out_of_scope_below=out_of_scope_below,
+    )
+    rows = parse_labelled_file(file, options)
     async with open_services(get_settings()) as services:
         async with services.database.sessionmaker.begin() as session:
             owner = await get_tenant(session, tenant_slug)
             counts = await replace_tenant_examples(session, owner.id, rows)
+            await save_classifier_options(session, owner.id, options)
         with err.status("training…"):
             async with services.database.sessionmaker() as session:
-                await tenant_classifier(session, owner.id, services.embedder)
+                await tenant_classifier(session, owner.id, services.embedder, options)
             texts = [r.text for r in rows]
             examples = Examples(texts, [r.intent for r in rows], await services.embedder.aencode(texts))
             base = await asyncio.to_thread(builtin_classifier, services.embedder)
-            scores = await asyncio.to_thread(cross_validate, base, examples)
+            scores = await asyncio.to_thread(cross_validate, base, examples, 5, options)
     intents, sentiments = dict(sorted(counts.intents.items())), dict(sorted(counts.sentiments.items()))
     per_intent = scores.per_label if scores else {}
     if as_json:
@@ -385,6 +418,75 @@ async def classify_train(file: Path, tenant_slug: str, as_json: bool) -> None:
         console.print("sentiment examples: " + ", ".join(f"{k} {n}" for k, n in sentiments.items()))
     if scores:
         console.print(f"{scores.folds}-fold cross-validated intent accuracy: {scores.accuracy:.1%}")
+
+
+@main.group()
+def channel() -> None:
+    """Channels customers write on (Telegram, WhatsApp); credentials are stored encrypted."""
+
+
+@channel.command("add")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--type", "type_", type=click.Choice(CHANNEL_TYPES), required=True)
+@click.option("--name", default="default", show_default=True)
+@click.option("--token", help="Telegram bot token, or the WhatsApp Cloud API access token.")
+@click.option("--webhook-secret", help="Telegram: the secret Telegram sends back (made up if not given).")
+@click.option("--app-secret", help="WhatsApp Cloud: the Meta app secret that signs webhooks.")
+@click.option("--verify-token", help="WhatsApp Cloud: the token of the webhook verification challenge.")
+@click.option("--phone-number-id", help="WhatsApp Cloud: the business phone number's id.")
+@click.option("--api-base", help="Another API server (a local Bot API server, a test fake).")
+@click.option("--polling", is_flag=True, help="Telegram: fetch updates by long polling instead of a webhook.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id": …} only.')
+@run_async
+async def channel_add(
+    tenant_slug: str, type_: str, as_json: bool, polling: bool, **options: str | None
+) -> None:
+    """Add a channel; prints its id and, for webhooks, the URL to give the provider."""
+    raw = {key: value for key, value in options.items() if value is not None}
+    raw |= {"type": type_, **({"mode": "polling"} if polling else {})}
+    settings = get_settings()
+    async with open_services(settings) as services, services.database.sessionmaker.begin() as session:
+        owner = await get_tenant(session, tenant_slug)
+        added = await add_channel(session, owner.id, raw, settings.resolved_secret_key())
+        channel_id = str(added.id)
+    if as_json:
+        click.echo(json.dumps({"id": channel_id}))
+        return
+    Console().print(f"{type_} channel {channel_id} added to {owner.slug}")
+    if type_ == "telegram" and not polling:
+        Console().print(
+            f"webhook: POST /webhooks/telegram/{channel_id} (restart the server for polling channels)"
+        )
+    elif type_ == "whatsapp-cloud":
+        Console().print(f"webhook: GET|POST /webhooks/whatsapp-cloud/{channel_id}")
+
+
+@channel.command("list")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@run_async
+async def channel_list(tenant_slug: str, as_json: bool) -> None:
+    """The tenant's channels, with their secrets masked."""
+    settings = get_settings()
+    async with open_services(settings) as services, services.database.sessionmaker() as session:
+        owner = await get_tenant(session, tenant_slug)
+        rows: list[dict[str, Any]] = [
+            {
+                "id": str(c.id),
+                "type": c.type,
+                "name": c.name,
+                "config": c.config,
+                "credentials": masked_credentials(channel_access(c, settings.resolved_secret_key())),
+            }
+            for c in await list_channels(session, owner.id)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    table = Table("id", "type", "name", "settings", title=f"{owner.slug}: channels")
+    for row in rows:
+        table.add_row(row["id"], row["type"], row["name"], json.dumps(row["config"]))
+    Console().print(table)
 
 
 @main.command()

@@ -12,11 +12,13 @@ from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.graph import durability
 from agents.replies import say
 from agents.state import AgentState
 from agents.usage import record_usage
-from channels.base import InboundMessage, StreamingAdapter
+from channels.base import Attachment, InboundMessage, StreamingAdapter, TypingAdapter
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
+from channels.registry import channel_access
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
 from channels.views import message_event
 from handoff.models import Ticket
@@ -24,6 +26,7 @@ from handoff.service import active_ticket, open_ticket
 from handoff.views import ticket_event
 from knowledge.language import detect_language
 from runtime.accounts import Tenant, next_ticket_number
+from runtime.media import keep_media
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
 from runtime.turn_context import build_agent_context
@@ -54,19 +57,28 @@ class TurnResult:
 async def accept_inbound(
     services: Services, tenant: Tenant, channel_type: str, inbound: InboundMessage
 ) -> tuple[uuid.UUID, bool]:
-    """Persist the message (idempotent on the channel's id); says whether it is new and needs a turn."""
+    """On the tenant's default channel of a type (the web chat, the CLI): see ``accept_on_channel``."""
     async with services.database.sessionmaker.begin() as session:
         channel = await get_or_create_channel(session, tenant.id, channel_type)
+    return await accept_on_channel(services, channel, inbound)
+
+
+async def accept_on_channel(
+    services: Services, channel: Channel, inbound: InboundMessage
+) -> tuple[uuid.UUID, bool]:
+    """Persist the message (idempotent on the channel's id); says whether it is new and needs a turn."""
+    async with services.database.sessionmaker.begin() as session:
         _, conversation = await get_or_create_conversation(
             session, channel, inbound.contact_external_id, inbound.contact_name
         )
         message, created = await store_inbound(session, channel, conversation, inbound)
         event = message_event(message)
+    log_fields = {"tenant_id": str(channel.tenant_id), "channel": channel.type, "message_id": str(message.id)}
     if created:
-        log.info("inbound.stored", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
-        await notify_inbox(services, tenant.id, {**event, "conversation_id": str(conversation.id)})
+        log.info("inbound.stored", **log_fields)
+        await notify_inbox(services, channel.tenant_id, {**event, "conversation_id": str(conversation.id)})
     else:
-        log.info("inbound.duplicate", tenant=tenant.slug, channel=channel_type, message_id=str(message.id))
+        log.info("inbound.duplicate", **log_fields)
     return message.id, created
 
 
@@ -95,6 +107,7 @@ async def _run_graph(
                 config,
                 context=context,
                 stream_mode=["custom", "values"],
+                durability=durability(context),
             ):
                 event = cast(dict[str, Any], chunk)
                 if mode == "custom":
@@ -151,9 +164,11 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
         assert conversation is not None
         if message.processed:
             return await _stored_result(session, message)
+        channel = await session.get_one(Channel, message.channel_id)
+        refused = await keep_media(services, channel, message)
         if conversation.mode == ConversationMode.HUMAN:
             return await _leave_to_human(session, message)
-        turn = await _bot_turn(services, session, message, conversation)
+        turn = await _bot_turn(services, session, message, conversation, refused)
     log.info(
         "turn.done", message_id=str(message_id), **{k: turn.result.decision[k] for k in ("action", "rule")}
     )
@@ -173,8 +188,37 @@ async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult
     )
 
 
+def _fixed_state(
+    message: Message, action: str, rule: str, reason: str, reply_key: str, **values: str
+) -> dict[str, Any]:
+    """A turn decided without the graph (media the bot cannot read), shaped like the graph's."""
+    language = detect_language(message.text, default="pt")
+    return {
+        "classification": {"language": language},
+        "passages": [],
+        "decision": {"action": action, "rule": rule, "reason": reason},
+        "reply": say(reply_key, language, **values),
+        "citations": [],
+    }
+
+
+async def _show_typing(services: Services, channel: Channel, contact_external_id: str) -> None:
+    adapter = services.adapters.get(channel.type)
+    if not isinstance(adapter, TypingAdapter):
+        return
+    try:
+        access = channel_access(channel, services.settings.resolved_secret_key())
+        await adapter.show_typing(access, contact_external_id)
+    except Exception as exc:  # a courtesy: never worth failing the turn
+        log.info("typing.failed", channel=channel.type, error=type(exc).__name__)
+
+
 async def _bot_turn(
-    services: Services, session: AsyncSession, message: Message, conversation: Conversation
+    services: Services,
+    session: AsyncSession,
+    message: Message,
+    conversation: Conversation,
+    refused: list[Attachment],
 ) -> _BotTurn:
     """Run the graph, record its decision next to the message, store the reply, open a ticket if needed."""
     tenant = await session.get_one(Tenant, message.tenant_id)
@@ -186,7 +230,27 @@ async def _bot_turn(
         if isinstance(adapter, StreamingAdapter):
             await adapter.deliver_partial(str(tenant.id), contact.external_id, str(message.id), text)
 
-    state = await _run_graph(services, session, tenant, message, on_delta)
+    if refused:
+        limit = f"{services.settings.max_media_mb:g} MB"
+        state = _fixed_state(
+            message,
+            "respond",
+            "media_refused",
+            f"a file was refused: {refused[0].rejected}",
+            "media_too_large",
+            limit=limit,
+        )
+    elif not message.text.strip():
+        state = _fixed_state(
+            message,
+            "escalate",
+            "media_without_text",
+            "the customer sent media the bot cannot read",
+            "handoff",
+        )
+    else:
+        await _show_typing(services, channel, contact.external_id)
+        state = await _run_graph(services, session, tenant, message, on_delta)
     decision = {key: state["decision"][key] for key in ("action", "rule", "reason")}
     usage = state.get("usage") or []
     for call in usage:

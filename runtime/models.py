@@ -5,6 +5,7 @@ from advanced_alchemy.base import orm_registry
 from agents.classifiers.models import ClassifierExample
 from agents.models import AgentSettings, LlmUsage
 from channels.models import Channel, Contact, Conversation, Message
+from evals.models import EvalRun
 from handoff.models import Queue, Ticket
 from knowledge.models import Chunk, Document
 from runtime.accounts import Tenant, User
@@ -19,6 +20,7 @@ __all__ = [
     "Contact",
     "Conversation",
     "Document",
+    "EvalRun",
     "LlmUsage",
     "Message",
     "Queue",

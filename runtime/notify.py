@@ -9,12 +9,16 @@ from typing import Any
 import msgspec
 import structlog
 
-from channels.models import Message
+from channels.base import ChannelAccess
+from channels.models import DeliveryStatus, Message
 from channels.views import message_view
 from runtime.events import inbox_stream
 from runtime.services import Services
 
 log = structlog.get_logger(__name__)
+
+INSTANT_CHANNELS = frozenset({"webchat"})
+"""Delivered by publishing to the open page: nothing to retry, no job needed."""
 
 
 @dataclass(frozen=True)
@@ -22,14 +26,19 @@ class Outgoing:
     """What delivering a stored message needs, captured inside the transaction that wrote it."""
 
     tenant_id: uuid.UUID
+    channel_id: uuid.UUID
     channel_type: str
     contact_external_id: str
     message: dict[str, Any]
 
     @classmethod
     def of(cls, message: Message, channel_type: str, contact_external_id: str) -> Outgoing:
+        """On an external channel the message is marked pending here, in its own transaction, so a
+        crash before the delivery job runs leaves it to the startup sweep, not lost."""
+        if channel_type not in INSTANT_CHANNELS:
+            message.delivery_status = DeliveryStatus.PENDING
         view: dict[str, Any] = msgspec.to_builtins(message_view(message))
-        return cls(message.tenant_id, channel_type, contact_external_id, view)
+        return cls(message.tenant_id, message.channel_id, channel_type, contact_external_id, view)
 
 
 async def notify_inbox(services: Services, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
@@ -47,8 +56,12 @@ async def send_outgoing(services: Services, outgoing: Outgoing) -> None:
             "message": outgoing.message,
         },
     )
-    adapter = services.adapters.get(outgoing.channel_type)
-    if adapter is None:
-        log.warning("delivery.no_adapter", channel=outgoing.channel_type)
+    if outgoing.channel_type not in INSTANT_CHANNELS:
+        from runtime.broker import deliver_message_task  # the broker's tasks import this module
+
+        await deliver_message_task.kiq(outgoing.message["id"])
         return
-    await adapter.deliver(str(outgoing.tenant_id), outgoing.contact_external_id, outgoing.message)
+    channel = ChannelAccess(outgoing.channel_id, outgoing.tenant_id, outgoing.channel_type, {}, {})
+    await services.adapters[outgoing.channel_type].deliver(
+        channel, outgoing.contact_external_id, outgoing.message
+    )

@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from agents.graph import AgentGraph, build_graph
 from agents.tenant_settings import close_llm_providers
 from channels.base import ChannelAdapter, Publisher
+from channels.telegram import TelegramAdapter
 from channels.webchat import WebChatAdapter
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.rerank import Reranker, get_reranker
@@ -60,6 +61,7 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
         await pool.open()
+        telegram = TelegramAdapter(settings.media_dir)
         try:
             checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
@@ -68,8 +70,9 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                 database=database,
                 graph=build_graph(checkpointer),
                 publisher=publisher,
-                adapters={"webchat": WebChatAdapter(publisher)},
+                adapters={"webchat": WebChatAdapter(publisher), "telegram": telegram},
             )
         finally:
+            await telegram.close()
             await close_llm_providers()
             await pool.close()

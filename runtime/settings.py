@@ -63,12 +63,27 @@ class Settings:
     """ATENDE_LLM_CLASSIFY: 1 has the LLM classify intent and sentiment (structured output), not the heads."""
     llm_timeout_seconds: float = field(default_factory=lambda: _float("LLM_TIMEOUT_SECONDS", 30))
     """ATENDE_LLM_TIMEOUT_SECONDS: one LLM call's limit; the SDK retries 429/5xx with backoff within it."""
+    max_media_mb: float = field(default_factory=lambda: _float("MAX_MEDIA_MB", 16))
+    """ATENDE_MAX_MEDIA_MB: customers' media files larger than this are refused (the customer is told)."""
+    delivery_attempts: int = field(default_factory=lambda: int(_float("DELIVERY_ATTEMPTS", 5)))
+    """ATENDE_DELIVERY_ATTEMPTS: tries to hand a message to its channel before it is marked failed."""
+    delivery_backoff_seconds: float = field(default_factory=lambda: _float("DELIVERY_BACKOFF_SECONDS", 1))
+    """ATENDE_DELIVERY_BACKOFF_SECONDS: the first wait between tries; each next one doubles (or what
+    the channel asks for, as Telegram's retry_after)."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def max_media_bytes(self) -> int:
+        return int(self.max_media_mb * 1024 * 1024)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -85,11 +85,12 @@ async def build_agent_context(
             session, embedder, tenant.id, query, SEARCH_K, reranker=reranker, vector=vector
         )
 
-    policy, llm = await tenant_agent_settings(session, tenant.id, services.settings)
+    tenant_settings = await tenant_agent_settings(session, tenant.id, services.settings)
+    policy, llm = tenant_settings.policy, tenant_settings.llm
     context = AgentContext(
         search=search,
         embedder=embedder,
-        classifier=await tenant_classifier(session, tenant.id, embedder),
+        classifier=await tenant_classifier(session, tenant.id, embedder, tenant_settings.classifier),
         policy=policy,
         min_relevance=policy.retrieval_threshold(services.settings.min_relevance),
         llm=llm.provider if llm else None,

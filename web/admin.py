@@ -15,6 +15,7 @@ from agents.classifiers import tenant_classifier
 from agents.policy import WEEKDAYS, EscalationPolicy
 from agents.tenant_settings import (
     PROVIDER_KINDS,
+    get_classifier_options,
     get_llm_settings_view,
     get_policy,
     save_llm_settings,
@@ -135,7 +136,8 @@ class AdminController(Controller):
     async def intents(self, request: AdminRequest, db_session: AsyncSession, services: Services) -> list[str]:
         """The intents the tenant's classifier knows (built-in and its own), plus any the policy names."""
         tenant_id = request.user.tenant_id
-        known = sorted((await tenant_classifier(db_session, tenant_id, services.embedder)).labels)
+        options = await get_classifier_options(db_session, tenant_id)
+        known = sorted((await tenant_classifier(db_session, tenant_id, services.embedder, options)).labels)
         policy = await get_policy(db_session, tenant_id)
         return [*known, *(i for i in policy.always_escalate_intents if i not in known)]
 

@@ -75,6 +75,12 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
         raise PermissionDeniedException("only admins change the tenant's settings")
 
 
+def eval_runs_admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the tenant's eval runs (its settings, suites and how the bot scored) are for its admins."""
+    if connection.user.role != Role.ADMIN:
+        raise PermissionDeniedException("only admins see the tenant's eval runs")
+
+
 class LoginIn(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

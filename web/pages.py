@@ -1,6 +1,8 @@
-"""Server-rendered pages: the customer's chat and the agents' inbox."""
+"""Server-rendered pages: the customer's chat, the agents' inbox, the knowledge base, admin and evals."""
 
 from __future__ import annotations
+
+import uuid
 
 from litestar import Controller, get
 from litestar.response import Redirect, Template
@@ -34,3 +36,12 @@ class PagesController(Controller):
     @get("/admin", exclude_from_auth=True, include_in_schema=False)
     async def admin(self) -> Template:
         return Template("admin.html")
+
+    @get("/evals", exclude_from_auth=True, include_in_schema=False)
+    async def eval_runs(self) -> Template:
+        return Template("evals.html")
+
+    @get("/evals/{run_id:uuid}/report", exclude_from_auth=True, include_in_schema=False)
+    async def eval_run_report(self, run_id: uuid.UUID) -> Template:
+        """The page logs in, then shows the report the API renders (a link cannot send the token)."""
+        return Template("eval_report.html", context={"run_id": str(run_id)})

@@ -21,6 +21,8 @@ from channels.views import MessageView, message_view
 from handoff import service
 from handoff.models import Ticket
 from handoff.views import TicketView, ticket_event, ticket_view
+from runtime.broker import deliver_message_task
+from runtime.delivery import mark_for_resend
 from runtime.events import inbox_stream
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
@@ -98,6 +100,25 @@ class TicketController(Controller):
         await send_outgoing(services, outgoing)
         await notify_inbox(services, request.user.tenant_id, event)
         return message_view(message)
+
+    @post("/{ticket_id:uuid}/messages/{message_id:uuid}/resend", status_code=202)
+    async def resend(
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        message_id: uuid.UUID,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> MessageView:
+        """Try again to deliver a message its channel refused (shown failed in the conversation)."""
+        async with db_session.begin():
+            ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+            message = await mark_for_resend(
+                db_session, request.user.tenant_id, ticket.conversation_id, message_id
+            )
+            view = message_view(message)
+        await deliver_message_task.kiq(str(message.id))
+        return view
 
     @post("/{ticket_id:uuid}/close", status_code=200)
     async def close(

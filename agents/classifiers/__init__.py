@@ -16,10 +16,12 @@ from agents.classifiers._heads import OUT_OF_SCOPE, EmbeddingHead, HeadConfig, P
 from agents.classifiers._lexicon import lexicon_score
 from agents.classifiers._rules import asks_for_human
 from agents.classifiers._tenant import (
+    ClassifierOptions,
     CrossValidation,
     ExampleCounts,
     LabelledExample,
     LabelledFileError,
+    classifier_options,
     cross_validate,
     parse_labelled_file,
     replace_tenant_examples,
@@ -35,6 +37,7 @@ __all__ = [
     "SENTIMENT_HEAD",
     "Classification",
     "Classifier",
+    "ClassifierOptions",
     "ConversationHistory",
     "CrossValidation",
     "EmbeddingHead",
@@ -47,6 +50,7 @@ __all__ = [
     "asks_for_human",
     "builtin_classifier",
     "churn_risk",
+    "classifier_options",
     "cross_validate",
     "detect_language",
     "lexicon_score",

@@ -136,11 +136,17 @@ def tenant_weights(builtin: list[str], tenant: list[str]) -> NDArray[np.float64]
 
 class Classifier:
     def __init__(
-        self, intents: Examples, sentiments: Examples, sentiment_head: EmbeddingHead | None = None
+        self,
+        intents: Examples,
+        sentiments: Examples,
+        sentiment_head: EmbeddingHead | None = None,
+        *,
+        out_of_scope_below: float | None = None,
     ) -> None:
         self.intent_examples = intents
         self.sentiment_examples = sentiments
-        self._intent = EmbeddingHead(INTENT_HEAD).fit(
+        threshold = INTENT_HEAD.out_of_scope_below if out_of_scope_below is None else out_of_scope_below
+        self._intent = EmbeddingHead(INTENT_HEAD, out_of_scope_below=threshold).fit(
             intents.texts, intents.vectors, intents.labels, intents.weights()
         )
         self._sentiment = sentiment_head or EmbeddingHead(SENTIMENT_HEAD).fit(
@@ -149,16 +155,33 @@ class Classifier:
         self.labels: frozenset[str] = frozenset(self._intent.classes) | {"human_agent", OUT_OF_SCOPE}
         """Intents it knows (built-in and the tenant's)."""
 
-    def extended(self, intents: Examples, sentiments: Examples) -> Classifier:
+    def extended(
+        self,
+        intents: Examples,
+        sentiments: Examples,
+        *,
+        builtin_intents: bool = True,
+        builtin_sentiments: bool = True,
+        out_of_scope_below: float | None = None,
+    ) -> Classifier:
         """A classifier trained on these examples as well as this one's; a business's own examples
-        count more, so its labels win where they overlap the built-in ones (see ``tenant_weights``)."""
-        intents = replace(intents, weight=tenant_weights(self.intent_examples.labels, intents.labels))
+        count more, so its labels win where they overlap the built-in ones (see ``tenant_weights``).
+
+        Without ``builtin_intents`` (or ``builtin_sentiments``) it learns that task from the business's
+        examples alone: for a business whose own labels cover its customers."""
+        if builtin_intents:
+            intents = self.intent_examples + replace(
+                intents, weight=tenant_weights(self.intent_examples.labels, intents.labels)
+            )
         if not len(sentiments):
-            return Classifier(self.intent_examples + intents, self.sentiment_examples, self._sentiment)
-        sentiments = replace(
-            sentiments, weight=tenant_weights(self.sentiment_examples.labels, sentiments.labels)
-        )
-        return Classifier(self.intent_examples + intents, self.sentiment_examples + sentiments)
+            return Classifier(
+                intents, self.sentiment_examples, self._sentiment, out_of_scope_below=out_of_scope_below
+            )
+        if builtin_sentiments:
+            sentiments = self.sentiment_examples + replace(
+                sentiments, weight=tenant_weights(self.sentiment_examples.labels, sentiments.labels)
+            )
+        return Classifier(intents, sentiments, out_of_scope_below=out_of_scope_below)
 
     def _intent_of(self, text: str, vector: Vectors, very_angry: bool) -> tuple[str, float, str | None]:
         if asks_for_human(text):

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from agents.classifiers._lexicon import lexicon_score
 from knowledge.text import normalize
@@ -155,7 +156,10 @@ class EmbeddingHead:
             [sparse.csr_matrix(dense), *(b.vectorizer.transform(plain) for b in self._blocks)], format="csr"
         )
         model = LogisticRegression(C=self.config.c, max_iter=3000)
-        model.fit(features, list(labels), sample_weight=None if weights is None else np.asarray(weights))
+        # lbfgs on a sparse matrix gains nothing from BLAS threads and loses a lot to their
+        # contention (about 6x slower on two cores): one thread.
+        with threadpool_limits(1):
+            model.fit(features, list(labels), sample_weight=None if weights is None else np.asarray(weights))
         weights = np.asarray(model.coef_, dtype=np.float64).T
         intercept = np.asarray(model.intercept_, dtype=np.float64)
         if weights.shape[1] == 1:  # two labels: scikit-learn keeps one column; make it a softmax over two

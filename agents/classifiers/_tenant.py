@@ -16,7 +16,9 @@ import uuid
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
+import msgspec
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
 from sqlalchemy import delete, func, select
@@ -49,6 +51,22 @@ class LabelledFileError(InvalidInputError):
         self.path = path
         self.line = line
         self.column = field
+
+
+class ClassifierOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How a tenant's classifier learns; set with its examples by ``atende classify train``."""
+
+    builtin_intents: bool = True
+    """Learn the built-in support intents too; off when the tenant's own intents cover its customers."""
+    builtin_sentiments: bool = True
+    """Learn from the built-in sentiment examples too; off when the tenant labelled enough of its own."""
+    out_of_scope_below: Annotated[float, msgspec.Meta(gt=0, lt=1)] | None = None
+    """The top intent probability below which a message is out of scope (None: the built-in head's).
+    Many intents spread the probability thinner, so they call for a higher one."""
+
+
+def classifier_options(raw: dict[str, Any] | None) -> ClassifierOptions:
+    return msgspec.convert(raw or {}, ClassifierOptions)
 
 
 @dataclass(frozen=True)
@@ -122,9 +140,10 @@ def _jsonl_rows(path: Path, content: str) -> list[tuple[int, dict[str, object]]]
     return rows
 
 
-def parse_labelled_file(path: Path) -> list[LabelledExample]:
+def parse_labelled_file(path: Path, options: ClassifierOptions | None = None) -> list[LabelledExample]:
     """Every row of a CSV (header ``text,intent[,sentiment]``) or JSONL file, checked; the first bad
-    row raises ``LabelledFileError`` naming the file, line and field. Exact repeats count once."""
+    row raises ``LabelledFileError`` naming the file, line and field. Exact repeats count once.
+    Without the built-in examples of a task, the file must teach that task two labels at least."""
     try:
         content = path.read_text("utf-8-sig")
     except FileNotFoundError as exc:
@@ -140,6 +159,18 @@ def parse_labelled_file(path: Path) -> list[LabelledExample]:
         raise LabelledFileError(path, None, "file", "has no examples")
     if len(examples) > MAX_EXAMPLES:
         raise LabelledFileError(path, None, "file", f"has more than {MAX_EXAMPLES} examples")
+    options = options or ClassifierOptions()
+    if not options.builtin_intents and len({e.intent for e in examples}) < 2:
+        raise LabelledFileError(
+            path, None, "intent", "needs two intents or more to learn without the built-in ones"
+        )
+    if not options.builtin_sentiments and len({e.sentiment for e in examples if e.sentiment}) < 2:
+        raise LabelledFileError(
+            path,
+            None,
+            "sentiment",
+            "needs two sentiment labels or more to learn without the built-in examples",
+        )
     return examples
 
 
@@ -186,7 +217,7 @@ async def _encoded(embedder: Embedder, rows: list[ClassifierExample], task: str)
     return Examples(texts, [r.label for r in chosen], vectors)
 
 
-Version = tuple[int, datetime.datetime | None]
+Version = tuple[int, datetime.datetime | None, ClassifierOptions]
 _trained: OrderedDict[tuple[str, uuid.UUID], tuple[Version, Classifier]] = OrderedDict()
 _training: dict[tuple[str, uuid.UUID], asyncio.Lock] = {}
 
@@ -196,8 +227,14 @@ async def _builtin(embedder: Embedder) -> Classifier:
     return cached if cached is not None else await asyncio.to_thread(builtin_classifier, embedder)
 
 
-async def tenant_classifier(session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder) -> Classifier:
+async def tenant_classifier(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    embedder: Embedder,
+    options: ClassifierOptions | None = None,
+) -> Classifier:
     """Built-in intents plus the tenant's; retrained only when the tenant's examples change."""
+    options = options or ClassifierOptions()
     base = await _builtin(embedder)
     count, latest = (
         await session.execute(
@@ -208,7 +245,7 @@ async def tenant_classifier(session: AsyncSession, tenant_id: uuid.UUID, embedde
     ).one()
     if not count:
         return base
-    key, version = (embedder.model_name, tenant_id), (int(count), latest)
+    key, version = (embedder.model_name, tenant_id), (int(count), latest, options)
     lock = _training.setdefault(key, asyncio.Lock())
     async with lock:
         cached = _trained.get(key)
@@ -218,7 +255,14 @@ async def tenant_classifier(session: AsyncSession, tenant_id: uuid.UUID, embedde
         rows = await tenant_examples(session, tenant_id)
         intents = await _encoded(embedder, rows, "intent")
         sentiments = await _encoded(embedder, rows, "sentiment")
-        classifier = await asyncio.to_thread(base.extended, intents, sentiments)
+        classifier = await asyncio.to_thread(
+            base.extended,
+            intents,
+            sentiments,
+            builtin_intents=options.builtin_intents,
+            builtin_sentiments=options.builtin_sentiments,
+            out_of_scope_below=options.out_of_scope_below,
+        )
         _trained[key] = (version, classifier)
         while len(_trained) > CACHED_TENANTS:
             _trained.popitem(last=False)
@@ -233,11 +277,14 @@ class CrossValidation:
     per_label: dict[str, float]
 
 
-def cross_validate(base: Classifier, intents: Examples, folds: int = 5) -> CrossValidation | None:
+def cross_validate(
+    base: Classifier, intents: Examples, folds: int = 5, options: ClassifierOptions | None = None
+) -> CrossValidation | None:
     """k-fold accuracy on the tenant's intent examples, each fold trained on the built-in examples and
     the other folds (the ``asks_for_human`` rule included, as in production). None below 2 examples."""
     if len(intents) < 2:
         return None
+    options = options or ClassifierOptions()
     smallest = min(Counter(intents.labels).values())
     splits = min(folds, len(intents))
     splitter: StratifiedKFold | KFold = (
@@ -251,7 +298,13 @@ def cross_validate(base: Classifier, intents: Examples, folds: int = 5) -> Cross
         fold = Examples(
             [intents.texts[i] for i in train], [intents.labels[i] for i in train], intents.vectors[train]
         )
-        classifier = base.extended(fold, no_sentiments)
+        classifier = base.extended(
+            fold,
+            no_sentiments,
+            builtin_intents=options.builtin_intents,
+            builtin_sentiments=options.builtin_sentiments,
+            out_of_scope_below=options.out_of_scope_below,
+        )
         for i in test:
             predicted[i] = classifier.classify(intents.texts[i], intents.vectors[i]).intent
     right = [p == gold for p, gold in zip(predicted, intents.labels, strict=True)]

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from agents.classifiers import (
     Classification,
     Classifier,
+    ClassifierOptions,
     ConversationHistory,
     LabelledExample,
     LabelledFileError,
@@ -325,6 +326,20 @@ WARRANTY_CLAIMS = [
 ]
 
 
+STORE_QUESTIONS = [
+    "onde fica a loja de vocês?",
+    "qual o endereço da loja física?",
+    "vocês têm loja no shopping?",
+    "qual loja fica mais perto do centro?",
+    "tem loja em campinas?",
+    "onde posso ver os produtos pessoalmente?",
+    "qual o endereço de vocês?",
+    "a loja da paulista ainda existe?",
+    "vocês tem loja em curitiba?",
+    "como chego na loja?",
+]
+
+
 def labelled_file(tmp_path: Path, rows: list[dict[str, str]], name: str = "examples.jsonl") -> Path:
     path = tmp_path / name
     path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n")
@@ -363,6 +378,52 @@ async def test_a_tenant_intent_learned_from_its_file_changes_that_tenant_only(
     async with services.database.sessionmaker() as session:
         retrained = await tenant_classifier(session, shop.id, services.embedder)
     assert retrained is not trained and "warranty_claim" not in retrained.labels
+
+
+async def test_a_tenant_can_learn_its_own_intents_alone_with_its_own_out_of_scope_threshold(
+    services: Services, make_tenant: MakeTenant, tmp_path: Path
+) -> None:
+    shop = await make_tenant(with_kb=False)
+    options = ClassifierOptions(builtin_intents=False, out_of_scope_below=0.7)
+    rows = parse_labelled_file(
+        labelled_file(
+            tmp_path,
+            [{"text": text, "intent": "warranty_claim"} for text in WARRANTY_CLAIMS]
+            + [{"text": text, "intent": "store_location"} for text in STORE_QUESTIONS],
+        ),
+        options,
+    )
+    async with services.database.sessionmaker.begin() as session:
+        await replace_tenant_examples(session, shop.id, rows)
+    asked = {
+        "warranty": "a batedeira deu defeito com 6 meses de uso, ainda está na garantia",
+        "person": "quero falar com um atendente",
+        "unrelated": "qual é a capital da Austrália?",
+    }
+    vectors = dict(zip(asked, await services.embedder.aencode(list(asked.values())), strict=True))
+    async with services.database.sessionmaker() as session:
+        own = await tenant_classifier(session, shop.id, services.embedder, options)
+        with_builtin = await tenant_classifier(session, shop.id, services.embedder)
+
+    def intent(classifier: Classifier, key: str) -> str:
+        return classifier.classify(asked[key], vectors[key], ConversationHistory()).intent
+
+    assert own.labels == {"warranty_claim", "store_location", "human_agent", "out_of_scope"}
+    assert "greeting" in with_builtin.labels, "the same examples with the built-in intents"
+    assert intent(own, "warranty") == "warranty_claim"
+    assert intent(own, "person") == "human_agent", "a request for a person is always recognised"
+    assert intent(own, "unrelated") == "out_of_scope"
+
+
+def test_learning_without_the_built_in_examples_needs_two_labels_in_the_file(tmp_path: Path) -> None:
+    one_intent = labelled_file(tmp_path, [{"text": t, "intent": "warranty_claim"} for t in WARRANTY_CLAIMS])
+    with pytest.raises(LabelledFileError) as raised:
+        parse_labelled_file(one_intent, ClassifierOptions(builtin_intents=False))
+    assert raised.value.column == "intent" and "two intents" in raised.value.detail
+    with pytest.raises(LabelledFileError) as raised:
+        parse_labelled_file(one_intent, ClassifierOptions(builtin_sentiments=False))
+    assert raised.value.column == "sentiment"
+    assert parse_labelled_file(one_intent), "with the built-in examples one intent is enough"
 
 
 @pytest.mark.parametrize(
@@ -434,23 +495,11 @@ def test_classify_train_from_the_command_line(tmp_path: Path) -> None:
         "o fogão tem 3 meses e quebrou, quero a garantia",
         "preciso acionar a garantia da geladeira",
     ]
-    stores = [
-        "onde fica a loja de vocês?",
-        "qual o endereço da loja física?",
-        "vocês têm loja no shopping?",
-        "qual loja fica mais perto do centro?",
-        "tem loja em campinas?",
-        "onde posso ver os produtos pessoalmente?",
-        "qual o endereço de vocês?",
-        "a loja da paulista ainda existe?",
-        "vocês tem loja em curitiba?",
-        "como chego na loja?",
-    ]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "intent", "sentiment"])
         writer.writerows([text, "warranty_claim", "negative"] for text in warranty)
-        writer.writerows([text, "store_location", ""] for text in stores)
+        writer.writerows([text, "store_location", ""] for text in STORE_QUESTIONS)
     trained = run_cli(data, "classify", "train", "--tenant", slug, str(path), "--json")
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)

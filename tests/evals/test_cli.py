@@ -1,4 +1,4 @@
-"""``atende eval run`` as CI runs it: reports, gates and exit codes (0 pass, 1 gate failed, 2 usage error)."""
+"""``atende eval run`` as CI runs it: reports, gates, exit codes (0 pass, 1 gate failed, 2 usage error), storing."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import httpx
+
 from tests.conftest import ATENDE, LiveServer
 from tests.evals.conftest import EvalRun, eval_env, run_eval
+from tests.web.test_webchat_and_tickets import login
 
 
 def test_a_malformed_suite_names_file_line_and_field_and_nothing_runs(tmp_path: Path) -> None:
@@ -106,3 +109,13 @@ def test_ctrl_c_writes_the_partial_report_marked_incomplete(live_server: LiveSer
     assert 0 < len(written["cases"]) < written["total_cases"] == 3000
     assert ET.parse(junit).getroot().get("incomplete") == "true"  # noqa: S314 — our own report
     assert "interrupted" in stderr
+
+    # The run is kept for the web app, marked incomplete, with the cases that finished.
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        response = client.get(
+            "/api/v1/evals", params={"limit": 500}, headers=login(client, live_server.admin)
+        )
+    stored = [run for run in response.json() if run["run_id"] == written["run_id"]]
+    assert len(stored) == 1, response.text
+    assert stored[0]["incomplete"] is True
+    assert (stored[0]["cases_run"], stored[0]["total_cases"]) == (len(written["cases"]), 3000)

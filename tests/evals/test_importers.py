@@ -37,7 +37,10 @@ def test_banking77_becomes_a_suite_and_a_training_file_with_tenant_labels(tmp_pa
     training = parse_labelled_file(out.parent / "banking77.train.csv")
     assert len(training) == 24
     assert not {c.text for c in cases if isinstance(c, ClassificationCase)} & {r.text for r in training}
-    assert f"atende classify train --tenant banking77 {out.parent / 'banking77.train.csv'}" in result.stdout
+    assert (
+        "atende classify train --tenant banking77 --without-builtin-intents "
+        f"{out.parent / 'banking77.train.csv'}" in result.stdout
+    )
 
 
 def test_stackfaq_becomes_documents_and_a_retrieval_suite(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ The servers run in daemon threads, so a subprocess of the app under test can cal
 
 from __future__ import annotations
 
+import abc
 import itertools
 import json
 import re
@@ -159,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class FakeLLMServer:
+class FakeLLMServer(abc.ABC):
     """The parts both wire formats share: the server thread, the script, the recorded requests."""
 
     path: ClassVar[str]
@@ -291,19 +292,23 @@ class FakeLLMServer:
 
     # one wire format each
 
+    @abc.abstractmethod
     def _authorized(self, headers: dict[str, str]) -> bool:
-        raise NotImplementedError
+        """Whether the request carries ``api_key`` the way this provider takes it."""
 
+    @abc.abstractmethod
     def _error_body(self, error: FakeError) -> JSONObject:
-        raise NotImplementedError
+        """The provider's error body for ``error``."""
 
+    @abc.abstractmethod
     def _reply(self, body: JSONObject, step: str | JSONObject) -> JSONObject:
-        raise NotImplementedError
+        """The non-streaming answer carrying ``step``."""
 
+    @abc.abstractmethod
     def _stream(
         self, handler: _Handler, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
     ) -> None:
-        raise NotImplementedError
+        """Stream the answer carrying ``step``; drop the connection after ``cut_after`` deltas."""
 
 
 def _as_text(step: str | JSONObject) -> str:

@@ -1,0 +1,90 @@
+"""Sends to Telegram with one aiogram Bot per channel; maps the Bot API's errors to retry or give up."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatAction
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import FSInputFile
+
+from channels.base import Attachment, ChannelAccess, DeliveryFailedError, content_of
+from channels.format import text_with_sources
+
+
+class TelegramAdapter:
+    type = "telegram"
+
+    def __init__(self, media_dir: Path) -> None:
+        self._media_dir = media_dir
+        self._bots: dict[tuple[str, str | None], Bot] = {}
+
+    def bot(self, channel: ChannelAccess) -> Bot:
+        """One Bot (and its HTTP session) per token and API server, kept for the process."""
+        token, api_base = channel.credentials["token"], channel.config.get("api_base")
+        key = (token, api_base)
+        if key not in self._bots:
+            session = (
+                AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+            )
+            self._bots[key] = Bot(token, session=session)
+        return self._bots[key]
+
+    async def close(self) -> None:
+        while self._bots:
+            _, bot = self._bots.popitem()
+            await bot.session.close()
+
+    async def deliver(
+        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+    ) -> str | None:
+        bot = self.bot(channel)
+        chat_id = int(contact_external_id)
+        text = text_with_sources(message)
+        attachments = [a for a in content_of(message.get("content")).attachments if a.path]
+        try:
+            if not attachments:
+                sent = await bot.send_message(chat_id, text)
+            else:
+                sent = await self._send_media(bot, chat_id, attachments[0], text)
+                for extra in attachments[1:]:
+                    await self._send_media(bot, chat_id, extra, None)
+        except TelegramRetryAfter as exc:
+            raise DeliveryFailedError(
+                exc.message, retryable=True, retry_after=float(exc.retry_after)
+            ) from exc
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise DeliveryFailedError(exc.message, retryable=True) from exc
+        except TelegramAPIError as exc:  # blocked by the user, chat not found, bad request: final
+            raise DeliveryFailedError(exc.message, retryable=False) from exc
+        return f"{sent.chat.id}:{sent.message_id}"
+
+    async def _send_media(self, bot: Bot, chat_id: int, attachment: Attachment, caption: str | None) -> Any:
+        assert attachment.path is not None
+        file = FSInputFile(self._media_dir / attachment.path, filename=attachment.file_name)
+        if attachment.kind == "image":
+            return await bot.send_photo(chat_id, file, caption=caption)
+        if attachment.kind == "voice":
+            return await bot.send_voice(chat_id, file, caption=caption)
+        return await bot.send_document(chat_id, file, caption=caption)
+
+    async def show_typing(self, channel: ChannelAccess, contact_external_id: str) -> None:
+        await self.bot(channel).send_chat_action(int(contact_external_id), ChatAction.TYPING)
+
+    async def fetch_media(self, channel: ChannelAccess, attachment: Attachment) -> bytes:
+        bot = self.bot(channel)
+        file = await bot.get_file(attachment.file_id)
+        assert file.file_path is not None
+        buffer = io.BytesIO()
+        await bot.download_file(file.file_path, buffer)
+        return buffer.getvalue()

@@ -1,0 +1,245 @@
+"""A Telegram channel on a running ``atende demo``: the real aiogram bot against a loopback Bot API.
+
+The customer writes through the webhook (as Telegram would POST it); what the bot and the agent say
+arrives at the fake Telegram server, which records it as the customer's app would receive it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer, run_cli
+from tests.fakes.telegram_api import FakeTelegram, TelegramCall, TelegramError, message_update, text_update
+
+SECRET = "s3cret-webhook-token"
+
+
+@pytest.fixture(scope="module")
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram(token="123456789:AAE-atende-test-token") as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def channel_id(live_server: LiveServer, telegram: FakeTelegram) -> str:
+    added = run_cli(
+        live_server.data_dir,
+        *("channel", "add", "--tenant", "demo", "--type", "telegram", "--name", "bot"),
+        *("--token", telegram.token, "--webhook-secret", SECRET, "--api-base", telegram.base_url, "--json"),
+    )
+    assert added.returncode == 0, added.stderr
+    return str(json.loads(added.stdout)["id"])
+
+
+@pytest.fixture(scope="module")
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        yield http
+
+
+class Customer:
+    """One Telegram user writing to the bot: posts updates, reads what the bot sent to their chat."""
+
+    def __init__(self, client: httpx.Client, telegram: FakeTelegram, channel_id: str) -> None:
+        self.client, self.telegram, self.channel_id = client, telegram, channel_id
+        self.chat_id = int(uuid.uuid4().int % 10**9) + 10**9
+        self.name = f"Ana {self.chat_id}"
+        self.next_id = 1
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.client.post(f"/webhooks/telegram/{self.channel_id}", json=update, headers=headers)
+
+    def says(self, text: str) -> httpx.Response:
+        self.next_id += 1
+        update = text_update(
+            text, update_id=self.chat_id + self.next_id, chat_id=self.chat_id, message_id=self.next_id
+        )
+        update["message"]["from"]["first_name"] = self.name
+        return self.post(update)
+
+    def received(self) -> list[TelegramCall]:
+        return [c for c in self.telegram.calls("sendMessage") if int(c.params["chat_id"]) == self.chat_id]
+
+    def wait_for_replies(self, count: int, timeout: float = 90) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.received()) < count:
+            assert time.monotonic() < deadline, f"{self.name} got {len(self.received())} of {count} replies"
+            time.sleep(0.2)
+        return [str(c.params["text"]) for c in self.received()]
+
+
+@pytest.fixture
+def customer(client: httpx.Client, telegram: FakeTelegram, channel_id: str) -> Customer:
+    return Customer(client, telegram, channel_id)
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def ticket_for(
+    client: httpx.Client, headers: dict[str, str], name: str, timeout: float = 30
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        tickets = [t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == name]
+        if tickets or time.monotonic() > deadline:
+            [ticket] = tickets
+            return ticket
+        time.sleep(0.2)
+
+
+def test_question_answer_with_sources_handoff_and_an_agents_reply_all_on_telegram(
+    client: httpx.Client, live_server: LiveServer, telegram: FakeTelegram, customer: Customer
+) -> None:
+    assert customer.says("Vocês parcelam no cartão de crédito?").status_code == 200
+    [answer] = customer.wait_for_replies(1)
+    assert "10 vezes sem juros" in answer
+    assert "📄" in answer, "the sources follow the answer on a plain-text channel"
+    assert any(int(c.params["chat_id"]) == customer.chat_id for c in telegram.calls("sendChatAction"))
+
+    customer.says("quero falar com um atendente")
+    _, handoff = customer.wait_for_replies(2)
+    assert "atendente humano" in handoff
+
+    agent = login(client, live_server.agent)
+    ticket = ticket_for(client, agent, customer.name)
+    assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent).status_code == 200
+    sent = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages",
+        json={"text": "Oi! Sou a Bia, vou te ajudar."},
+        headers=agent,
+    )
+    assert sent.status_code == 201, sent.text
+    *_, from_agent = customer.wait_for_replies(3)
+    assert from_agent == "Oi! Sou a Bia, vou te ajudar."
+
+    def history() -> list[dict[str, Any]]:
+        return list(client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).json()["messages"])
+
+    assert [m["author"] for m in history()] == ["customer", "bot", "customer", "bot", "agent"]
+    eventually(lambda: all(m["delivery_status"] == "sent" for m in history() if m["direction"] == "outbound"))
+
+
+def test_the_same_update_twice_is_stored_and_answered_once(customer: Customer, client: httpx.Client) -> None:
+    update = text_update("Qual o prazo de entrega?", update_id=customer.chat_id, chat_id=customer.chat_id)
+    assert customer.post(update).status_code == 200
+    assert customer.post(update).status_code == 200
+    customer.wait_for_replies(1)
+    time.sleep(2)  # a second answer would arrive here
+    assert len(customer.received()) == 1
+
+
+@pytest.mark.parametrize(("secret", "status"), [(None, 401), ("not-the-secret", 403)])
+def test_a_webhook_without_the_channels_secret_is_refused_and_nothing_is_stored(
+    customer: Customer, secret: str | None, status: int
+) -> None:
+    update = text_update("oi", update_id=customer.chat_id, chat_id=customer.chat_id)
+    refused = customer.post(update, secret=secret)
+    assert refused.status_code == status
+    assert "X-Telegram-Bot-Api-Secret-Token" in refused.json()["detail"]
+    # The same update with the right secret is new: nothing of the refused one was kept.
+    assert customer.post(update).status_code == 200
+    assert len(customer.wait_for_replies(1)) == 1
+
+
+def test_malformed_updates_get_400_with_the_reason_and_unknown_kinds_are_ignored(
+    client: httpx.Client, customer: Customer, channel_id: str
+) -> None:
+    garbage = client.post(
+        f"/webhooks/telegram/{channel_id}",
+        content=b"{not json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert garbage.status_code == 400 and "not a Telegram update" in garbage.json()["detail"]
+    missing_id = customer.post({"message": {"text": "oi"}})
+    assert missing_id.status_code == 400 and "update_id" in missing_id.json()["detail"]
+
+    edited = message_update("edited_message", update_id=customer.chat_id, chat_id=customer.chat_id, text="x")
+    assert customer.post(edited).status_code == 200
+    assert (
+        customer.post({"update_id": customer.chat_id + 1, "some_future_kind": {"id": 1}}).status_code == 200
+    )
+    time.sleep(1)
+    assert customer.received() == [], "nothing to answer"
+
+
+def test_an_unknown_channel_is_404(client: httpx.Client) -> None:
+    response = client.post(
+        f"/webhooks/telegram/{uuid.uuid4()}",
+        json=text_update("oi"),
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+    )
+    assert response.status_code == 404
+
+
+def test_a_reply_telegram_refuses_for_a_while_arrives_once_after_retries(
+    customer: Customer, telegram: FakeTelegram
+) -> None:
+    telegram.script("sendMessage", TelegramError.server_error(), TelegramError.too_many_requests(1))
+    customer.says("Vocês parcelam no cartão de crédito?")
+    tries = customer.wait_for_replies(3)
+    assert len(set(tries)) == 1 and "10 vezes sem juros" in tries[0], "the same reply, tried three times"
+    time.sleep(2)
+    assert len(customer.received()) == 3, "delivered on the third try, and not again"
+
+
+def test_a_blocked_bot_marks_the_message_failed_and_the_agent_can_resend_it(
+    client: httpx.Client, live_server: LiveServer, telegram: FakeTelegram, customer: Customer
+) -> None:
+    customer.says("quero falar com um atendente")
+    customer.wait_for_replies(1)
+    agent = login(client, live_server.agent)
+    ticket = ticket_for(client, agent, customer.name)
+    client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent)
+    telegram.script("sendMessage", TelegramError.blocked())
+    sent = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi, tudo bem?"}, headers=agent
+    )
+    assert sent.status_code == 201
+    message_id = sent.json()["id"]
+
+    def status() -> dict[str, Any]:
+        history = client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).json()["messages"]
+        [message] = [m for m in history if m["id"] == message_id]
+        return message
+
+    eventually(lambda: status()["delivery_status"] == "failed")
+    assert "blocked by the user" in status()["delivery_error"]
+    assert len(customer.received()) == 2, "the hand-off, then one try only: a blocked bot is not retried"
+
+    resent = client.post(f"/api/v1/tickets/{ticket['id']}/messages/{message_id}/resend", headers=agent)
+    assert resent.status_code == 202
+    assert customer.wait_for_replies(3)[-1] == "Oi, tudo bem?"
+    again = client.post(f"/api/v1/tickets/{ticket['id']}/messages/{message_id}/resend", headers=agent)
+    assert again.status_code == 409, "only a failed message is sent again"
+
+
+def test_channel_add_refuses_bad_options_naming_the_field(live_server: LiveServer) -> None:
+    missing = run_cli(live_server.data_dir, "channel", "add", "--tenant", "demo", "--type", "telegram")
+    assert missing.returncode == 1 and "token" in missing.stderr
+    bad = run_cli(
+        live_server.data_dir,
+        *("channel", "add", "--tenant", "demo", "--type", "telegram", "--token", "not-a-token"),
+    )
+    assert bad.returncode == 1 and "token" in bad.stderr
+    listed = run_cli(live_server.data_dir, "channel", "list", "--tenant", "demo", "--json")
+    assert listed.returncode == 0
+    assert all("not-a-token" not in json.dumps(row) for row in json.loads(listed.stdout))
