@@ -27,10 +27,12 @@ from runtime.telegram_polling import start_telegram_pollers
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channel_webhooks import ChannelWebhookController
+from web.channels_admin import ChannelAdminController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
 from web.knowledge import KnowledgeController
+from web.media import MediaController
 from web.pages import PagesController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             EvalRunController,
             ChannelWebhookController,
+            ChannelAdminController,
+            MediaController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

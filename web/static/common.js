@@ -10,10 +10,54 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function renderMessage(message, { showDecision = false } = {}) {
+// Files come from an API that wants the login token, so they are fetched, not linked.
+async function openMedia(messageId, index, target) {
+  const response = await fetch(`/api/v1/media/${messageId}/${index}`, { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!response.ok) return;
+  const url = URL.createObjectURL(await response.blob());
+  if (target) target.src = url; else window.open(url, "_blank");
+}
+
+function renderContent(message) {
+  const content = message.content || {};
+  const parts = [];
+  (content.attachments || []).forEach((a, index) => {
+    const label = `${a.kind}${a.file_name ? ": " + a.file_name : ""}`;
+    if (a.rejected) { parts.push(el("div", { class: "attachment rejected" }, `${label} (refused: ${a.rejected})`)); return; }
+    if (!a.path) { parts.push(el("div", { class: "attachment" }, `${label} (not received)`)); return; }
+    if (a.kind === "image" || a.kind === "sticker") {
+      const img = el("img", { class: "attachment-image", alt: label, "data-attachment": String(index) });
+      if (typeof session !== "undefined" && session.token) openMedia(message.id, index, img);
+      parts.push(img);
+    } else {
+      const link = el("a", { href: "#", class: "attachment", "data-attachment": String(index) }, `📎 ${label}`);
+      link.addEventListener("click", (e) => { e.preventDefault(); openMedia(message.id, index); });
+      parts.push(link);
+    }
+  });
+  if (content.location) {
+    const l = content.location;
+    parts.push(el("div", { class: "location" }, `📍 ${[l.name, l.address].filter(Boolean).join(", ") || ""} (${l.latitude}, ${l.longitude})`));
+  }
+  if (content.contact_card) parts.push(el("div", { class: "contact-card" }, `👤 ${content.contact_card.name}${content.contact_card.phone ? " · " + content.contact_card.phone : ""}`));
+  return parts;
+}
+
+function renderMessage(message, { showDecision = false, onResend = null } = {}) {
   const who = message.author === "customer" ? "customer" : message.author;
   const bubble = el("div", { class: `bubble from-${who}`, "data-message-id": message.id, "data-author": message.author });
-  bubble.append(el("div", { class: "text" }, message.text));
+  if (message.text) bubble.append(el("div", { class: "text" }, message.text));
+  bubble.append(...renderContent(message));
+  if (message.delivery_status) {
+    const status = el("div", { class: `delivery delivery-${message.delivery_status}`, "data-delivery": message.delivery_status },
+      message.delivery_status === "failed" ? `not delivered: ${message.delivery_error || "the channel refused it"}` : message.delivery_status);
+    if (message.delivery_status === "failed" && onResend) {
+      const resend = el("button", { class: "secondary small resend", type: "button" }, "Resend");
+      resend.addEventListener("click", () => onResend(message));
+      status.append(" ", resend);
+    }
+    bubble.append(status);
+  }
   if (message.citations && message.citations.length) {
     const list = el("ul", { class: "citations" });
     for (const c of message.citations) {

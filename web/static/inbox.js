@@ -26,22 +26,28 @@
     $("reply").hidden = ticket.status === "closed";
   }
 
+  async function resend(message) {
+    const updated = await api(`/api/v1/tickets/${state.ticket.id}/messages/${message.id}/resend`, { method: "POST" });
+    upsertMessage($("messages"), updated, VIEW);
+  }
+  const VIEW = { showDecision: true, onResend: resend };
+
   async function openTicket(id) {
     const detail = await api(`/api/v1/tickets/${id}`);
     state.ticket = detail.ticket;
     showTicketHeader(detail.ticket);
     const box = $("messages");
     box.replaceChildren();
-    for (const m of detail.messages) upsertMessage(box, m, { showDecision: true });
+    for (const m of detail.messages) upsertMessage(box, m, VIEW);
     for (const li of document.querySelectorAll("#tickets li")) li.classList.toggle("active", li.dataset.ticketId === id);
   }
 
   function onEvent(event) {
-    if (event.type === "ticket.updated") {
+    if (event.type === "ticket.created" || event.type === "ticket.updated") {
       if (state.ticket && state.ticket.id === event.ticket.id) { state.ticket = event.ticket; showTicketHeader(event.ticket); }
       loadTickets();
-    } else if (event.type === "message.created" && state.ticket && event.conversation_id === state.ticket.conversation_id) {
-      upsertMessage($("messages"), event.message, { showDecision: true });
+    } else if ((event.type === "message.created" || event.type === "message.updated") && state.ticket && event.conversation_id === state.ticket.conversation_id) {
+      upsertMessage($("messages"), event.message, VIEW);
     }
   }
 
@@ -65,7 +71,7 @@
       if (!text) return;
       const message = await api(`/api/v1/tickets/${state.ticket.id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
       input.value = "";
-      upsertMessage($("messages"), message, { showDecision: true });
+      upsertMessage($("messages"), message, VIEW);
     });
     const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
     liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(session.token)}`, onEvent,

@@ -1,0 +1,72 @@
+"""The admin's channels: list them (secrets masked) and add one; the webhook URL to give the provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.models import Channel
+from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
+from runtime.services import Services
+from web.auth import AuthUser, admin_only
+
+AdminRequest = Request[AuthUser, Token, State]
+WEBHOOK_PATHS = {"telegram": "/webhooks/telegram/{id}", "whatsapp-cloud": "/webhooks/whatsapp-cloud/{id}"}
+
+
+class ChannelView(msgspec.Struct, kw_only=True):
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    credentials: dict[str, str]
+    """Masked ("…abcd"): stored secrets are never sent back."""
+    webhook_path: str | None
+    """Where the provider must send updates (None: the channel polls, or has no webhook)."""
+    created_at: str
+
+
+def _view(channel: Channel, secret_key: str) -> ChannelView:
+    polling = channel.config.get("mode") == "polling"
+    path = WEBHOOK_PATHS.get(channel.type)
+    return ChannelView(
+        id=str(channel.id),
+        type=channel.type,
+        name=channel.name,
+        config=dict(channel.config),
+        credentials=masked_credentials(channel_access(channel, secret_key)),
+        webhook_path=None if polling or path is None else path.format(id=channel.id),
+        created_at=channel.created_at.isoformat(),
+    )
+
+
+class ChannelAdminController(Controller):
+    path = "/api/v1/admin/channels"
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def list_channels(
+        self, request: AdminRequest, db_session: AsyncSession, services: Services
+    ) -> list[ChannelView]:
+        """The tenant's channels (the web chat too, once a customer used it)."""
+        secret_key = services.settings.resolved_secret_key()
+        return [_view(c, secret_key) for c in await list_channels(db_session, request.user.tenant_id)]
+
+    @get("/types")
+    async def channel_types(self) -> list[str]:
+        return list(CHANNEL_TYPES)
+
+    @post("/", status_code=201)
+    async def add(
+        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession, services: Services
+    ) -> ChannelView:
+        """A bad or missing field is a 422 naming it, a taken name a 409; nothing is stored then."""
+        secret_key = services.settings.resolved_secret_key()
+        async with db_session.begin():
+            channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
+        return _view(channel, secret_key)

@@ -1,0 +1,51 @@
+"""Customers' media files, for the inbox only: the logged-in user's tenant, never a public URL."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.response import File
+from litestar.security.jwt import Token
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import content_of
+from channels.models import Message
+from runtime.errors import NotFoundError
+from runtime.services import Services
+from web.auth import AuthUser, inbox_roles_only
+
+
+class MediaController(Controller):
+    path = "/api/v1/media"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/{message_id:uuid}/{index:int}")
+    async def attachment(
+        self,
+        request: Request[AuthUser, Token, State],
+        message_id: uuid.UUID,
+        index: int,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> File:
+        """The ``index``-th file of a message of the user's tenant; other tenants' are 404 alike."""
+        message = await db_session.scalar(
+            select(Message).where(Message.id == message_id, Message.tenant_id == request.user.tenant_id)
+        )
+        attachments = content_of(message.content).attachments if message else ()
+        if not 0 <= index < len(attachments) or not attachments[index].path:
+            raise NotFoundError(f"no file {index} in message {message_id}")
+        attachment = attachments[index]
+        media_dir = services.settings.media_dir.resolve()
+        path = (media_dir / str(attachment.path)).resolve()
+        if media_dir not in path.parents or not path.is_file():
+            raise NotFoundError(f"no file {index} in message {message_id}")
+        return File(
+            path,
+            filename=attachment.file_name or path.name,
+            media_type=attachment.mime_type or "application/octet-stream",
+            content_disposition_type="inline",
+        )

@@ -1,0 +1,63 @@
+// The admin's channels tab: the tenant's channels (secrets masked) and a form to add one.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const form = $("channel-form");
+
+  function showTypeFields() {
+    const type = $("channel-type").value;
+    for (const field of form.querySelectorAll("[data-for]")) field.hidden = !field.dataset.for.split(" ").includes(type);
+  }
+
+  function clearErrors() {
+    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    for (const field of form.querySelectorAll(".has-error")) field.classList.remove("has-error");
+  }
+
+  function showProblem(problem) {
+    const errors = (problem && problem.errors && problem.errors.length) ? problem.errors
+      : [{ field: (problem && problem.field) || "channel", reason: (problem && problem.detail) || "could not add the channel" }];
+    for (const { field, reason } of errors) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "channel")}"]`) || form.querySelector('[data-error-for="channel"]');
+      slot.textContent = reason;
+      const wrapper = slot.closest("[data-field]");
+      if (wrapper) wrapper.classList.add("has-error");
+    }
+  }
+
+  async function loadChannels() {
+    const channels = await api("/api/v1/admin/channels");
+    const rows = channels.map((c) => el("tr", { "data-channel-id": c.id, "data-type": c.type },
+      el("td", {}, c.type), el("td", {}, c.name),
+      el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
+      el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
+      el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—")));
+    $("channel-rows").replaceChildren(...rows);
+    if (!rows.length) $("channel-rows").append(el("tr", {}, el("td", { colspan: "5", class: "muted" }, "No channels yet.")));
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const data = { type: $("channel-type").value };
+    for (const input of form.querySelectorAll("input[name]")) {
+      if (input.closest("[hidden]") || input.name === "polling") continue;
+      if (input.value.trim()) data[input.name] = input.value.trim();
+    }
+    if (!form.querySelector("[name=polling]").closest("[hidden]") && form.querySelector("[name=polling]").checked) data.mode = "polling";
+    const response = await fetch("/api/v1/admin/channels", {
+      method: "POST", headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) { showProblem(body); $("channel-status").textContent = ""; return; }
+    $("channel-status").textContent = `Added: ${body.webhook_path ? "give the provider " + location.origin + body.webhook_path : "polling starts when the server restarts"}`;
+    for (const input of form.querySelectorAll("input[type=password], input[name=webhook_secret]")) input.value = "";
+    loadChannels();
+  });
+
+  $("channel-type").addEventListener("change", () => { clearErrors(); showTypeFields(); });
+  showTypeFields();
+  const tab = document.querySelector('.kb-header .tabs button[data-view="channels"]');
+  if (tab) tab.addEventListener("click", () => loadChannels().catch(() => {}));
+})();
