@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # The CPU build of torch lies on this kind of machine's disk; elsewhere pip resolves torch itself.
 TORCH_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install browser demo serve test lint typecheck check clean
+.PHONY: install browser redis demo serve test lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,16 @@ install: $(STAMP)
 browser:  ## Debian's Chromium, for the browser tests
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+redis:  ## a Redis server binary, for the tests of the multi-process path (the app itself needs none)
+	@command -v redis-server >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+
 demo: install  ## seed the demo tenant and serve on http://127.0.0.1:8000
 	$(BIN)/atende demo
 
 serve: install
 	$(BIN)/atende serve
 
-test: install browser  ## the whole test suite
+test: install browser redis  ## the whole test suite
 	$(BIN)/pytest
 
 lint: install

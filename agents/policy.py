@@ -29,6 +29,26 @@ class BusinessHours(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Weekday (mon … sun) → its opening intervals; a missing day is closed."""
     holidays: list[datetime.date] = msgspec.field(default_factory=list)
 
+    def check(self, where: str) -> None:
+        """InvalidInputError naming the field under ``where`` (e.g. ``business_hours.timezone``)."""
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInputError(f"{where}.timezone", f"unknown time zone {self.timezone!r}") from exc
+        for day, intervals in self.weekly.items():
+            if day not in WEEKDAYS:
+                raise InvalidInputError(f"{where}.weekly", f"{day!r} is not one of {WEEKDAYS}")
+            for index, hours in enumerate(intervals):
+                for name in ("opens", "closes"):
+                    if not _CLOCK.match(getattr(hours, name)):
+                        raise InvalidInputError(
+                            f"{where}.weekly.{day}[{index}].{name}", "use HH:MM on a 24-hour clock"
+                        )
+                if hours.opens >= hours.closes:
+                    raise InvalidInputError(
+                        f"{where}.weekly.{day}", f"opens {hours.opens} is not before {hours.closes}"
+                    )
+
     def is_open(self, moment: datetime.datetime) -> bool:
         local = moment.astimezone(zoneinfo.ZoneInfo(self.timezone))
         if local.date() in self.holidays:
@@ -69,26 +89,7 @@ class EscalationPolicy(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
 
     def __post_init__(self) -> None:
         if self.business_hours is not None:
-            try:
-                zoneinfo.ZoneInfo(self.business_hours.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                raise InvalidInputError(
-                    "business_hours.timezone", f"unknown time zone {self.business_hours.timezone!r}"
-                ) from exc
-            for day, intervals in self.business_hours.weekly.items():
-                if day not in WEEKDAYS:
-                    raise InvalidInputError("business_hours.weekly", f"{day!r} is not one of {WEEKDAYS}")
-                for index, hours in enumerate(intervals):
-                    for name in ("opens", "closes"):
-                        if not _CLOCK.match(getattr(hours, name)):
-                            raise InvalidInputError(
-                                f"business_hours.weekly.{day}[{index}].{name}", "use HH:MM on a 24-hour clock"
-                            )
-                    if hours.opens >= hours.closes:
-                        raise InvalidInputError(
-                            f"business_hours.weekly.{day}",
-                            f"opens {hours.opens} is not before {hours.closes}",
-                        )
+            self.business_hours.check("business_hours")
 
     def retrieval_threshold(self, default: float) -> float:
         return default if self.min_retrieval_confidence is None else self.min_retrieval_confidence

@@ -40,6 +40,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "I couldn't receive your file: it is over {limit}. Could you send a smaller one or describe it in text?",
         "es": "No pude recibir tu archivo: supera {limit}. ¿Puedes enviar uno más pequeño o describirlo por texto?",
     },
+    "media_not_accepted": {
+        "pt": "Não consigo receber esse tipo de arquivo. Pode enviar uma foto, um PDF ou descrever em texto?",
+        "en": "I can't receive that type of file. Could you send a photo, a PDF or describe it in text?",
+        "es": "No puedo recibir ese tipo de archivo. ¿Puedes enviar una foto, un PDF o describirlo por texto?",
+    },
     "after_hours": {
         "pt": "Nossa equipe está fora do horário de atendimento agora e volta {when}. Sua conversa já está na fila.",
         "en": "Our team is offline right now and will be back {when}. Your conversation is already in the queue.",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -18,13 +20,42 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
+class Routing(StrEnum):
+    ROUND_ROBIN = "round_robin"
+    """Each new ticket to the next online member in turn."""
+    LEAST_BUSY = "least_busy"
+    """Each new ticket to the online member with the fewest open tickets."""
+
+
 class Queue(UUIDv7AuditBase):
+    """Where escalated conversations wait for the people who answer them."""
+
     __tablename__ = "queues"
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_queues_tenant_name"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     is_default: Mapped[bool] = mapped_column(default=False)
+    color: Mapped[str] = mapped_column(String(7), default="#4f6bed")
+    greeting: Mapped[str] = mapped_column(Text, default="")
+    """Said to the customer when a ticket enters the queue (empty: nothing)."""
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """agents.policy.BusinessHours as JSON; None: the queue is always staffed."""
+    routing: Mapped[str] = mapped_column(String(16), default=Routing.ROUND_ROBIN)
+    max_open_per_agent: Mapped[int] = mapped_column(default=5)
+    last_assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    """Round-robin's place: the member who got the queue's last ticket."""
+
+
+class QueueMember(UUIDv7AuditBase):
+    __tablename__ = "queue_members"
+    __table_args__ = (UniqueConstraint("queue_id", "user_id", name="uq_queue_members_queue_user"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
 class Ticket(UUIDv7AuditBase):
@@ -32,6 +63,7 @@ class Ticket(UUIDv7AuditBase):
     __table_args__ = (
         UniqueConstraint("tenant_id", "protocol", name="uq_tickets_tenant_protocol"),
         Index("ix_tickets_tenant_status", "tenant_id", "status"),
+        Index("ix_tickets_open_assignee", "assignee_id", postgresql_where=text("status = 'open'")),
         # At most one live ticket per conversation.
         Index(
             "uq_tickets_active_conversation",

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.base import Attachment, MessageContent
 from channels.models import Author, Contact, Conversation, ConversationMode, Direction, Message
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.models import Queue, Ticket, TicketStatus
+from handoff.ticket_router import assign_next, assign_waiting
 
 DEFAULT_QUEUE_NAME = "Atendimento"
 MAX_REPLY_LENGTH = 4096
@@ -50,7 +52,8 @@ async def open_ticket(
     reason: str,
     next_number: Callable[[AsyncSession, uuid.UUID], Awaitable[int]],
 ) -> Ticket:
-    """A pending ticket in the tenant's default queue; the conversation goes to human mode.
+    """A ticket in the tenant's default queue, given to an online member when one can take it (else
+    pending); the conversation goes to human mode.
 
     ``next_number`` hands out the tenant's next ticket number (kept with the tenant).
     """
@@ -70,6 +73,7 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()
+    await assign_next(session, ticket, _now())
     return ticket
 
 
@@ -116,10 +120,16 @@ async def accept_ticket(
 
 
 async def reply_to_ticket(
-    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID, text: str
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    user_id: uuid.UUID,
+    text: str,
+    attachments: tuple[Attachment, ...] = (),
 ) -> tuple[Ticket, Message]:
-    """The agent's reply, stored as an outbound message; replying to a pending ticket accepts it."""
-    if not text.strip():
+    """The agent's reply (text, files or both), stored as an outbound message; replying to a pending
+    ticket accepts it."""
+    if not text.strip() and not attachments:
         raise InvalidReplyError("text: must not be empty", field="text")
     if len(text) > MAX_REPLY_LENGTH:
         raise InvalidReplyError(f"text: must have at most {MAX_REPLY_LENGTH} characters", field="text")
@@ -134,6 +144,7 @@ async def reply_to_ticket(
         author_user_id=user_id,
         text=text,
         citations=[],
+        content=MessageContent(attachments=attachments).as_dict(),
         processed=True,
     )
     session.add(message)
@@ -156,4 +167,5 @@ async def close_ticket(
     conversation = await session.get_one(Conversation, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT
     await session.flush()
+    await assign_waiting(session, tenant_id, [ticket.queue_id], _now())  # the agent has a free place
     return ticket

@@ -26,6 +26,12 @@ class Role(StrEnum):
     KNOWLEDGE_MANAGER = "knowledge_manager"
 
 
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
 class Tenant(UUIDv7AuditBase):
     __tablename__ = "tenants"
 
@@ -43,6 +49,8 @@ class User(UUIDv7AuditBase):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
+    presence: Mapped[str] = mapped_column(String(16), default="offline")
+    """online, away or offline (see Presence): only online agents are given new tickets."""
 
 
 async def create_tenant(session: AsyncSession, slug: str, name: str | None = None) -> Tenant:

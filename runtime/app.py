@@ -9,21 +9,26 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from redis.asyncio import Redis
 
 from agents.classifiers import builtin_classifier
-from runtime.broker import broker, deliver_message_task, run_turn_task
+from runtime.broker import broker, deliver_message_task, deliver_webhook_task, run_turn_task
 from runtime.delivery import pending_deliveries
 from runtime.events import ChannelsPublisher
 from runtime.inbound import unanswered_messages
+from runtime.neonize_sessions import start_neonize_sessions
 from runtime.services import open_services
 from runtime.settings import Settings, get_settings
 from runtime.telegram_polling import start_telegram_pollers
+from runtime.webhooks import pending_webhook_deliveries
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channel_webhooks import ChannelWebhookController
@@ -31,19 +36,30 @@ from web.channels_admin import ChannelAdminController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
+from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.pages import PagesController
+from web.public_api import PublicApiController, openapi_config
+from web.queues import PresenceController, QueueAdminController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
+def channels_backend(settings: Settings) -> ChannelsBackend:
+    """In process by default; with ATENDE_REDIS_URL, Redis pub/sub, so that an event raised in one
+    web process reaches the inboxes and chats connected to the others."""
+    if settings.redis_url:
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend(history=0)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     secret_key = settings.resolved_secret_key()
-    channels = ChannelsPlugin(backend=MemoryChannelsBackend(history=0), arbitrary_channels_allowed=True)
+    channels = ChannelsPlugin(backend=channels_backend(settings), arbitrary_channels_allowed=True)
     jwt_auth = build_jwt_auth(secret_key)
 
     @asynccontextmanager
@@ -58,7 +74,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await run_turn_task.kiq(str(message_id))
             for message_id in await pending_deliveries(services):
                 await deliver_message_task.kiq(str(message_id))
+            for delivery_id in await pending_webhook_deliveries(services):
+                await deliver_webhook_task.kiq(str(delivery_id))
             pollers = await start_telegram_pollers(services)
+            await start_neonize_sessions(services)  # stopped when the services close
             try:
                 yield
             finally:
@@ -78,8 +97,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             EvalRunController,
             ChannelWebhookController,
+            IntegrationsController,
+            PublicApiController,
             ChannelAdminController,
             MediaController,
+            QueueAdminController,
+            PresenceController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),
@@ -92,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_session": Provide(provide_db_session),
         },
         exception_handlers=exception_handlers,
+        openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         state=State({"secret_key": secret_key, "jwt_auth": jwt_auth}),
     )

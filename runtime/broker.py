@@ -11,6 +11,7 @@ from taskiq.middlewares import SmartRetryMiddleware
 from knowledge.uploads import process_upload
 from runtime.delivery import deliver_message
 from runtime.inbound import run_turn
+from runtime.webhooks import deliver_webhook
 
 broker = InMemoryBroker().with_middlewares(
     SmartRetryMiddleware(default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True)
@@ -28,6 +29,12 @@ async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> 
 async def deliver_message_task(message_id: str, context: Context = TaskiqDepends()) -> str:
     """Hand an outbound message to its channel (the job retries within, then marks it failed)."""
     return await deliver_message(context.state.services, uuid.UUID(message_id))
+
+
+@broker.task(task_name="atende.deliver_webhook")
+async def deliver_webhook_task(delivery_id: str, context: Context = TaskiqDepends()) -> str:
+    """POST one event to a webhook subscriber (the job retries within, then marks it failed)."""
+    return await deliver_webhook(context.state.services, uuid.UUID(delivery_id))
 
 
 @broker.task(task_name="atende.ingest_upload")

@@ -38,6 +38,7 @@ from knowledge.reindex import check_dimension, reindex
 from knowledge.search import SearchMode, search
 from knowledge.service import delete_documents, find_collection, list_documents
 from runtime.accounts import Role, create_tenant, create_user, get_tenant
+from runtime.api_keys import create_api_key
 from runtime.broker import broker, run_turn_task
 from runtime.errors import AtendeError
 from runtime.inbound import accept_inbound
@@ -487,6 +488,29 @@ async def channel_list(tenant_slug: str, as_json: bool) -> None:
     for row in rows:
         table.add_row(row["id"], row["type"], row["name"], json.dumps(row["config"]))
     Console().print(table)
+
+
+@main.group()
+def apikey() -> None:
+    """API keys for the public API (/api/v1/public)."""
+
+
+@apikey.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--name", required=True, help="What will use the key (shown to admins).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"id": …, "key": …} only.')
+@run_async
+async def apikey_create(tenant_slug: str, name: str, as_json: bool) -> None:
+    """Make a key; it is printed this once (only its hash is kept)."""
+    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+        owner = await get_tenant(session, tenant_slug)
+        key, plain = await create_api_key(session, owner.id, name, None)
+        key_id = str(key.id)
+    if as_json:
+        click.echo(json.dumps({"id": key_id, "key": plain}))
+        return
+    Console().print(f"API key {key_id} for {owner.slug} (shown once, store it now):")
+    click.echo(plain)
 
 
 @main.command()

@@ -4,7 +4,8 @@ A message to deliver is stored as ``pending`` in the same transaction that write
 it and records ``sent`` (with the channel's id) or, after the last try, ``failed`` with the reason,
 which the inbox shows with a resend button. A process that dies with jobs queued loses none: at
 start the app queues every message still pending. The row stays locked while it is being sent, so
-two jobs for one message never both send it.
+two jobs for one message never both send it. Channels that report what happened next (WhatsApp:
+delivered, read, failed) move the status on with ``record_status``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -101,6 +102,48 @@ async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
         status, tenant_id = message.delivery_status, message.tenant_id
     await notify_inbox(services, tenant_id, event)
     return status
+
+
+STATUS_AFTER: dict[DeliveryStatus, tuple[DeliveryStatus, ...]] = {
+    DeliveryStatus.DELIVERED: (DeliveryStatus.SENT,),
+    DeliveryStatus.READ: (DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+    DeliveryStatus.FAILED: (DeliveryStatus.SENT,),
+}
+"""Which statuses a channel's report may move a message from: never backwards (read > delivered >
+sent), and a pending message belongs to its delivery job."""
+
+
+async def record_status(
+    services: Services,
+    channel: Channel,
+    delivered_as: str,
+    status: DeliveryStatus,
+    error: str | None = None,
+) -> bool:
+    """The channel's report on a message it took (named by the channel's id for it); says whether the
+    message's status moved. The inbox hears of it once the change is committed."""
+    async with services.database.sessionmaker.begin() as session:
+        message = await session.scalar(
+            update(Message)
+            .where(
+                Message.tenant_id == channel.tenant_id,
+                Message.channel_id == channel.id,
+                Message.delivered_as == delivered_as,
+                Message.delivery_status.in_(STATUS_AFTER.get(status, ())),
+            )
+            .values(delivery_status=status, delivery_error=error if status == DeliveryStatus.FAILED else None)
+            .returning(Message)
+        )
+        if message is None:
+            return False
+        event = {
+            "type": "message.updated",
+            "conversation_id": str(message.conversation_id),
+            "message": msgspec.to_builtins(message_view(message)),
+        }
+    log.info("delivery.status", message_id=str(message.id), channel=channel.type, status=str(status))
+    await notify_inbox(services, channel.tenant_id, event)
+    return True
 
 
 async def pending_deliveries(services: Services) -> list[uuid.UUID]:

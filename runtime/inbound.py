@@ -231,14 +231,11 @@ async def _bot_turn(
             await adapter.deliver_partial(str(tenant.id), contact.external_id, str(message.id), text)
 
     if refused:
+        reason = refused[0].rejected or ""
+        key = "media_too_large" if reason.startswith("larger") else "media_not_accepted"
         limit = f"{services.settings.max_media_mb:g} MB"
         state = _fixed_state(
-            message,
-            "respond",
-            "media_refused",
-            f"a file was refused: {refused[0].rejected}",
-            "media_too_large",
-            limit=limit,
+            message, "respond", "media_refused", f"a file was refused: {reason}", key, limit=limit
         )
     elif not message.text.strip():
         state = _fixed_state(
@@ -284,7 +281,11 @@ async def _bot_turn(
     return _BotTurn(
         result=_result(message, reply, ticket),
         outgoing=Outgoing.of(reply, channel.type, contact.external_id),
-        ticket_update=ticket_event(ticket, contact.name or contact.external_id) if ticket else None,
+        ticket_update=(
+            {**ticket_event(ticket, contact.name or contact.external_id), "type": "ticket.created"}
+            if ticket
+            else None
+        ),
     )
 
 

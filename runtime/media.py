@@ -8,10 +8,12 @@ import uuid
 import msgspec
 import structlog
 
-from channels.base import Attachment, MediaAdapter, content_of
+from channels.base import Attachment, AttachmentKind, MediaAdapter, content_of
 from channels.models import Channel, Message
 from channels.registry import channel_access
+from runtime.errors import InvalidInputError
 from runtime.services import Services
+from runtime.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -19,11 +21,13 @@ log = structlog.get_logger(__name__)
 def _suffix(attachment: Attachment) -> str:
     if attachment.file_name and "." in attachment.file_name:
         return "." + attachment.file_name.rsplit(".", 1)[1].lower()[:10]
-    return mimetypes.guess_extension(attachment.mime_type or "") or ""
+    mime_type = (attachment.mime_type or "").split(";")[0].strip()  # WhatsApp: "audio/ogg; codecs=opus"
+    return mimetypes.guess_extension(mime_type) or ""
 
 
 async def keep_media(services: Services, channel: Channel, message: Message) -> list[Attachment]:
-    """Fetch the message's attachments not fetched yet; returns those refused (too large)."""
+    """Fetch the message's attachments not fetched yet; returns those refused (too large, or a type
+    ATENDE_MEDIA_TYPES does not accept)."""
     content = content_of(message.content)
     waiting = [a for a in content.attachments if not (a.path or a.rejected)]
     adapter = services.adapters.get(channel.type)
@@ -32,12 +36,15 @@ async def keep_media(services: Services, channel: Channel, message: Message) -> 
     settings = services.settings
     limit = settings.max_media_bytes
     too_large = f"larger than {settings.max_media_mb:g} MB"
+    not_allowed = "a type of file not accepted"
     access = channel_access(channel, settings.resolved_secret_key())
     kept: list[Attachment] = []
     for attachment in content.attachments:
         if attachment in waiting:
             if attachment.size and attachment.size > limit:
                 attachment = msgspec.structs.replace(attachment, rejected=too_large)
+            elif attachment.mime_type and not settings.accepts_media_type(attachment.mime_type):
+                attachment = msgspec.structs.replace(attachment, rejected=not_allowed)
             else:
                 try:
                     data = await adapter.fetch_media(access, attachment)
@@ -56,3 +63,35 @@ async def keep_media(services: Services, channel: Channel, message: Message) -> 
         kept.append(attachment)
     message.content = msgspec.structs.replace(content, attachments=tuple(kept)).as_dict()
     return [a for a in kept if a.rejected]
+
+
+def kind_of(mime_type: str) -> AttachmentKind:
+    family = mime_type.split("/")[0]
+    if family == "image":
+        return "image"
+    if mime_type.startswith("audio/ogg"):
+        return "voice"
+    if family in ("audio", "video"):
+        return "audio" if family == "audio" else "video"
+    return "document"
+
+
+def store_agent_file(
+    settings: Settings, tenant_id: uuid.UUID, file_name: str, mime_type: str | None, data: bytes
+) -> Attachment:
+    """A file an agent sends: checked against the limits, kept under the media dir."""
+    mime_type = (mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream").split(";")[0]
+    if len(data) > settings.max_media_bytes:
+        raise InvalidInputError("file", f"is larger than {settings.max_media_mb:g} MB")
+    if not data:
+        raise InvalidInputError("file", "is empty")
+    if not settings.accepts_media_type(mime_type):
+        raise InvalidInputError("file", f"{mime_type} files are not accepted (ATENDE_MEDIA_TYPES)")
+    attachment = Attachment(
+        kind=kind_of(mime_type), file_id="", mime_type=mime_type, file_name=file_name, size=len(data)
+    )
+    path = f"{tenant_id}/{uuid.uuid4().hex}{_suffix(attachment)}"
+    target = settings.media_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return msgspec.structs.replace(attachment, path=path)

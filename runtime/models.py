@@ -6,14 +6,17 @@ from agents.classifiers.models import ClassifierExample
 from agents.models import AgentSettings, LlmUsage
 from channels.models import Channel, Contact, Conversation, Message
 from evals.models import EvalRun
-from handoff.models import Queue, Ticket
+from handoff.models import Queue, QueueMember, Ticket
 from knowledge.models import Chunk, Document
 from runtime.accounts import Tenant, User
+from runtime.api_keys import ApiKey
+from runtime.webhooks import WebhookDelivery, WebhookSubscription
 
 metadata = orm_registry.metadata
 
 __all__ = [
     "AgentSettings",
+    "ApiKey",
     "Channel",
     "Chunk",
     "ClassifierExample",
@@ -24,8 +27,11 @@ __all__ = [
     "LlmUsage",
     "Message",
     "Queue",
+    "QueueMember",
     "Tenant",
     "Ticket",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -14,6 +14,7 @@ from channels.models import DeliveryStatus, Message
 from channels.views import message_view
 from runtime.events import inbox_stream
 from runtime.services import Services
+from runtime.webhooks import queue_webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +43,20 @@ class Outgoing:
 
 
 async def notify_inbox(services: Services, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
+    """Tell the tenant's inbox, and queue the event for its webhook subscribers (see runtime.webhooks)."""
     await services.publisher.publish(inbox_stream(tenant_id), event)
+    try:
+        delivery_ids = await queue_webhooks(services, tenant_id, event)
+    except Exception as exc:  # what was committed stays committed; the caller's work is done
+        log.error(
+            "webhook.queue_failed", event_type=event.get("type"), error=type(exc).__name__, exc_info=exc
+        )
+        return
+    if delivery_ids:
+        from runtime.broker import deliver_webhook_task  # the broker's tasks import this module
+
+        for delivery_id in delivery_ids:
+            await deliver_webhook_task.kiq(str(delivery_id))
 
 
 async def send_outgoing(services: Services, outgoing: Outgoing) -> None:

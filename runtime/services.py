@@ -15,6 +15,8 @@ from agents.tenant_settings import close_llm_providers
 from channels.base import ChannelAdapter, Publisher
 from channels.telegram import TelegramAdapter
 from channels.webchat import WebChatAdapter
+from channels.whatsapp_cloud import WhatsAppCloudAdapter
+from channels.whatsapp_neonize import NeonizeAdapter
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.rerank import Reranker, get_reranker
 from runtime.database import Database, open_database
@@ -62,6 +64,8 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
         )
         await pool.open()
         telegram = TelegramAdapter(settings.media_dir)
+        whatsapp_cloud = WhatsAppCloudAdapter(settings.media_dir)
+        whatsapp_neonize = NeonizeAdapter(settings.data_dir, settings.media_dir)
         try:
             checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
@@ -70,9 +74,16 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                 database=database,
                 graph=build_graph(checkpointer),
                 publisher=publisher,
-                adapters={"webchat": WebChatAdapter(publisher), "telegram": telegram},
+                adapters={
+                    "webchat": WebChatAdapter(publisher),
+                    "telegram": telegram,
+                    "whatsapp-cloud": whatsapp_cloud,
+                    "whatsapp-neonize": whatsapp_neonize,
+                },
             )
         finally:
             await telegram.close()
+            await whatsapp_cloud.close()
+            await whatsapp_neonize.close()
             await close_llm_providers()
             await pool.close()

@@ -8,6 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MEDIA_TYPES = (
+    "image/*,audio/*,video/*,application/pdf,text/plain,text/csv,application/msword,"
+    "application/vnd.openxmlformats-officedocument.*,application/vnd.ms-excel,application/zip"
+)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -65,11 +69,25 @@ class Settings:
     """ATENDE_LLM_TIMEOUT_SECONDS: one LLM call's limit; the SDK retries 429/5xx with backoff within it."""
     max_media_mb: float = field(default_factory=lambda: _float("MAX_MEDIA_MB", 16))
     """ATENDE_MAX_MEDIA_MB: customers' media files larger than this are refused (the customer is told)."""
+    media_types: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            t.strip()
+            for t in (_env("MEDIA_TYPES", DEFAULT_MEDIA_TYPES) or DEFAULT_MEDIA_TYPES).split(",")
+            if t.strip()
+        )
+    )
+    """ATENDE_MEDIA_TYPES: comma-separated MIME types accepted as media (``image/*`` covers a family)."""
     delivery_attempts: int = field(default_factory=lambda: int(_float("DELIVERY_ATTEMPTS", 5)))
     """ATENDE_DELIVERY_ATTEMPTS: tries to hand a message to its channel before it is marked failed."""
     delivery_backoff_seconds: float = field(default_factory=lambda: _float("DELIVERY_BACKOFF_SECONDS", 1))
     """ATENDE_DELIVERY_BACKOFF_SECONDS: the first wait between tries; each next one doubles (or what
     the channel asks for, as Telegram's retry_after)."""
+    webhook_attempts: int = field(default_factory=lambda: int(_float("WEBHOOK_ATTEMPTS", 6)))
+    """ATENDE_WEBHOOK_ATTEMPTS: tries to POST an event to a webhook subscriber before it is marked failed."""
+    webhook_backoff_seconds: float = field(default_factory=lambda: _float("WEBHOOK_BACKOFF_SECONDS", 2))
+    """ATENDE_WEBHOOK_BACKOFF_SECONDS: the first wait between webhook tries; each next one doubles."""
+    webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
+    """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 
@@ -80,6 +98,13 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    def accepts_media_type(self, mime_type: str | None) -> bool:
+        kind = (mime_type or "").split(";")[0].strip().lower()
+        return any(
+            kind == allowed or (allowed.endswith("*") and kind.startswith(allowed[:-1]))
+            for allowed in self.media_types
+        )
 
     @property
     def max_media_bytes(self) -> int:

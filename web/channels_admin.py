@@ -1,10 +1,13 @@
-"""The admin's channels: list them (secrets masked) and add one; the webhook URL to give the provider."""
+"""The admin's channels: list them (secrets masked) and add one; the webhook URL to give the provider;
+the QR code that pairs a WhatsApp number (whatsapp-neonize)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import msgspec
+import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.security.jwt import Token
@@ -12,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
 from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
+from channels.whatsapp_neonize import Pairing, PairingState
+from runtime.neonize_sessions import ask_for_pairing, neonize_adapter, neonize_channel
 from runtime.services import Services
 from web.auth import AuthUser, admin_only
 
@@ -45,6 +50,22 @@ def _view(channel: Channel, secret_key: str) -> ChannelView:
     )
 
 
+class PairingView(msgspec.Struct, kw_only=True):
+    """A whatsapp-neonize channel's session as the admin's pairing view shows it."""
+
+    state: PairingState
+    """connected; waiting_for_scan (a QR code to scan); connecting; logged_out (not paired: ask to pair)."""
+    qr: str | None
+    """The QR code's payload while one waits to be scanned."""
+    qr_svg: str | None
+    """The same QR code drawn as inline SVG."""
+
+
+def _pairing_view(pairing: Pairing) -> PairingView:
+    svg = segno.make_qr(pairing.qr).svg_inline(scale=5, border=2, light="#fff") if pairing.qr else None
+    return PairingView(state=pairing.state, qr=pairing.qr, qr_svg=svg)
+
+
 class ChannelAdminController(Controller):
     path = "/api/v1/admin/channels"
     guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
@@ -70,3 +91,19 @@ class ChannelAdminController(Controller):
         async with db_session.begin():
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
         return _view(channel, secret_key)
+
+    @get("/{channel_id:uuid}/pairing")
+    async def pairing(
+        self, request: AdminRequest, channel_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> PairingView:
+        """A WhatsApp (QR code) channel's session: its state, and the QR code to scan while pairing."""
+        channel = await neonize_channel(db_session, request.user.tenant_id, channel_id)
+        return _pairing_view(neonize_adapter(services).pairing(channel.id))
+
+    @post("/{channel_id:uuid}/pairing", status_code=202)
+    async def start_pairing(
+        self, request: AdminRequest, channel_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> PairingView:
+        """Start pairing: the session runs (a new channel's too) and shows a QR code unless already paired."""
+        channel = await neonize_channel(db_session, request.user.tenant_id, channel_id)
+        return _pairing_view(ask_for_pairing(services, channel))

@@ -37,6 +37,10 @@ class PagesController(Controller):
     async def admin(self) -> Template:
         return Template("admin.html")
 
+    @get("/integrations", exclude_from_auth=True, include_in_schema=False)
+    async def integrations(self) -> Template:
+        return Template("integrations.html")
+
     @get("/evals", exclude_from_auth=True, include_in_schema=False)
     async def eval_runs(self) -> Template:
         return Template("evals.html")

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import Parameter
+from litestar.params import Body, Parameter
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,9 @@ from handoff.models import Ticket
 from handoff.views import TicketView, ticket_event, ticket_view
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
+from runtime.errors import InvalidInputError
 from runtime.events import inbox_stream
+from runtime.media import store_agent_file
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
 from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
@@ -92,6 +95,41 @@ class TicketController(Controller):
         async with db_session.begin():
             ticket, message = await service.reply_to_ticket(
                 db_session, request.user.tenant_id, ticket_id, request.user.id, data.text
+            )
+            contact = await self._contact(db_session, ticket.conversation_id)
+            channel = await db_session.get_one(Channel, message.channel_id)
+            outgoing = Outgoing.of(message, channel.type, contact.external_id)
+            event = ticket_event(ticket, _contact_label(contact))
+        await send_outgoing(services, outgoing)
+        await notify_inbox(services, request.user.tenant_id, event)
+        return message_view(message)
+
+    @post("/{ticket_id:uuid}/attachments", status_code=201)
+    async def send_file(
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+        db_session: AsyncSession,
+        services: Services,
+    ) -> MessageView:
+        """A file (multipart field ``file``) with an optional ``text`` as its caption, to the customer."""
+        upload = data.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError("file", "is required (multipart field 'file')")
+        text = str(data.get("text") or "")
+        if len(text) > service.MAX_REPLY_LENGTH:
+            raise InvalidInputError("text", f"must have at most {service.MAX_REPLY_LENGTH} characters")
+        attachment = store_agent_file(
+            services.settings,
+            request.user.tenant_id,
+            upload.filename,
+            upload.content_type,
+            await upload.read(),
+        )
+        async with db_session.begin():
+            ticket, message = await service.reply_to_ticket(
+                db_session, request.user.tenant_id, ticket_id, request.user.id, text, (attachment,)
             )
             contact = await self._contact(db_session, ticket.conversation_id)
             channel = await db_session.get_one(Channel, message.channel_id)

@@ -16,7 +16,14 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, run_cli
-from tests.fakes.telegram_api import FakeTelegram, TelegramCall, TelegramError, message_update, text_update
+from tests.fakes.telegram_api import (
+    FakeTelegram,
+    TelegramCall,
+    TelegramError,
+    document_update,
+    message_update,
+    text_update,
+)
 
 SECRET = "s3cret-webhook-token"
 
@@ -243,3 +250,64 @@ def test_channel_add_refuses_bad_options_naming_the_field(live_server: LiveServe
     listed = run_cli(live_server.data_dir, "channel", "list", "--tenant", "demo", "--json")
     assert listed.returncode == 0
     assert all("not-a-token" not in json.dumps(row) for row in json.loads(listed.stdout))
+
+
+def test_an_agent_sends_a_photo_and_the_customer_receives_its_bytes_with_the_caption(
+    client: httpx.Client, live_server: LiveServer, telegram: FakeTelegram, customer: Customer
+) -> None:
+    customer.says("quero falar com um atendente")
+    customer.wait_for_replies(1)
+    agent = login(client, live_server.agent)
+    ticket = ticket_for(client, agent, customer.name)
+    photo = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes
+    sent = client.post(
+        f"/api/v1/tickets/{ticket['id']}/attachments",
+        files={"file": ("planta.png", photo, "image/png")},
+        data={"text": "Veja como deve ficar"},
+        headers=agent,
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["content"]["attachments"][0]["kind"] == "image"
+
+    def photos() -> list[TelegramCall]:
+        return [c for c in telegram.calls("sendPhoto") if int(c.params["chat_id"]) == customer.chat_id]
+
+    eventually(lambda: len(photos()) == 1)
+    [call] = photos()
+    assert call.files["photo"].data == photo
+    assert call.params["caption"] == "Veja como deve ficar"
+
+    refused = client.post(
+        f"/api/v1/tickets/{ticket['id']}/attachments",
+        files={"file": ("setup.exe", b"MZ\x90\x00", "application/x-msdownload")},
+        headers=agent,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "file"
+
+
+def test_a_file_over_the_limit_or_of_a_refused_type_is_answered_with_why(
+    customer: Customer,
+) -> None:
+    big = document_update(
+        "BQAC-too-big",
+        file_name="video.pdf",
+        file_size=200 * 1024 * 1024,
+        update_id=customer.chat_id,
+        chat_id=customer.chat_id,
+    )
+    assert customer.post(big).status_code == 200
+    [too_large] = customer.wait_for_replies(1)
+    assert "passa de 16 MB" in too_large
+
+    exe = document_update(
+        "BQAC-exe",
+        file_name="programa.exe",
+        mime_type="application/x-msdownload",
+        file_size=1000,
+        update_id=customer.chat_id + 1,
+        chat_id=customer.chat_id,
+        message_id=2,
+    )
+    assert customer.post(exe).status_code == 200
+    assert "tipo de arquivo" in customer.wait_for_replies(2)[1]

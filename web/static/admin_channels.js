@@ -26,11 +26,51 @@
     }
   }
 
+  // WhatsApp by QR code: "Pair" starts the session and shows its QR code, refreshed every 2 s until connected.
+  const PAIRING_STATES = {
+    connected: "Connected: customers' WhatsApp messages now reach Atende.",
+    waiting_for_scan: "Scan this code with the WhatsApp of the number customers write to.",
+    connecting: "Connecting to WhatsApp…",
+    logged_out: "Not paired (or the codes ran out): press Pair for a new code.",
+  };
+  let pairingTimer = null;
+
+  function stopPairing() { clearTimeout(pairingTimer); pairingTimer = null; }
+
+  function pairCell(c) {
+    const button = el("button", { type: "button", class: "secondary small", "data-pair": c.id }, "Pair");
+    button.addEventListener("click", () => startPairing(c).catch((e) => { $("pairing-state").textContent = e.message; }));
+    return el("td", { class: "webhook" }, button, " QR code");
+  }
+
+  async function showPairing(channelId) {
+    const pairing = await api(`/api/v1/admin/channels/${channelId}/pairing`);
+    $("pairing").dataset.state = pairing.state;
+    $("pairing-state").textContent = PAIRING_STATES[pairing.state] || pairing.state;
+    $("pairing-qr").innerHTML = pairing.qr_svg || "";  // drawn by our server from WhatsApp's code
+    return pairing.state;
+  }
+
+  async function startPairing(c) {
+    stopPairing();
+    $("pairing").hidden = false;
+    $("pairing-name").textContent = c.name;
+    await api(`/api/v1/admin/channels/${c.id}/pairing`, { method: "POST" });
+    const poll = async () => {
+      const state = await showPairing(c.id).catch((e) => { $("pairing-state").textContent = e.message; return null; });
+      if (state !== "connected" && !$("pairing").hidden) pairingTimer = setTimeout(poll, 2000);
+    };
+    await poll();
+  }
+
+  $("pairing-close").addEventListener("click", () => { stopPairing(); $("pairing").hidden = true; });
+
   async function loadChannels() {
     const channels = await api("/api/v1/admin/channels");
     const rows = channels.map((c) => el("tr", { "data-channel-id": c.id, "data-type": c.type },
       el("td", {}, c.type), el("td", {}, c.name),
-      el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
+      c.type === "whatsapp-neonize" ? pairCell(c)
+        : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
       el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
       el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—")));
     $("channel-rows").replaceChildren(...rows);

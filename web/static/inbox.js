@@ -62,14 +62,29 @@
       });
     }
     $("logout").addEventListener("click", () => session.logout());
+    api("/api/v1/me/presence").then((p) => { $("presence").value = p.presence; });
+    $("presence").addEventListener("change", async () => {
+      const changed = await api("/api/v1/me/presence", { method: "PUT", body: JSON.stringify({ presence: $("presence").value }) });
+      if (changed.assigned.length) loadTickets();
+    });
     $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("close").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("reply").addEventListener("submit", async (e) => {
       e.preventDefault();
-      const input = $("reply-text");
+      const input = $("reply-text"), file = $("reply-file");
       const text = input.value.trim();
-      if (!text) return;
-      const message = await api(`/api/v1/tickets/${state.ticket.id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+      let message;
+      if (file.files.length) {
+        const form = new FormData();
+        form.append("file", file.files[0]);
+        form.append("text", text);
+        message = await api(`/api/v1/tickets/${state.ticket.id}/attachments`, { method: "POST", body: form });
+        file.value = "";
+      } else if (text) {
+        message = await api(`/api/v1/tickets/${state.ticket.id}/messages`, { method: "POST", body: JSON.stringify({ text }) });
+      } else {
+        return;
+      }
       input.value = "";
       upsertMessage($("messages"), message, VIEW);
     });

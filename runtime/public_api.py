@@ -1,0 +1,182 @@
+"""What the public API does for a tenant's systems: send a message, page through conversations,
+tickets and contacts, rename a contact. Every query is scoped by the API key's tenant."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.models import Author, Channel, Contact, Conversation, Direction, Message
+from handoff.models import Ticket
+from runtime.errors import NotFoundError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+
+
+async def _page(
+    session: AsyncSession, query: Select[*tuple[Any, ...]], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return list(rows.tuples()), int(total or 0)
+
+
+async def get_channel(session: AsyncSession, tenant_id: uuid.UUID, channel_id: uuid.UUID) -> Channel:
+    channel = await session.scalar(
+        select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
+    )
+    if channel is None:
+        raise NotFoundError(f"no channel {channel_id}", field="channel_id")
+    return channel
+
+
+async def store_api_message(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    contact_external_id: str,
+    text: str,
+    client_id: str | None,
+    key_prefix: str,
+) -> tuple[Message, Channel, Contact, bool]:
+    """An outbound message to a contact who already wrote on the channel; says whether it is new.
+
+    ``client_id``, the caller's own id for the message, makes a retried call store (and send) it once.
+    """
+    channel = await get_channel(session, tenant_id, channel_id)
+    contact = await session.scalar(
+        select(Contact).where(Contact.channel_id == channel.id, Contact.external_id == contact_external_id)
+    )
+    conversation = (
+        await session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
+        if contact
+        else None
+    )
+    if contact is None or conversation is None:
+        raise NotFoundError(f"no contact {contact_external_id!r} on channel {channel_id}", field="contact")
+    channel_message_id = f"api:{client_id}" if client_id else f"api:{uuid.uuid4()}"
+    new_id = await session.scalar(
+        insert(Message)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            conversation_id=conversation.id,
+            channel_id=channel.id,
+            channel_message_id=channel_message_id,
+            direction=Direction.OUTBOUND,
+            author=Author.AGENT,
+            text=text,
+            citations=[],
+            content={},
+            decision={"action": "api", "rule": "public_api", "reason": f"sent with API key {key_prefix}…"},
+            processed=True,
+        )
+        .on_conflict_do_nothing(constraint="uq_messages_channel_message")
+        .returning(Message.id)
+    )
+    message = await session.scalar(
+        select(Message).where(
+            Message.channel_id == channel.id, Message.channel_message_id == channel_message_id
+        )
+    )
+    assert message is not None
+    return message, channel, contact, new_id is not None
+
+
+async def page_conversations(
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int, offset: int, channel_id: uuid.UUID | None
+) -> Page[tuple[Conversation, Contact]]:
+    """Newest first."""
+    query = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.tenant_id == tenant_id)
+        .order_by(Conversation.created_at.desc(), Conversation.id.desc())
+    )
+    if channel_id:
+        query = query.where(Conversation.channel_id == channel_id)
+    rows, total = await _page(session, query, limit, offset)
+    return Page([(conversation, contact) for conversation, contact in rows], total)
+
+
+async def page_messages(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, limit: int, offset: int
+) -> Page[Message]:
+    """A conversation's messages, oldest first."""
+    found = await session.scalar(
+        select(Conversation.id).where(Conversation.tenant_id == tenant_id, Conversation.id == conversation_id)
+    )
+    if found is None:
+        raise NotFoundError(f"no conversation {conversation_id}")
+    query = (
+        select(Message)
+        .where(Message.tenant_id == tenant_id, Message.conversation_id == conversation_id)
+        .order_by(Message.created_at, Message.id)
+    )
+    rows, total = await _page(session, query, limit, offset)
+    return Page([message for (message,) in rows], total)
+
+
+async def page_tickets(
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int, offset: int, status: str | None
+) -> Page[tuple[Ticket, Contact]]:
+    """Newest first."""
+    query = (
+        select(Ticket, Contact)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Ticket.tenant_id == tenant_id)
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+    if status:
+        query = query.where(Ticket.status == status)
+    rows, total = await _page(session, query, limit, offset)
+    return Page([(ticket, contact) for ticket, contact in rows], total)
+
+
+async def page_contacts(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    channel_id: uuid.UUID | None,
+    external_id: str | None,
+) -> Page[Contact]:
+    query = (
+        select(Contact).where(Contact.tenant_id == tenant_id).order_by(Contact.created_at.desc(), Contact.id)
+    )
+    if channel_id:
+        query = query.where(Contact.channel_id == channel_id)
+    if external_id:
+        query = query.where(Contact.external_id == external_id)
+    rows, total = await _page(session, query, limit, offset)
+    return Page([contact for (contact,) in rows], total)
+
+
+async def get_contact(session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:
+    contact = await session.scalar(
+        select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
+    )
+    if contact is None:
+        raise NotFoundError(f"no contact {contact_id}")
+    return contact
+
+
+async def rename_contact(
+    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID, name: str | None
+) -> Contact:
+    contact = await get_contact(session, tenant_id, contact_id)
+    contact.name = name.strip() if name and name.strip() else None
+    await session.flush()
+    return contact

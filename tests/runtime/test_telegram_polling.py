@@ -1,0 +1,37 @@
+"""A Telegram bot without a public address: the server long-polls getUpdates and answers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import run_cli, start_atende, stop_atende
+from tests.fakes.telegram_api import FakeTelegram, text_update
+
+
+def test_a_polling_channel_answers_the_updates_it_fetches(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with FakeTelegram(token="444555666:AAE-polling-test-token") as telegram:
+        process, _ = start_atende(data_dir, "demo")
+        try:
+            added = run_cli(
+                data_dir,
+                *("channel", "add", "--tenant", "demo", "--type", "telegram", "--polling"),
+                *("--token", telegram.token, "--api-base", telegram.base_url, "--json"),
+            )
+            assert added.returncode == 0, added.stderr
+        finally:
+            stop_atende(process)
+
+        process, _ = start_atende(data_dir, "demo")  # polling channels start with the server
+        try:
+            telegram.wait_for("deleteWebhook", 1, timeout=60)
+            telegram.enqueue(text_update("Vocês parcelam no cartão de crédito?", update_id=7, chat_id=4242))
+            [reply] = telegram.wait_for("sendMessage", 1, timeout=120)
+            assert int(reply.params["chat_id"]) == 4242
+            assert "10 vezes sem juros" in str(reply.params["text"])
+            time.sleep(2)
+            assert len(telegram.calls("sendMessage")) == 1, "the confirmed update is not fetched again"
+        finally:
+            stop_atende(process)

@@ -1,0 +1,91 @@
+"""Over HTTP: an admin puts an agent in the queue; the agent goes online and gets what was waiting."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.web.test_admin_api import AdminTenant, make_admin_tenant
+
+
+@pytest.fixture(scope="module")
+def client(live_server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=live_server.url, timeout=30)
+
+
+def login(client: httpx.Client, credentials: tuple[str, str]) -> tuple[dict[str, str], str]:
+    body = client.post(
+        "/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]}
+    ).json()
+    return {"Authorization": f"Bearer {body['token']}"}, body["user"]["id"]
+
+
+def escalate(client: httpx.Client, tenant: AdminTenant) -> str:
+    session = uuid.uuid4().hex
+    posted = client.post(
+        f"/api/v1/webchat/{tenant.slug}/messages",
+        json={"session_id": session, "text": "quero falar com um atendente"},
+    )
+    assert posted.status_code == 202
+    return session
+
+
+def wait_for_ticket(client: httpx.Client, headers: dict[str, str], session: str) -> dict[str, str]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = [t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == session]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError("no ticket")
+
+
+def test_an_agent_going_online_gets_the_ticket_that_waited_in_their_queue(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    agent, agent_id = login(client, tenant.agent)
+    [queue] = client.get("/api/v1/admin/queues", headers=admin).json()
+    assert queue["is_default"] and queue["members"] == []
+    saved = client.put(
+        f"/api/v1/admin/queues/{queue['id']}",
+        json={"name": queue["name"], "members": [agent_id], "routing": "least_busy", "max_open_per_agent": 3},
+        headers=admin,
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["members"] == [agent_id]
+
+    waiting = wait_for_ticket(client, agent, escalate(client, tenant))
+    assert waiting["status"] == "pending", "nobody is online yet"
+
+    online = client.put("/api/v1/me/presence", json={"presence": "online"}, headers=agent)
+    assert online.status_code == 200, online.text
+    assert online.json()["assigned"] == [waiting["id"]]
+    ticket = client.get(f"/api/v1/tickets/{waiting['id']}", headers=agent).json()["ticket"]
+    assert (ticket["status"], ticket["assignee_id"]) == ("open", agent_id)
+
+    following = wait_for_ticket(client, agent, escalate(client, tenant))
+    assert (following["status"], following["assignee_id"]) == ("open", agent_id), "online: assigned at once"
+
+
+def test_queue_settings_are_for_admins_and_members_of_the_tenant(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant, other = make_admin_tenant(live_server), make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    agent, _ = login(client, tenant.agent)
+    _, outsider = login(client, other.agent)
+    assert client.get("/api/v1/admin/queues", headers=agent).status_code == 403
+    refused = client.post(
+        "/api/v1/admin/queues", json={"name": "Vendas", "members": [outsider]}, headers=admin
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "members"
+    bad = client.put("/api/v1/me/presence", json={"presence": "busy"}, headers=agent)
+    assert bad.status_code == 400 or bad.status_code == 422
+    assert [q["name"] for q in client.get("/api/v1/admin/queues", headers=admin).json()] == ["Atendimento"]

@@ -1,0 +1,116 @@
+"""Two web processes sharing a real Redis: a message taken by one reaches an inbox connected to the other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import start_atende, stop_atende
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A throw-away redis-server of our own (``make test`` installs the binary)."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is missing: run `make redis`"
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def _first_event(url: str, wanted: str, within: float, ready: asyncio.Event) -> dict[str, object]:
+    async with websockets.connect(url) as socket_:
+        await asyncio.sleep(1)  # the subscription is in place once the socket is accepted; give Redis a beat
+        ready.set()
+        deadline = time.monotonic() + within
+        while True:
+            event = json.loads(await asyncio.wait_for(socket_.recv(), deadline - time.monotonic()))
+            message = event.get("message") or {}
+            if (
+                event.get("type") == "message.created"
+                and isinstance(message, dict)
+                and message.get("text") == wanted
+            ):
+                return event
+
+
+def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other(tmp_path: Path, redis_url: str) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = {"ATENDE_REDIS_URL": redis_url, "ATENDE_SECRET_KEY": "shared-by-both-processes"}
+    first, first_url = start_atende(data_dir, "demo", env=env, log_name="first.log")
+    try:
+        second, second_url = start_atende(data_dir, "serve", env=env, log_name="second.log")
+        try:
+            credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+            login = httpx.post(
+                f"{second_url}/api/v1/auth/login",
+                json={"email": "agent@demo.atende.dev", "password": credentials["agent@demo.atende.dev"]},
+                timeout=10,
+            )
+            token = login.json()["token"]
+            events_url = f"ws://{second_url.removeprefix('http://')}/api/v1/inbox/events?token={token}"
+            text = f"quero falar com um atendente ({uuid.uuid4().hex[:6]})"
+
+            async def scenario() -> dict[str, object]:
+                ready = asyncio.Event()
+                listening = asyncio.create_task(_first_event(events_url, text, 60, ready))
+                await ready.wait()
+                async with httpx.AsyncClient(timeout=10) as http:
+                    posted = await http.post(
+                        f"{first_url}/api/v1/webchat/demo/messages",
+                        json={"session_id": uuid.uuid4().hex, "text": text},
+                    )
+                    assert posted.status_code == 202
+                return await listening
+
+            event = asyncio.run(scenario())
+            assert event["conversation_id"]
+        finally:
+            stop_atende(second)
+    finally:
+        stop_atende(first)

@@ -1,0 +1,242 @@
+"""The public REST API, for a tenant's own systems: authenticated by an API key, scoped to its tenant.
+
+``Authorization: Bearer atd_…`` (or ``X-API-Key: atd_…``). An unknown or revoked key is a 401;
+another tenant's channel, conversation or contact is a 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, patch, post
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.pagination import OffsetPagination
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import MAX_TEXT_LENGTH
+from channels.models import Contact, Conversation
+from channels.views import MessageView, message_view
+from handoff.views import TicketView, ticket_view
+from runtime import public_api
+from runtime.api_keys import VISIBLE_CHARS, use_api_key
+from runtime.notify import Outgoing, send_outgoing
+from runtime.services import Services
+
+API_KEY_SCHEME = "ApiKey"
+Limit = Annotated[int, Parameter(ge=1, le=100, description="how many items per page")]
+Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """Who is calling: one of a tenant's API keys."""
+
+    key_id: uuid.UUID
+    tenant_id: uuid.UUID
+    key_prefix: str
+
+
+def _presented_key(request: Request[Any, Any, Any]) -> str | None:
+    if key := request.headers.get("x-api-key"):
+        return key.strip()
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def provide_api_client(request: Request[Any, Any, Any], services: Services) -> ApiClient:
+    key = _presented_key(request)
+    if not key:
+        raise NotAuthorizedException("send an API key as 'Authorization: Bearer atd_…' or 'X-API-Key: atd_…'")
+    async with services.database.sessionmaker.begin() as session:
+        found = await use_api_key(session, key)
+    if found is None:
+        raise NotAuthorizedException("unknown or revoked API key")
+    return ApiClient(key_id=found[0], tenant_id=found[1], key_prefix=key[:VISIBLE_CHARS])
+
+
+class ApiMessageIn(msgspec.Struct):
+    channel_id: uuid.UUID
+    contact: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    """The contact's id on the channel: the web chat session, the Telegram chat id, the phone number."""
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_LENGTH)]
+    message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=150)] | None = None
+    """Your own id for the message: a retried call with the same id sends it once."""
+
+
+class ContactView(msgspec.Struct):
+    id: str
+    channel_id: str
+    external_id: str
+    name: str | None
+    created_at: str
+
+
+class ContactUpdate(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class ConversationView(msgspec.Struct):
+    id: str
+    channel_id: str
+    mode: str
+    """bot, or human once handed off."""
+    contact: ContactView
+    created_at: str
+    updated_at: str
+
+
+def _contact_view(contact: Contact) -> ContactView:
+    return ContactView(
+        id=str(contact.id),
+        channel_id=str(contact.channel_id),
+        external_id=contact.external_id,
+        name=contact.name,
+        created_at=contact.created_at.isoformat(),
+    )
+
+
+def _conversation_view(conversation: Conversation, contact: Contact) -> ConversationView:
+    return ConversationView(
+        id=str(conversation.id),
+        channel_id=str(conversation.channel_id),
+        mode=conversation.mode,
+        contact=_contact_view(contact),
+        created_at=conversation.created_at.isoformat(),
+        updated_at=conversation.updated_at.isoformat(),
+    )
+
+
+class PublicApiController(Controller):
+    path = "/api/v1/public"
+    tags = ["Public API"]  # noqa: RUF012 - Litestar reads this class attribute
+    security = [{API_KEY_SCHEME: []}]  # noqa: RUF012 - Litestar reads this class attribute
+    opt = {"exclude_from_auth": True}  # noqa: RUF012 - the API key, not the login token, says who calls
+    dependencies = {"client": Provide(provide_api_client)}  # noqa: RUF012 - Litestar reads this
+
+    @post("/messages", status_code=201)
+    async def send_message(
+        self, client: ApiClient, data: ApiMessageIn, db_session: AsyncSession, services: Services
+    ) -> MessageView:
+        """Send a text to a contact on one of the tenant's channels, as an agent would.
+
+        It is stored in the conversation (the inbox shows it) and delivered through the channel;
+        ``delivery_status`` follows it (pending, sent, failed) on external channels.
+        """
+        async with db_session.begin():
+            message, channel, contact, created = await public_api.store_api_message(
+                db_session,
+                client.tenant_id,
+                data.channel_id,
+                data.contact,
+                data.text,
+                data.message_id,
+                client.key_prefix,
+            )
+            outgoing = Outgoing.of(message, channel.type, contact.external_id) if created else None
+            view = message_view(message)
+        if outgoing is not None:
+            await send_outgoing(services, outgoing)
+        return view
+
+    @get("/conversations")
+    async def conversations(
+        self,
+        client: ApiClient,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        channel_id: uuid.UUID | None = Parameter(default=None, description="only this channel's"),
+    ) -> OffsetPagination[ConversationView]:
+        """The tenant's conversations, newest first."""
+        page = await public_api.page_conversations(db_session, client.tenant_id, limit, offset, channel_id)
+        return OffsetPagination([_conversation_view(c, p) for c, p in page.items], limit, offset, page.total)
+
+    @get("/conversations/{conversation_id:uuid}/messages")
+    async def messages(
+        self,
+        client: ApiClient,
+        conversation_id: uuid.UUID,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> OffsetPagination[MessageView]:
+        """A conversation's messages, oldest first."""
+        page = await public_api.page_messages(db_session, client.tenant_id, conversation_id, limit, offset)
+        return OffsetPagination([message_view(m) for m in page.items], limit, offset, page.total)
+
+    @get("/tickets")
+    async def tickets(
+        self,
+        client: ApiClient,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        status: Literal["pending", "open", "closed"] | None = Parameter(
+            default=None, description="pending, open or closed"
+        ),
+    ) -> OffsetPagination[TicketView]:
+        """The tenant's tickets, newest first."""
+        page = await public_api.page_tickets(db_session, client.tenant_id, limit, offset, status)
+        items = [ticket_view(t, c.name or c.external_id) for t, c in page.items]
+        return OffsetPagination(items, limit, offset, page.total)
+
+    @get("/contacts")
+    async def contacts(
+        self,
+        client: ApiClient,
+        db_session: AsyncSession,
+        limit: Limit = 50,
+        offset: Offset = 0,
+        channel_id: uuid.UUID | None = Parameter(default=None, description="only this channel's"),
+        external_id: str | None = Parameter(default=None, description="the contact's id on its channel"),
+    ) -> OffsetPagination[ContactView]:
+        """The tenant's contacts, newest first."""
+        page = await public_api.page_contacts(
+            db_session, client.tenant_id, limit, offset, channel_id, external_id
+        )
+        return OffsetPagination([_contact_view(c) for c in page.items], limit, offset, page.total)
+
+    @get("/contacts/{contact_id:uuid}")
+    async def contact(
+        self, client: ApiClient, contact_id: uuid.UUID, db_session: AsyncSession
+    ) -> ContactView:
+        return _contact_view(await public_api.get_contact(db_session, client.tenant_id, contact_id))
+
+    @patch("/contacts/{contact_id:uuid}")
+    async def update_contact(
+        self, client: ApiClient, contact_id: uuid.UUID, data: ContactUpdate, db_session: AsyncSession
+    ) -> ContactView:
+        """Set the contact's name (empty or null clears it); the inbox shows it."""
+        async with db_session.begin():
+            contact = await public_api.rename_contact(db_session, client.tenant_id, contact_id, data.name)
+            return _contact_view(contact)
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The schema at /schema/openapi.json, browsable at /schema/swagger (and /schema, /schema/redoc)."""
+    return OpenAPIConfig(
+        title="Atende API",
+        version="1",
+        description=(
+            "The public API (`/api/v1/public`) takes an API key that a tenant's admin makes on "
+            "/integrations: `Authorization: Bearer atd_…`. The other routes are the web app's, with "
+            "the login token."
+        ),
+        components=Components(
+            security_schemes={
+                API_KEY_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key (atd_…); X-API-Key: atd_… works too.",
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )

@@ -1,0 +1,119 @@
+"""Queues for admins (settings and members) and agents' presence (who gets new tickets)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import State
+from litestar.security.jwt import Token
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import Queue
+from handoff.queues import get_queue, list_queues, save_queue
+from handoff.service import default_queue
+from handoff.ticket_router import assign_waiting, queues_of
+from handoff.views import ticket_event
+from runtime.accounts import User
+from runtime.notify import notify_inbox
+from runtime.services import Services
+from web.auth import AuthUser, admin_only, inbox_roles_only
+
+UserRequest = Request[AuthUser, Token, State]
+
+
+class QueueView(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    is_default: bool
+    color: str
+    greeting: str
+    business_hours: dict[str, Any] | None
+    routing: str
+    max_open_per_agent: int
+    members: list[str]
+
+
+def _view(queue: Queue, members: list[uuid.UUID]) -> QueueView:
+    return QueueView(
+        id=str(queue.id),
+        name=queue.name,
+        is_default=queue.is_default,
+        color=queue.color,
+        greeting=queue.greeting,
+        business_hours=queue.business_hours,
+        routing=queue.routing,
+        max_open_per_agent=queue.max_open_per_agent,
+        members=[str(m) for m in members],
+    )
+
+
+class QueueAdminController(Controller):
+    path = "/api/v1/admin/queues"
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def list_queues(self, request: UserRequest, db_session: AsyncSession) -> list[QueueView]:
+        """Every tenant has its default queue (where escalations go), even before its first ticket."""
+        async with db_session.begin():
+            await default_queue(db_session, request.user.tenant_id)
+            return [_view(q, members) for q, members in await list_queues(db_session, request.user.tenant_id)]
+
+    @post("/", status_code=201)
+    async def create(self, request: UserRequest, data: dict[str, Any], db_session: AsyncSession) -> QueueView:
+        """A bad field is a 422 naming it (``business_hours.weekly.sat[0].opens``), a taken name a 409."""
+        async with db_session.begin():
+            queue = await save_queue(db_session, request.user.tenant_id, data)
+            return _view(queue, [uuid.UUID(str(m)) for m in data.get("members", [])])
+
+    @put("/{queue_id:uuid}")
+    async def replace(
+        self, request: UserRequest, queue_id: uuid.UUID, data: dict[str, Any], db_session: AsyncSession
+    ) -> QueueView:
+        async with db_session.begin():
+            await get_queue(db_session, request.user.tenant_id, queue_id)
+            queue = await save_queue(db_session, request.user.tenant_id, data, queue_id)
+            return _view(queue, [uuid.UUID(str(m)) for m in data.get("members", [])])
+
+
+class PresenceIn(msgspec.Struct, forbid_unknown_fields=True):
+    presence: Literal["online", "away", "offline"]
+
+
+class PresenceView(msgspec.Struct):
+    presence: str
+    assigned: list[str]
+    """Tickets that were waiting and are now the agent's (going online frees the queue)."""
+
+
+class PresenceController(Controller):
+    path = "/api/v1/me/presence"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @put("/")
+    async def set_presence(
+        self, request: UserRequest, data: PresenceIn, db_session: AsyncSession, services: Services
+    ) -> PresenceView:
+        """Only online agents are given tickets; going online hands them what waits in their queues."""
+        user = request.user
+        async with db_session.begin():
+            row = await db_session.get_one(User, user.id)
+            row.presence = data.presence
+            assigned = []
+            if data.presence == "online":
+                queues = await queues_of(db_session, user.tenant_id, user.id)
+                assigned = await assign_waiting(
+                    db_session, user.tenant_id, queues, datetime.datetime.now(datetime.UTC)
+                )
+            events = [ticket_event(ticket) for ticket in assigned]
+        for event in events:
+            await notify_inbox(services, user.tenant_id, event)
+        return PresenceView(data.presence, [e["ticket"]["id"] for e in events])
+
+    @get("/")
+    async def get_presence(self, request: UserRequest, db_session: AsyncSession) -> PresenceView:
+        row = await db_session.get_one(User, request.user.id)
+        return PresenceView(row.presence, [])
