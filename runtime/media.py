@@ -1,4 +1,5 @@
-"""Customers' media files: fetched from their channel into the data dir, within the size limit."""
+"""Media files: customers' fetched from their channel, agents' uploaded; within the limits, kept in
+the media store (the data dir, or an S3-compatible bucket)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from channels.models import Channel, Message
 from channels.registry import channel_access
 from runtime.errors import InvalidInputError
 from runtime.services import Services
-from runtime.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -56,9 +56,7 @@ async def keep_media(services: Services, channel: Channel, message: Message) -> 
                     attachment = msgspec.structs.replace(attachment, rejected=too_large)
                 else:
                     path = f"{message.tenant_id}/{uuid.uuid4().hex}{_suffix(attachment)}"
-                    target = settings.media_dir / path
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(data)
+                    await services.media.write(path, data, attachment.mime_type)
                     attachment = msgspec.structs.replace(attachment, path=path, size=len(data))
         kept.append(attachment)
     message.content = msgspec.structs.replace(content, attachments=tuple(kept)).as_dict()
@@ -76,10 +74,11 @@ def kind_of(mime_type: str) -> AttachmentKind:
     return "document"
 
 
-def store_agent_file(
-    settings: Settings, tenant_id: uuid.UUID, file_name: str, mime_type: str | None, data: bytes
+async def store_agent_file(
+    services: Services, tenant_id: uuid.UUID, file_name: str, mime_type: str | None, data: bytes
 ) -> Attachment:
-    """A file an agent sends: checked against the limits, kept under the media dir."""
+    """A file an agent sends: checked against the limits, kept in the media store."""
+    settings = services.settings
     mime_type = (mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream").split(";")[0]
     if len(data) > settings.max_media_bytes:
         raise InvalidInputError("file", f"is larger than {settings.max_media_mb:g} MB")
@@ -91,7 +90,5 @@ def store_agent_file(
         kind=kind_of(mime_type), file_id="", mime_type=mime_type, file_name=file_name, size=len(data)
     )
     path = f"{tenant_id}/{uuid.uuid4().hex}{_suffix(attachment)}"
-    target = settings.media_dir / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    await services.media.write(path, data, mime_type)
     return msgspec.structs.replace(attachment, path=path)

@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from agents.graph import AgentGraph, build_graph
 from agents.tenant_settings import close_llm_providers
 from channels.base import ChannelAdapter, Publisher
+from channels.media_store import MediaStore, media_store_for
 from channels.telegram import TelegramAdapter
 from channels.webchat import WebChatAdapter
 from channels.whatsapp_cloud import WhatsAppCloudAdapter
@@ -34,6 +35,7 @@ class Services:
     database: Database
     graph: AgentGraph
     publisher: Publisher
+    media: MediaStore
     adapters: dict[str, ChannelAdapter]
 
     @property
@@ -63,9 +65,10 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
         await pool.open()
-        telegram = TelegramAdapter(settings.media_dir)
-        whatsapp_cloud = WhatsAppCloudAdapter(settings.media_dir)
-        whatsapp_neonize = NeonizeAdapter(settings.data_dir, settings.media_dir)
+        media = media_store_for(settings.media_store, settings.media_dir, settings.s3_endpoint_url)
+        telegram = TelegramAdapter(media)
+        whatsapp_cloud = WhatsAppCloudAdapter(media)
+        whatsapp_neonize = NeonizeAdapter(settings.data_dir, media)
         try:
             checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
@@ -74,6 +77,7 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                 database=database,
                 graph=build_graph(checkpointer),
                 publisher=publisher,
+                media=media,
                 adapters={
                     "webchat": WebChatAdapter(publisher),
                     "telegram": telegram,

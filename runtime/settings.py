@@ -69,6 +69,11 @@ class Settings:
     """ATENDE_LLM_TIMEOUT_SECONDS: one LLM call's limit; the SDK retries 429/5xx with backoff within it."""
     max_media_mb: float = field(default_factory=lambda: _float("MAX_MEDIA_MB", 16))
     """ATENDE_MAX_MEDIA_MB: customers' media files larger than this are refused (the customer is told)."""
+    media_store: str | None = field(default_factory=lambda: _env("MEDIA_STORE"))
+    """ATENDE_MEDIA_STORE: s3://bucket/prefix keeps media in an S3-compatible store (credentials from
+    the usual AWS_* variables); unset keeps it under the data dir."""
+    s3_endpoint_url: str | None = field(default_factory=lambda: _env("S3_ENDPOINT_URL"))
+    """ATENDE_S3_ENDPOINT_URL: the S3-compatible server (MinIO, R2…); unset is AWS."""
     media_types: tuple[str, ...] = field(
         default_factory=lambda: tuple(
             t.strip()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.response import File
+from litestar.response import Response
 from litestar.security.jwt import Token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import content_of
+from channels.media_store import MediaNotFoundError
 from channels.models import Message
 from runtime.errors import NotFoundError
 from runtime.services import Services
@@ -30,7 +32,7 @@ class MediaController(Controller):
         index: int,
         db_session: AsyncSession,
         services: Services,
-    ) -> File:
+    ) -> Response[bytes]:
         """The ``index``-th file of a message of the user's tenant; other tenants' are 404 alike."""
         message = await db_session.scalar(
             select(Message).where(Message.id == message_id, Message.tenant_id == request.user.tenant_id)
@@ -39,13 +41,13 @@ class MediaController(Controller):
         if not 0 <= index < len(attachments) or not attachments[index].path:
             raise NotFoundError(f"no file {index} in message {message_id}")
         attachment = attachments[index]
-        media_dir = services.settings.media_dir.resolve()
-        path = (media_dir / str(attachment.path)).resolve()
-        if media_dir not in path.parents or not path.is_file():
-            raise NotFoundError(f"no file {index} in message {message_id}")
-        return File(
-            path,
-            filename=attachment.file_name or path.name,
+        try:
+            data = await services.media.read(str(attachment.path))
+        except MediaNotFoundError as exc:
+            raise NotFoundError(f"no file {index} in message {message_id}") from exc
+        name = attachment.file_name or str(attachment.path).rsplit("/", 1)[-1]
+        return Response(
+            data,
             media_type=attachment.mime_type or "application/octet-stream",
-            content_disposition_type="inline",
+            headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
         )

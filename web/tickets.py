@@ -120,8 +120,8 @@ class TicketController(Controller):
         text = str(data.get("text") or "")
         if len(text) > service.MAX_REPLY_LENGTH:
             raise InvalidInputError("text", f"must have at most {service.MAX_REPLY_LENGTH} characters")
-        attachment = store_agent_file(
-            services.settings,
+        attachment = await store_agent_file(
+            services,
             request.user.tenant_id,
             upload.filename,
             upload.content_type,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -16,17 +15,18 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import FSInputFile
+from aiogram.types import BufferedInputFile
 
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError, content_of
 from channels.format import text_with_sources
+from channels.media_store import MediaNotFoundError, MediaStore
 
 
 class TelegramAdapter:
     type = "telegram"
 
-    def __init__(self, media_dir: Path) -> None:
-        self._media_dir = media_dir
+    def __init__(self, media: MediaStore) -> None:
+        self._media = media
         self._bots: dict[tuple[str, str | None], Bot] = {}
 
     def bot(self, channel: ChannelAccess) -> Bot:
@@ -71,7 +71,11 @@ class TelegramAdapter:
 
     async def _send_media(self, bot: Bot, chat_id: int, attachment: Attachment, caption: str | None) -> Any:
         assert attachment.path is not None
-        file = FSInputFile(self._media_dir / attachment.path, filename=attachment.file_name)
+        try:
+            data = await self._media.read(attachment.path)
+        except MediaNotFoundError as exc:
+            raise DeliveryFailedError(f"{attachment.path}: not in the media store", retryable=False) from exc
+        file = BufferedInputFile(data, filename=attachment.file_name or attachment.path.rsplit("/", 1)[-1])
         if attachment.kind == "image":
             return await bot.send_photo(chat_id, file, caption=caption)
         if attachment.kind == "voice":

@@ -3,7 +3,6 @@ fetches customers' media; maps Graph's errors to retry or give up."""
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import httpx
 
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError, content_of
 from channels.format import text_with_sources
+from channels.media_store import MediaNotFoundError, MediaStore
 
 GRAPH_API = "https://graph.facebook.com"
 GRAPH_VERSION = "v21.0"
@@ -74,8 +74,8 @@ def _pieces(text: str) -> list[str]:
 class WhatsAppCloudAdapter:
     type = "whatsapp-cloud"
 
-    def __init__(self, media_dir: Path) -> None:
-        self._media_dir = media_dir
+    def __init__(self, media: MediaStore) -> None:
+        self._media = media
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -113,19 +113,19 @@ class WhatsAppCloudAdapter:
 
     async def _upload(self, channel: ChannelAccess, attachment: Attachment) -> str:
         assert attachment.path is not None
-        path = self._media_dir / attachment.path
         try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError as exc:
-            raise DeliveryFailedError(f"{attachment.path}: not in the media dir", retryable=False) from exc
-        mime_type = attachment.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            data = await self._media.read(attachment.path)
+        except MediaNotFoundError as exc:
+            raise DeliveryFailedError(f"{attachment.path}: not in the media store", retryable=False) from exc
+        name = attachment.file_name or attachment.path.rsplit("/", 1)[-1]
+        mime_type = attachment.mime_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         mime_type = mime_type.split(";")[0].strip()
         response = await self._call(
             channel,
             "POST",
             self._url(channel, channel.config["phone_number_id"], "media"),
             data={"messaging_product": "whatsapp", "type": mime_type},
-            files={"file": (attachment.file_name or path.name, data, mime_type)},
+            files={"file": (name, data, mime_type)},
         )
         return str(response.json()["id"])
 

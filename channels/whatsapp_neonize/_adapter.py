@@ -38,6 +38,7 @@ from neonize.exc import NeonizeError, SendMessageError, UploadError
 from neonize.utils.enum import ChatPresence, ChatPresenceMedia
 
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError
+from channels.media_store import MediaNotFoundError, MediaStore
 from channels.whatsapp_neonize._mapping import OutboundSend, media_message, outbound_sends, recipient_jid
 
 log = structlog.get_logger(__name__)
@@ -92,9 +93,9 @@ class _Session:
 class NeonizeAdapter:
     type = "whatsapp-neonize"
 
-    def __init__(self, data_dir: Path, media_dir: Path) -> None:
+    def __init__(self, data_dir: Path, media: MediaStore) -> None:
         self._sessions_dir = data_dir / "whatsapp"
-        self._media_dir = media_dir
+        self._media = media
         self._sessions: dict[uuid.UUID, _Session] = {}
 
     def session_path(self, channel_id: uuid.UUID) -> Path:
@@ -287,7 +288,7 @@ class NeonizeAdapter:
             raise DeliveryFailedError(
                 str(exc) or "WhatsApp refused the message", retryable=not final
             ) from exc
-        except OSError as exc:  # the file to send is gone
+        except MediaNotFoundError as exc:  # the file to send is gone
             raise DeliveryFailedError(f"cannot read the file to send: {exc}", retryable=False) from exc
         except NeonizeError as exc:
             raise DeliveryFailedError(str(exc) or type(exc).__name__, retryable=True) from exc
@@ -297,7 +298,7 @@ class NeonizeAdapter:
         if send.kind == "text":
             return str((await client.send_message(to, send.text or "")).ID)
         assert send.path is not None
-        data = (self._media_dir / send.path).read_bytes()
+        data = await self._media.read(send.path)
         if send.kind == "image":
             response = await client.send_image(to, data, caption=send.text)
         elif send.kind in ("audio", "voice") and shutil.which("ffmpeg"):  # neonize measures audio with it

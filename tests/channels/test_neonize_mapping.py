@@ -34,6 +34,7 @@ from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import (
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
 
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError
+from channels.media_store import LocalMediaStore
 from channels.models import DeliveryStatus
 from channels.whatsapp_neonize import (
     NeonizeAdapter,
@@ -375,7 +376,7 @@ def test_a_voice_note_has_no_caption_so_its_text_goes_first() -> None:
 async def test_a_channel_that_is_not_paired_fails_delivery_with_a_reason_the_inbox_shows(
     tmp_path: Path,
 ) -> None:
-    adapter = NeonizeAdapter(tmp_path, tmp_path / "media")
+    adapter = NeonizeAdapter(tmp_path, LocalMediaStore(tmp_path / "media"))
     channel = ChannelAccess(uuid.uuid4(), uuid.uuid4(), "whatsapp-neonize", {}, {})
 
     with pytest.raises(DeliveryFailedError) as failed:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from channels.base import ChannelAccess, DeliveryFailedError
+from channels.media_store import LocalMediaStore
 from channels.whatsapp_cloud import WhatsAppCloudAdapter
 from tests.conftest import LiveServer, run_cli
 from tests.fakes._loopback import HTTPRequest, Response
@@ -359,7 +360,7 @@ async def test_a_file_goes_out_uploaded_then_sent_by_its_media_id(tmp_path: Path
         "mime_type": "application/pdf",
     }
     message = {"text": "Segue a sua nota fiscal.", "content": {"attachments": [attachment]}}
-    adapter = WhatsAppCloudAdapter(tmp_path)
+    adapter = WhatsAppCloudAdapter(LocalMediaStore(tmp_path))
     with FakeGraphAPI(access_token="EAAG-file-test") as fake:
         access = ChannelAccess(
             uuid.uuid4(),
