@@ -82,3 +82,29 @@ class Ticket(UUIDv7AuditBase):
     reason: Mapped[str] = mapped_column(Text, default="")
     accepted_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class TicketEventKind(StrEnum):
+    CREATED = "created"
+    REOPENED = "reopened"
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    TRANSFERRED = "transferred"
+    NOTE = "note"
+    RETURNED_TO_BOT = "returned_to_bot"
+    CLOSED = "closed"
+
+
+class TicketEvent(UUIDv7AuditBase):
+    """The ticket's history, shown in the conversation: who did what, and the agents' internal notes
+    (never sent to the customer)."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_created", "ticket_id", "created_at"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    """Who did it; None for the bot and the router."""
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -12,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import Attachment, MessageContent
 from channels.models import Author, Contact, Conversation, ConversationMode, Direction, Message
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
-from handoff.models import Queue, Ticket, TicketStatus
+from handoff.history import record
+from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus
 from handoff.ticket_router import assign_next, assign_waiting
+from runtime.accounts import Tenant, User
+from runtime.errors import InvalidInputError
 
 DEFAULT_QUEUE_NAME = "Atendimento"
 MAX_REPLY_LENGTH = 4096
@@ -61,6 +64,14 @@ async def open_ticket(
     conversation.mode = ConversationMode.HUMAN
     if existing:
         return existing
+    recent = await _recently_closed(session, conversation)
+    if recent is not None:
+        recent.status, recent.closed_at, recent.assignee_id = TicketStatus.PENDING, None, None
+        recent.reason = reason
+        record(session, recent, TicketEventKind.REOPENED, None, reason=reason)
+        await session.flush()
+        await assign_next(session, recent, _now())
+        return recent
     queue = await default_queue(session, conversation.tenant_id)
     number = await next_number(session, conversation.tenant_id)
     ticket = Ticket(
@@ -73,8 +84,27 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()
+    record(session, ticket, TicketEventKind.CREATED, None, reason=reason, queue=queue.name)
     await assign_next(session, ticket, _now())
     return ticket
+
+
+async def _recently_closed(session: AsyncSession, conversation: Conversation) -> Ticket | None:
+    """The conversation's last ticket, if it closed within the tenant's reopen window."""
+    tenant = await session.get_one(Tenant, conversation.tenant_id)
+    since = _now() - datetime.timedelta(hours=tenant.reopen_window_hours)
+    return await session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.tenant_id == conversation.tenant_id,
+            Ticket.conversation_id == conversation.id,
+            Ticket.status == TicketStatus.CLOSED,
+            Ticket.closed_at >= since,
+        )
+        .order_by(Ticket.closed_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
 
 
 async def get_ticket(
@@ -112,6 +142,8 @@ async def accept_ticket(
         raise TicketConflictError(f"ticket {ticket.protocol} is closed")
     if ticket.assignee_id and ticket.assignee_id != user_id:
         raise TicketConflictError(f"ticket {ticket.protocol} is already taken by another agent")
+    if ticket.status != TicketStatus.OPEN or ticket.accepted_at is None:
+        record(session, ticket, TicketEventKind.ACCEPTED, user_id)
     ticket.status = TicketStatus.OPEN
     ticket.assignee_id = user_id
     ticket.accepted_at = ticket.accepted_at or _now()
@@ -164,8 +196,104 @@ async def close_ticket(
     ticket.status = TicketStatus.CLOSED
     ticket.assignee_id = ticket.assignee_id or user_id
     ticket.closed_at = _now()
+    record(session, ticket, TicketEventKind.CLOSED, user_id)
     conversation = await session.get_one(Conversation, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT
     await session.flush()
     await assign_waiting(session, tenant_id, [ticket.queue_id], _now())  # the agent has a free place
+    return ticket
+
+
+MAX_NOTE_LENGTH = 4096
+
+
+def _owned(ticket: Ticket, user_id: uuid.UUID, is_admin: bool, action: str) -> None:
+    """Only the ticket's agent (or an admin) acts on a taken ticket; a pending one is anyone's."""
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketConflictError(f"ticket {ticket.protocol} is closed")
+    if ticket.assignee_id and ticket.assignee_id != user_id and not is_admin:
+        raise TicketConflictError(f"ticket {ticket.protocol} belongs to another agent: only they {action} it")
+
+
+async def add_note(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID, text: str
+) -> Ticket:
+    """An internal note: in the ticket's history for the team, never sent to the customer."""
+    text = text.strip()
+    if not text:
+        raise InvalidInputError("text", "must not be empty")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InvalidInputError("text", f"must have at most {MAX_NOTE_LENGTH} characters")
+    ticket = await get_ticket(session, tenant_id, ticket_id)
+    record(session, ticket, TicketEventKind.NOTE, user_id, text=text)
+    await session.flush()
+    return ticket
+
+
+async def transfer_ticket(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    is_admin: bool = False,
+    queue_id: uuid.UUID | None = None,
+    assignee_id: uuid.UUID | None = None,
+    note: str = "",
+) -> Ticket:
+    """To another queue (routed there, or waiting as pending) and/or straight to an agent of the tenant."""
+    if queue_id is None and assignee_id is None:
+        raise InvalidInputError("queue_id", "give a queue, an agent, or both")
+    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
+    _owned(ticket, user_id, is_admin, "transfer")
+    before = {
+        "queue_id": str(ticket.queue_id),
+        "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
+    }
+    if queue_id is not None:
+        queue = await session.scalar(select(Queue).where(Queue.tenant_id == tenant_id, Queue.id == queue_id))
+        if queue is None:
+            raise InvalidInputError("queue_id", f"no queue {queue_id} in this tenant")
+        ticket.queue_id = queue.id
+    if assignee_id is not None:
+        agent = await session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == assignee_id))
+        if agent is None:
+            raise InvalidInputError("assignee_id", f"no user {assignee_id} in this tenant")
+        ticket.assignee_id, ticket.status = agent.id, TicketStatus.OPEN
+    else:
+        ticket.assignee_id, ticket.status = None, TicketStatus.PENDING
+    record(
+        session,
+        ticket,
+        TicketEventKind.TRANSFERRED,
+        user_id,
+        note=note.strip()[:MAX_NOTE_LENGTH],
+        before=before,
+        queue_id=str(ticket.queue_id),
+        assignee_id=str(ticket.assignee_id) if ticket.assignee_id else None,
+    )
+    await session.flush()
+    if ticket.assignee_id is None:
+        await assign_next(session, ticket, _now())
+    return ticket
+
+
+async def return_to_bot(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    is_admin: bool = False,
+) -> Ticket:
+    """The person is done: the ticket closes and the bot answers the conversation again."""
+    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
+    _owned(ticket, user_id, is_admin, "hand back")
+    record(session, ticket, TicketEventKind.RETURNED_TO_BOT, user_id)
+    ticket.status, ticket.closed_at = TicketStatus.CLOSED, _now()
+    ticket.assignee_id = ticket.assignee_id or user_id
+    conversation = await session.get_one(Conversation, ticket.conversation_id)
+    conversation.mode = ConversationMode.BOT
+    await session.flush()
+    await assign_waiting(session, tenant_id, [ticket.queue_id], _now())
     return ticket

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours
-from handoff.models import Queue, QueueMember, Routing, Ticket, TicketStatus
+from handoff.history import record
+from handoff.models import Queue, QueueMember, Routing, Ticket, TicketEventKind, TicketStatus
 from runtime.accounts import Presence, User
 
 
@@ -97,6 +98,7 @@ async def assign_next(session: AsyncSession, ticket: Ticket, now: datetime.datet
     if chosen is not None:
         ticket.assignee_id, ticket.status = chosen, TicketStatus.OPEN
         queue.last_assigned_user_id = chosen
+        record(session, ticket, TicketEventKind.ASSIGNED, None, assignee_id=str(chosen), queue=queue.name)
         await session.flush()
     return chosen
 

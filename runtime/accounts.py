@@ -38,6 +38,8 @@ class Tenant(UUIDv7AuditBase):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     ticket_seq: Mapped[int] = mapped_column(default=0)
+    reopen_window_hours: Mapped[int] = mapped_column(default=24)
+    """A hand-off this soon after the conversation's last ticket closed reopens it (same protocol)."""
 
 
 class User(UUIDv7AuditBase):

@@ -41,7 +41,7 @@ from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config
-from web.queues import PresenceController, QueueAdminController
+from web.queues import PresenceController, QueueAdminController, TeamController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
 
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MediaController,
             QueueAdminController,
             PresenceController,
+            TeamController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

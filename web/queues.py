@@ -10,6 +10,7 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.security.jwt import Token
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Queue
@@ -117,3 +118,39 @@ class PresenceController(Controller):
     async def get_presence(self, request: UserRequest, db_session: AsyncSession) -> PresenceView:
         row = await db_session.get_one(User, request.user.id)
         return PresenceView(row.presence, [])
+
+
+class TeamQueueView(msgspec.Struct):
+    id: str
+    name: str
+    color: str
+
+
+class TeamAgentView(msgspec.Struct):
+    id: str
+    name: str
+    role: str
+    presence: str
+
+
+class TeamController(Controller):
+    """Who and where a ticket can be transferred to, for anyone working the inbox."""
+
+    path = "/api/v1/team"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/queues")
+    async def queues(self, request: UserRequest, db_session: AsyncSession) -> list[TeamQueueView]:
+        return [
+            TeamQueueView(str(q.id), q.name, q.color)
+            for q, _ in await list_queues(db_session, request.user.tenant_id)
+        ]
+
+    @get("/agents")
+    async def agents(self, request: UserRequest, db_session: AsyncSession) -> list[TeamAgentView]:
+        people = await db_session.scalars(
+            select(User)
+            .where(User.tenant_id == request.user.tenant_id, User.role.in_(["agent", "admin"]))
+            .order_by(User.name)
+        )
+        return [TeamAgentView(str(u.id), u.name, u.role, u.presence) for u in people]

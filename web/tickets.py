@@ -14,14 +14,17 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import Body, Parameter
 from litestar.security.jwt import Token
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel, Contact, Conversation
 from channels.service import conversation_messages
 from channels.views import MessageView, message_view
 from handoff import service
+from handoff.history import ticket_history
 from handoff.models import Ticket
 from handoff.views import TicketView, ticket_event, ticket_view
+from runtime.accounts import Role, User
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
 from runtime.errors import InvalidInputError
@@ -40,9 +43,31 @@ class ReplyIn(msgspec.Struct):
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=service.MAX_REPLY_LENGTH)]
 
 
+class HistoryView(msgspec.Struct):
+    id: str
+    ticket_id: str
+    kind: str
+    actor: str | None
+    """The person's name; None for the bot and the router."""
+    data: dict[str, Any]
+    created_at: str
+
+
 class TicketDetail(msgspec.Struct):
     ticket: TicketView
     messages: list[MessageView]
+    history: list[HistoryView] = []
+    """Changes and internal notes of this conversation's tickets, oldest first."""
+
+
+class NoteIn(msgspec.Struct):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=service.MAX_NOTE_LENGTH)]
+
+
+class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
+    queue_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    note: Annotated[str, msgspec.Meta(max_length=service.MAX_NOTE_LENGTH)] = ""
 
 
 def _contact_label(contact: Contact) -> str:
@@ -71,7 +96,94 @@ class TicketController(Controller):
         conversation = await db_session.get_one(Conversation, ticket.conversation_id)
         contact = await db_session.get_one(Contact, conversation.contact_id)
         messages = await conversation_messages(db_session, request.user.tenant_id, conversation.id)
-        return TicketDetail(ticket_view(ticket, _contact_label(contact)), [message_view(m) for m in messages])
+        tickets = list(
+            await db_session.scalars(
+                select(Ticket.id).where(
+                    Ticket.tenant_id == request.user.tenant_id, Ticket.conversation_id == conversation.id
+                )
+            )
+        )
+        events = await ticket_history(db_session, request.user.tenant_id, tickets)
+        actors = {e.actor_id for e in events if e.actor_id}
+        rows = await db_session.execute(
+            select(User.id, User.name).where(User.tenant_id == request.user.tenant_id, User.id.in_(actors))
+        )
+        names = dict(rows.tuples().all())
+        return TicketDetail(
+            ticket_view(ticket, _contact_label(contact)),
+            [message_view(m) for m in messages],
+            [
+                HistoryView(
+                    id=str(e.id),
+                    ticket_id=str(e.ticket_id),
+                    kind=e.kind,
+                    actor=names.get(e.actor_id) if e.actor_id else None,
+                    data=e.data,
+                    created_at=e.created_at.isoformat(),
+                )
+                for e in events
+            ],
+        )
+
+    @post("/{ticket_id:uuid}/notes", status_code=201)
+    async def add_note(
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        data: NoteIn,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> TicketView:
+        """An internal note for the team; the customer never sees it."""
+        return await self._change(
+            lambda s, t, i, u: service.add_note(s, t, i, u, data.text),
+            request,
+            ticket_id,
+            db_session,
+            services,
+        )
+
+    @post("/{ticket_id:uuid}/transfer", status_code=200)
+    async def transfer(
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        data: TransferIn,
+        db_session: AsyncSession,
+        services: Services,
+    ) -> TicketView:
+        """To another queue and/or agent, with a note; the ticket's agent or an admin may."""
+        is_admin = request.user.role == Role.ADMIN
+        return await self._change(
+            lambda s, t, i, u: service.transfer_ticket(
+                s,
+                t,
+                i,
+                u,
+                is_admin=is_admin,
+                queue_id=data.queue_id,
+                assignee_id=data.assignee_id,
+                note=data.note,
+            ),
+            request,
+            ticket_id,
+            db_session,
+            services,
+        )
+
+    @post("/{ticket_id:uuid}/return-to-bot", status_code=200)
+    async def hand_back(
+        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> TicketView:
+        """Close the ticket and let the bot answer the conversation again."""
+        is_admin = request.user.role == Role.ADMIN
+        return await self._change(
+            lambda s, t, i, u: service.return_to_bot(s, t, i, u, is_admin=is_admin),
+            request,
+            ticket_id,
+            db_session,
+            services,
+        )
 
     @post("/{ticket_id:uuid}/accept", status_code=200)
     async def accept(

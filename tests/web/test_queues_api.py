@@ -89,3 +89,47 @@ def test_queue_settings_are_for_admins_and_members_of_the_tenant(
     bad = client.put("/api/v1/me/presence", json={"presence": "busy"}, headers=agent)
     assert bad.status_code == 400 or bad.status_code == 422
     assert [q["name"] for q in client.get("/api/v1/admin/queues", headers=admin).json()] == ["Atendimento"]
+
+
+def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    agent, _ = login(client, tenant.agent)
+    _, admin_id = login(client, tenant.admin)
+    client.put("/api/v1/me/presence", json={"presence": "online"}, headers=admin)
+    billing = client.post(
+        "/api/v1/admin/queues", json={"name": "Financeiro", "members": [admin_id]}, headers=admin
+    )
+    assert billing.status_code == 201, billing.text
+    session = escalate(client, tenant)
+    ticket = wait_for_ticket(client, agent, session)
+    assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent).status_code == 200
+
+    note = client.post(
+        f"/api/v1/tickets/{ticket['id']}/notes", json={"text": "pediu 2ª via, cliente VIP"}, headers=agent
+    )
+    assert note.status_code == 201
+    moved = client.post(
+        f"/api/v1/tickets/{ticket['id']}/transfer",
+        json={"queue_id": billing.json()["id"], "note": "boleto vencido"},
+        headers=agent,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["assignee_id"] == admin_id, "the online member of the new queue has it"
+    again = client.post(
+        f"/api/v1/tickets/{ticket['id']}/transfer", json={"assignee_id": admin_id}, headers=agent
+    )
+    assert again.status_code == 409, "it is no longer this agent's ticket"
+
+    history = client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).json()["history"]
+    kinds = [h["kind"] for h in history]
+    assert kinds[:3] == ["created", "accepted", "note"] and "transferred" in kinds
+    [transfer] = [h for h in history if h["kind"] == "transferred"]
+    assert transfer["data"]["note"] == "boleto vencido" and transfer["actor"]
+    customer_sees = client.get(f"/api/v1/webchat/{tenant.slug}/sessions/{session}/messages").json()
+    assert not any("VIP" in m["text"] or "vencido" in m["text"] for m in customer_sees)
+
+    back = client.post(f"/api/v1/tickets/{ticket['id']}/return-to-bot", headers=admin)
+    assert back.status_code == 200 and back.json()["status"] == "closed"

@@ -23,6 +23,8 @@
     $("ticket-reason").textContent = `${ticket.status} · escalated because ${ticket.reason}`;
     $("accept").hidden = ticket.status !== "pending";
     $("close").hidden = ticket.status === "closed";
+    $("transfer-open").hidden = ticket.status === "closed";
+    $("return-to-bot").hidden = ticket.status === "closed";
     $("reply").hidden = ticket.status === "closed";
   }
 
@@ -38,8 +40,34 @@
     showTicketHeader(detail.ticket);
     const box = $("messages");
     box.replaceChildren();
-    for (const m of detail.messages) upsertMessage(box, m, VIEW);
+    const timeline = [...detail.messages.map((m) => ({ at: m.created_at, m })), ...detail.history.map((h) => ({ at: h.created_at, h }))];
+    timeline.sort((a, b) => a.at.localeCompare(b.at));
+    for (const item of timeline) {
+      if (item.m) upsertMessage(box, item.m, VIEW); else box.append(renderHistory(item.h));
+    }
     for (const li of document.querySelectorAll("#tickets li")) li.classList.toggle("active", li.dataset.ticketId === id);
+  }
+
+  const HISTORY = {
+    created: () => "Ticket opened", reopened: () => "Ticket reopened", accepted: (h) => `${h.actor} took the ticket`,
+    assigned: (h) => `Assigned to ${agentName(h.data.assignee_id)} (${h.data.queue})`,
+    transferred: (h) => `${h.actor} transferred it to ${h.data.assignee_id ? agentName(h.data.assignee_id) : queueName(h.data.queue_id)}${h.data.note ? ": " + h.data.note : ""}`,
+    note: (h) => `Note by ${h.actor}: ${h.data.text}`, returned_to_bot: (h) => `${h.actor} handed the conversation back to the bot`,
+    closed: (h) => `${h.actor || "Someone"} closed the ticket`,
+  };
+  const team = { queues: [], agents: [] };
+  const agentName = (id) => (team.agents.find((a) => a.id === id) || { name: "an agent" }).name;
+  const queueName = (id) => (team.queues.find((q) => q.id === id) || { name: "another queue" }).name;
+
+  function renderHistory(h) {
+    const text = (HISTORY[h.kind] || (() => h.kind))(h);
+    return el("div", { class: `history history-${h.kind}`, "data-history": h.kind }, text);
+  }
+
+  async function loadTeam() {
+    [team.queues, team.agents] = await Promise.all([api("/api/v1/team/queues"), api("/api/v1/team/agents")]);
+    $("transfer-queue").replaceChildren(el("option", { value: "" }, "Same queue"), ...team.queues.map((q) => el("option", { value: q.id }, q.name)));
+    $("transfer-agent").replaceChildren(el("option", { value: "" }, "Anyone in the queue"), ...team.agents.map((a) => el("option", { value: a.id }, `${a.name} (${a.presence})`)));
   }
 
   function onEvent(event) {
@@ -67,6 +95,20 @@
       const changed = await api("/api/v1/me/presence", { method: "PUT", body: JSON.stringify({ presence: $("presence").value }) });
       if (changed.assigned.length) loadTickets();
     });
+    loadTeam();
+    $("transfer-open").addEventListener("click", () => { $("transfer").hidden = !$("transfer").hidden; $("transfer-error").textContent = ""; });
+    $("transfer").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { note: $("transfer-note").value.trim() };
+      if ($("transfer-queue").value) body.queue_id = $("transfer-queue").value;
+      if ($("transfer-agent").value) body.assignee_id = $("transfer-agent").value;
+      try {
+        state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/transfer`, { method: "POST", body: JSON.stringify(body) });
+      } catch (error) { $("transfer-error").textContent = error.message; return; }
+      $("transfer").hidden = true; $("transfer-note").value = "";
+      openTicket(state.ticket.id); loadTickets();
+    });
+    $("return-to-bot").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/return-to-bot`, { method: "POST" }); showTicketHeader(state.ticket); openTicket(state.ticket.id); loadTickets(); });
     $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("close").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("reply").addEventListener("submit", async (e) => {
@@ -74,6 +116,13 @@
       const input = $("reply-text"), file = $("reply-file");
       const text = input.value.trim();
       let message;
+      if ($("reply-note").checked) {
+        if (!text) return;
+        await api(`/api/v1/tickets/${state.ticket.id}/notes`, { method: "POST", body: JSON.stringify({ text }) });
+        input.value = "";
+        openTicket(state.ticket.id);
+        return;
+      }
       if (file.files.length) {
         const form = new FormData();
         form.append("file", file.files[0]);

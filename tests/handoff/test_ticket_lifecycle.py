@@ -1,0 +1,147 @@
+"""Transfers with a note, internal notes, handing back to the bot, reopening, and the history of it all."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from channels.models import Conversation, ConversationMode
+from channels.service import conversation_messages, get_or_create_channel, get_or_create_conversation
+from handoff.errors import TicketConflictError
+from handoff.history import ticket_history
+from handoff.models import Ticket, TicketStatus
+from handoff.queues import save_queue
+from handoff.service import (
+    accept_ticket,
+    add_note,
+    close_ticket,
+    default_queue,
+    open_ticket,
+    return_to_bot,
+    transfer_ticket,
+)
+from runtime.accounts import Presence, Tenant, create_user, next_ticket_number
+from runtime.errors import InvalidInputError
+from runtime.services import Services
+from tests.conftest import MakeTenant
+
+
+async def person(
+    services: Services, tenant: Tenant, name: str, presence: Presence = Presence.OFFLINE
+) -> uuid.UUID:
+    async with services.database.sessionmaker.begin() as session:
+        user = await create_user(
+            session, tenant, f"{name.lower()}-{uuid.uuid4().hex[:6]}@t.test", "pass-1234", "agent", name
+        )
+        user.presence = presence
+        return user.id
+
+
+async def escalation(services: Services, tenant: Tenant, session_id: str | None = None) -> Ticket:
+    async with services.database.sessionmaker.begin() as session:
+        channel = await get_or_create_channel(session, tenant.id, "webchat")
+        _, conversation = await get_or_create_conversation(
+            session, channel, session_id or uuid.uuid4().hex, None
+        )
+        return await open_ticket(session, conversation, "asked for a person", next_ticket_number)
+
+
+async def history(services: Services, tenant: Tenant, ticket: Ticket) -> list[tuple[str, dict[str, object]]]:
+    async with services.database.sessionmaker() as session:
+        return [(e.kind, e.data) for e in await ticket_history(session, tenant.id, [ticket.id])]
+
+
+async def test_a_transfer_to_another_queue_with_a_note_reaches_that_queues_agent(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    billing_agent = await person(services, tenant, "Bruno", Presence.ONLINE)
+    async with services.database.sessionmaker.begin() as session:
+        billing = await save_queue(session, tenant.id, {"name": "Financeiro", "members": [billing_agent]})
+    ticket = await escalation(services, tenant)
+    async with services.database.sessionmaker.begin() as session:
+        await accept_ticket(session, tenant.id, ticket.id, ana)
+        moved = await transfer_ticket(
+            session, tenant.id, ticket.id, ana, queue_id=billing.id, note="2ª via do boleto"
+        )
+
+    assert (moved.queue_id, moved.assignee_id, moved.status) == (billing.id, billing_agent, TicketStatus.OPEN)
+    kinds = [kind for kind, _ in await history(services, tenant, ticket)]
+    assert kinds == ["created", "accepted", "transferred", "assigned"]
+    transferred = dict(await history(services, tenant, ticket))["transferred"]
+    assert transferred["note"] == "2ª via do boleto" and transferred["before"]["assignee_id"] == str(ana)
+
+
+async def test_only_the_tickets_agent_or_an_admin_transfers_it_and_only_within_the_tenant(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant, other = await make_tenant(with_kb=False), await make_tenant(with_kb=False)
+    ana, bia = await person(services, tenant, "Ana"), await person(services, tenant, "Bia")
+    outsider = await person(services, other, "Olga")
+    ticket = await escalation(services, tenant)
+    async with services.database.sessionmaker.begin() as session:
+        await accept_ticket(session, tenant.id, ticket.id, ana)
+    with pytest.raises(TicketConflictError, match="belongs to another agent"):
+        async with services.database.sessionmaker.begin() as session:
+            await transfer_ticket(session, tenant.id, ticket.id, bia, assignee_id=bia)
+    with pytest.raises(InvalidInputError) as raised:
+        async with services.database.sessionmaker.begin() as session:
+            await transfer_ticket(session, tenant.id, ticket.id, ana, assignee_id=outsider)
+    assert raised.value.field == "assignee_id"
+    async with services.database.sessionmaker.begin() as session:
+        moved = await transfer_ticket(session, tenant.id, ticket.id, bia, is_admin=True, assignee_id=bia)
+    assert moved.assignee_id == bia
+
+
+async def test_an_internal_note_is_in_the_history_and_never_in_the_customers_conversation(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    ticket = await escalation(services, tenant)
+    async with services.database.sessionmaker.begin() as session:
+        await add_note(session, tenant.id, ticket.id, ana, "cliente VIP, oferecer frete grátis")
+    assert ("note", {"text": "cliente VIP, oferecer frete grátis"}) in await history(services, tenant, ticket)
+    async with services.database.sessionmaker() as session:
+        said = [m.text for m in await conversation_messages(session, tenant.id, ticket.conversation_id)]
+    assert not any("VIP" in text for text in said)
+
+
+async def test_handing_back_to_the_bot_closes_the_ticket_and_a_new_handoff_soon_after_reopens_it(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    session_id = uuid.uuid4().hex
+    ticket = await escalation(services, tenant, session_id)
+    async with services.database.sessionmaker.begin() as session:
+        await accept_ticket(session, tenant.id, ticket.id, ana)
+        await return_to_bot(session, tenant.id, ticket.id, ana)
+        conversation = await session.get_one(Conversation, ticket.conversation_id)
+        assert conversation.mode == ConversationMode.BOT
+
+    again = await escalation(services, tenant, session_id)
+
+    assert (again.id, again.protocol, again.status) == (ticket.id, ticket.protocol, TicketStatus.PENDING)
+    kinds = [kind for kind, _ in await history(services, tenant, ticket)]
+    assert kinds == ["created", "accepted", "returned_to_bot", "reopened"]
+
+
+async def test_after_the_reopen_window_a_handoff_opens_a_new_ticket_with_a_new_protocol(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    async with services.database.sessionmaker.begin() as session:
+        (await session.get_one(Tenant, tenant.id)).reopen_window_hours = 0
+        await default_queue(session, tenant.id)
+    session_id = uuid.uuid4().hex
+    first = await escalation(services, tenant, session_id)
+    async with services.database.sessionmaker.begin() as session:
+        await close_ticket(session, tenant.id, first.id, ana)
+
+    second = await escalation(services, tenant, session_id)
+
+    assert second.id != first.id and second.protocol != first.protocol
