@@ -108,3 +108,14 @@ class TicketEvent(UUIDv7AuditBase):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     """Who did it; None for the bot and the router."""
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class QuickReply(UUIDv7AuditBase):
+    """A canned answer agents insert by its /shortcut; ``{{contact.name}}`` and friends are filled in."""
+
+    __tablename__ = "quick_replies"
+    __table_args__ = (UniqueConstraint("tenant_id", "shortcut", name="uq_quick_replies_tenant_shortcut"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    shortcut: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)

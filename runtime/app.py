@@ -42,6 +42,7 @@ from web.media import MediaController
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config
 from web.queues import PresenceController, QueueAdminController, TeamController
+from web.quick_replies import QuickReplyController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             QueueAdminController,
             PresenceController,
             TeamController,
+            QuickReplyController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

@@ -6,7 +6,7 @@ from agents.classifiers.models import ClassifierExample
 from agents.models import AgentSettings, LlmUsage
 from channels.models import Channel, Contact, Conversation, Message
 from evals.models import EvalRun
-from handoff.models import Queue, QueueMember, Ticket, TicketEvent
+from handoff.models import Queue, QueueMember, QuickReply, Ticket, TicketEvent
 from knowledge.models import Chunk, Document
 from runtime.accounts import Tenant, User
 from runtime.api_keys import ApiKey
@@ -28,6 +28,7 @@ __all__ = [
     "Message",
     "Queue",
     "QueueMember",
+    "QuickReply",
     "Tenant",
     "Ticket",
     "TicketEvent",

@@ -23,8 +23,9 @@ from channels.views import MessageView, message_view
 from handoff import service
 from handoff.history import ticket_history
 from handoff.models import Ticket
+from handoff.quick_replies import Fill, find_quick_replies
 from handoff.views import TicketView, ticket_event, ticket_view
-from runtime.accounts import Role, User
+from runtime.accounts import Role, Tenant, User
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
 from runtime.errors import InvalidInputError
@@ -58,6 +59,12 @@ class TicketDetail(msgspec.Struct):
     messages: list[MessageView]
     history: list[HistoryView] = []
     """Changes and internal notes of this conversation's tickets, oldest first."""
+
+
+class QuickReplyView(msgspec.Struct):
+    id: str
+    shortcut: str
+    text: str
 
 
 class NoteIn(msgspec.Struct):
@@ -204,9 +211,11 @@ class TicketController(Controller):
         db_session: AsyncSession,
         services: Services,
     ) -> MessageView:
+        """Variables (``{{contact.name}}``…) are filled in; an unknown one is a 422 and nothing is sent."""
         async with db_session.begin():
+            fill = await self._fill(request, db_session, ticket_id)
             ticket, message = await service.reply_to_ticket(
-                db_session, request.user.tenant_id, ticket_id, request.user.id, data.text
+                db_session, request.user.tenant_id, ticket_id, request.user.id, fill.render(data.text)
             )
             contact = await self._contact(db_session, ticket.conversation_id)
             channel = await db_session.get_one(Channel, message.channel_id)
@@ -297,6 +306,21 @@ class TicketController(Controller):
             services, request.user.tenant_id, {"type": "ticket.updated", "ticket": msgspec.to_builtins(view)}
         )
         return view
+
+    @get("/{ticket_id:uuid}/quick-replies")
+    async def quick_replies_for(
+        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, q: str = ""
+    ) -> list[QuickReplyView]:
+        """The quick replies matching ``q`` (``/entr``), filled in for this ticket, ready to edit and send."""
+        fill = await self._fill(request, db_session, ticket_id)
+        found = await find_quick_replies(db_session, request.user.tenant_id, q)
+        return [QuickReplyView(str(r.id), r.shortcut, fill.render(r.text)) for r in found]
+
+    async def _fill(self, request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Fill:
+        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        contact = await self._contact(db_session, ticket.conversation_id)
+        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        return Fill(contact.name or "", ticket.protocol, request.user.name, tenant.name)
 
     @staticmethod
     async def _contact(db_session: AsyncSession, conversation_id: uuid.UUID) -> Contact:

@@ -12,6 +12,7 @@ from handoff.errors import TicketConflictError
 from handoff.history import ticket_history
 from handoff.models import Ticket, TicketStatus
 from handoff.queues import save_queue
+from handoff.quick_replies import Fill, find_quick_replies, save_quick_reply
 from handoff.service import (
     accept_ticket,
     add_note,
@@ -22,7 +23,7 @@ from handoff.service import (
     transfer_ticket,
 )
 from runtime.accounts import Presence, Tenant, create_user, next_ticket_number
-from runtime.errors import InvalidInputError
+from runtime.errors import ConflictError, InvalidInputError
 from runtime.services import Services
 from tests.conftest import MakeTenant
 
@@ -145,3 +146,27 @@ async def test_after_the_reopen_window_a_handoff_opens_a_new_ticket_with_a_new_p
     second = await escalation(services, tenant, session_id)
 
     assert second.id != first.id and second.protocol != first.protocol
+
+
+async def test_quick_replies_check_their_variables_and_fill_them_in_for_a_ticket(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    async with services.database.sessionmaker.begin() as session:
+        await save_quick_reply(
+            session, tenant.id, "/entrega", "Olá {{contact.first_name}}! Seu protocolo é {{ticket.protocol}}."
+        )
+        await save_quick_reply(session, tenant.id, "troca", "Trocas em até 30 dias, {{ agent.name }} aqui.")
+        with pytest.raises(InvalidInputError) as unknown:
+            await save_quick_reply(session, tenant.id, "cupom", "Use o cupom {{coupon.code}}")
+        assert unknown.value.field == "text" and "{{coupon.code}}" in unknown.value.detail
+        with pytest.raises(ConflictError):
+            await save_quick_reply(session, tenant.id, "entrega", "outra")
+    async with services.database.sessionmaker() as session:
+        found = await find_quick_replies(session, tenant.id, "/entr")
+        assert [r.shortcut for r in found] == ["entrega"]
+        assert [r.shortcut for r in await find_quick_replies(session, tenant.id, "30 dias")] == ["troca"]
+    fill = Fill(contact_name="Maria Souza", protocol="20261124-00007", agent_name="Bia", company_name="Loja")
+    assert fill.render(found[0].text) == "Olá Maria! Seu protocolo é 20261124-00007."
+    with pytest.raises(InvalidInputError, match="unknown variable"):
+        fill.render("Oi {{contact.cpf}}")

@@ -133,3 +133,45 @@ def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
 
     back = client.post(f"/api/v1/tickets/{ticket['id']}/return-to-bot", headers=admin)
     assert back.status_code == 200 and back.json()["status"] == "closed"
+
+
+def test_quick_replies_are_filled_in_for_the_ticket_and_an_unknown_variable_is_never_sent(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    agent, _ = login(client, tenant.agent)
+    made = client.post(
+        "/api/v1/quick-replies",
+        json={"shortcut": "/protocolo", "text": "Seu protocolo é {{ticket.protocol}}."},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    refused = client.post(
+        "/api/v1/quick-replies", json={"shortcut": "x", "text": "{{contact.cpf}}"}, headers=admin
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "text"
+    assert (
+        client.post("/api/v1/quick-replies", json={"shortcut": "y", "text": "oi"}, headers=agent).status_code
+        == 403
+    )
+
+    session = escalate(client, tenant)
+    ticket = wait_for_ticket(client, agent, session)
+    [suggested] = client.get(
+        f"/api/v1/tickets/{ticket['id']}/quick-replies", params={"q": "/prot"}, headers=agent
+    ).json()
+    assert suggested["text"] == f"Seu protocolo é {ticket['protocol']}."
+
+    bad = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi {{contact.cpf}}"}, headers=agent
+    )
+    assert bad.status_code == 422 and "unknown variable" in bad.json()["detail"]
+    sent = client.post(
+        f"/api/v1/tickets/{ticket['id']}/messages", json={"text": suggested["text"]}, headers=agent
+    )
+    assert sent.status_code == 201
+    customer_sees = [
+        m["text"] for m in client.get(f"/api/v1/webchat/{tenant.slug}/sessions/{session}/messages").json()
+    ]
+    assert suggested["text"] in customer_sees and not any("cpf" in text for text in customer_sees)

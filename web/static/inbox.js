@@ -96,6 +96,18 @@
       if (changed.assigned.length) loadTickets();
     });
     loadTeam();
+    // Typing "/" looks up quick replies, filled in for this ticket; picking one puts it in the box to edit.
+    $("reply-text").addEventListener("input", async () => {
+      const value = $("reply-text").value, list = $("quick-replies");
+      if (!value.startsWith("/") || !state.ticket) { list.hidden = true; return; }
+      const found = await api(`/api/v1/tickets/${state.ticket.id}/quick-replies?q=${encodeURIComponent(value)}`);
+      list.replaceChildren(...found.map((r) => {
+        const item = el("li", { "data-shortcut": r.shortcut }, el("strong", {}, `/${r.shortcut}`), " ", r.text);
+        item.addEventListener("click", () => { $("reply-text").value = r.text; list.hidden = true; $("reply-text").focus(); });
+        return item;
+      }));
+      list.hidden = !found.length;
+    });
     $("transfer-open").addEventListener("click", () => { $("transfer").hidden = !$("transfer").hidden; $("transfer-error").textContent = ""; });
     $("transfer").addEventListener("submit", async (e) => {
       e.preventDefault();
