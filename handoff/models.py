@@ -119,3 +119,21 @@ class QuickReply(UUIDv7AuditBase):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     shortcut: Mapped[str] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(Text)
+
+
+class Tag(UUIDv7AuditBase):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_tags_tenant_name"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    color: Mapped[str] = mapped_column(String(7), default="#888888")
+
+
+class TicketTag(UUIDv7AuditBase):
+    __tablename__ = "ticket_tags"
+    __table_args__ = (UniqueConstraint("ticket_id", "tag_id", name="uq_ticket_tags_ticket_tag"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, MessageContent
-from channels.models import Author, Contact, Conversation, ConversationMode, Direction, Message
+from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.history import record
-from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus
+from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus, TicketTag
 from handoff.ticket_router import assign_next, assign_waiting
 from runtime.accounts import Tenant, User
 from runtime.errors import InvalidInputError
@@ -117,18 +118,61 @@ async def get_ticket(
     return ticket
 
 
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str | None = None
+    queue_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    tag_id: uuid.UUID | None = None
+    channel: str | None = None
+    """A channel type: webchat, telegram, whatsapp-cloud…"""
+    text: str | None = None
+    """In the contact's name or id, the protocol, or any message of the conversation."""
+
+
 async def list_tickets(
-    session: AsyncSession, tenant_id: uuid.UUID, status: str | None = None
+    session: AsyncSession, tenant_id: uuid.UUID, filters: TicketFilters | None = None
 ) -> list[tuple[Ticket, Contact]]:
-    """Tickets with their contact, newest first, in one query."""
+    """Tickets with their contact, newest first, in one query; every filter narrows the list."""
+    filters = filters or TicketFilters()
     query = (
         select(Ticket, Contact)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
         .join(Contact, Contact.id == Conversation.contact_id)
         .where(Ticket.tenant_id == tenant_id)
     )
-    if status:
-        query = query.where(Ticket.status == status)
+    if filters.status:
+        query = query.where(Ticket.status == filters.status)
+    if filters.queue_id:
+        query = query.where(Ticket.queue_id == filters.queue_id)
+    if filters.assignee_id:
+        query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.tag_id:
+        query = query.where(
+            exists().where(
+                TicketTag.ticket_id == Ticket.id,
+                TicketTag.tag_id == filters.tag_id,
+                TicketTag.tenant_id == tenant_id,
+            )
+        )
+    if filters.channel:
+        query = query.join(Channel, Channel.id == Conversation.channel_id).where(
+            Channel.type == filters.channel
+        )
+    if filters.text and filters.text.strip():
+        pattern = f"%{filters.text.strip()}%"
+        query = query.where(
+            or_(
+                Contact.name.ilike(pattern),
+                Contact.external_id.ilike(pattern),
+                Ticket.protocol.ilike(pattern),
+                exists().where(
+                    Message.tenant_id == tenant_id,
+                    Message.conversation_id == Conversation.id,
+                    Message.text.ilike(pattern),
+                ),
+            )
+        )
     rows = await session.execute(query.order_by(Ticket.created_at.desc()).limit(500))
     return [(ticket, contact) for ticket, contact in rows.tuples()]
 

@@ -6,7 +6,17 @@ from typing import Any
 
 import msgspec
 
-from handoff.models import Ticket
+from handoff.models import Tag, Ticket
+
+
+class TagView(msgspec.Struct):
+    id: str
+    name: str
+    color: str
+
+
+def tag_view(tag: Tag) -> TagView:
+    return TagView(str(tag.id), tag.name, tag.color)
 
 
 class TicketView(msgspec.Struct):
@@ -19,9 +29,10 @@ class TicketView(msgspec.Struct):
     reason: str
     created_at: str
     contact: str | None = None
+    tags: list[TagView] = []
 
 
-def ticket_view(ticket: Ticket, contact: str | None = None) -> TicketView:
+def ticket_view(ticket: Ticket, contact: str | None = None, tags: list[TagView] | None = None) -> TicketView:
     return TicketView(
         id=str(ticket.id),
         protocol=ticket.protocol,
@@ -32,6 +43,7 @@ def ticket_view(ticket: Ticket, contact: str | None = None) -> TicketView:
         reason=ticket.reason,
         created_at=ticket.created_at.isoformat(),
         contact=contact,
+        tags=tags or [],
     )
 
 

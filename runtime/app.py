@@ -43,6 +43,7 @@ from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config
 from web.queues import PresenceController, QueueAdminController, TeamController
 from web.quick_replies import QuickReplyController
+from web.tags import TagController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PresenceController,
             TeamController,
             QuickReplyController,
+            TagController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

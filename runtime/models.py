@@ -6,7 +6,7 @@ from agents.classifiers.models import ClassifierExample
 from agents.models import AgentSettings, LlmUsage
 from channels.models import Channel, Contact, Conversation, Message
 from evals.models import EvalRun
-from handoff.models import Queue, QueueMember, QuickReply, Ticket, TicketEvent
+from handoff.models import Queue, QueueMember, QuickReply, Tag, Ticket, TicketEvent, TicketTag
 from knowledge.models import Chunk, Document
 from runtime.accounts import Tenant, User
 from runtime.api_keys import ApiKey
@@ -29,9 +29,11 @@ __all__ = [
     "Queue",
     "QueueMember",
     "QuickReply",
+    "Tag",
     "Tenant",
     "Ticket",
     "TicketEvent",
+    "TicketTag",
     "User",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar import Controller, Request, WebSocket, get, post, put, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
@@ -24,7 +24,8 @@ from handoff import service
 from handoff.history import ticket_history
 from handoff.models import Ticket
 from handoff.quick_replies import Fill, find_quick_replies
-from handoff.views import TicketView, ticket_event, ticket_view
+from handoff.tags import set_ticket_tags, tags_of
+from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
 from runtime.accounts import Role, Tenant, User
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
@@ -61,6 +62,10 @@ class TicketDetail(msgspec.Struct):
     """Changes and internal notes of this conversation's tickets, oldest first."""
 
 
+class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
+    tag_ids: list[uuid.UUID]
+
+
 class QuickReplyView(msgspec.Struct):
     id: str
     shortcut: str
@@ -91,9 +96,31 @@ class TicketController(Controller):
         request: AgentRequest,
         db_session: AsyncSession,
         status: TicketStatusFilter | None = Parameter(default=None, description="pending, open or closed"),
+        queue_id: uuid.UUID | None = None,
+        assignee_id: uuid.UUID | None = None,
+        tag_id: uuid.UUID | None = None,
+        channel: str | None = Parameter(default=None, max_length=32, description="webchat, telegram…"),
+        q: str | None = Parameter(
+            default=None, max_length=200, description="contact, protocol or message text"
+        ),
     ) -> list[TicketView]:
-        rows = await service.list_tickets(db_session, request.user.tenant_id, status)
-        return [ticket_view(ticket, _contact_label(contact)) for ticket, contact in rows]
+        filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q)
+        rows = await service.list_tickets(db_session, request.user.tenant_id, filters)
+        tags = await tags_of(db_session, request.user.tenant_id, [ticket.id for ticket, _ in rows])
+        return [
+            ticket_view(ticket, _contact_label(contact), [tag_view(t) for t in tags.get(ticket.id, [])])
+            for ticket, contact in rows
+        ]
+
+    @put("/{ticket_id:uuid}/tags")
+    async def put_tags(
+        self, request: AgentRequest, ticket_id: uuid.UUID, data: TagsIn, db_session: AsyncSession
+    ) -> list[TagView]:
+        """The ticket's tags become exactly these."""
+        async with db_session.begin():
+            await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+            tags = await set_ticket_tags(db_session, request.user.tenant_id, ticket_id, data.tag_ids)
+            return [tag_view(t) for t in tags]
 
     @get("/{ticket_id:uuid}")
     async def get_ticket(

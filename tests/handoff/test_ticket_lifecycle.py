@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
-from channels.models import Conversation, ConversationMode
+from channels.models import Author, Conversation, ConversationMode, Direction, Message
 from channels.service import conversation_messages, get_or_create_channel, get_or_create_conversation
 from handoff.errors import TicketConflictError
 from handoff.history import ticket_history
@@ -14,14 +15,17 @@ from handoff.models import Ticket, TicketStatus
 from handoff.queues import save_queue
 from handoff.quick_replies import Fill, find_quick_replies, save_quick_reply
 from handoff.service import (
+    TicketFilters,
     accept_ticket,
     add_note,
     close_ticket,
     default_queue,
+    list_tickets,
     open_ticket,
     return_to_bot,
     transfer_ticket,
 )
+from handoff.tags import save_tag, set_ticket_tags
 from runtime.accounts import Presence, Tenant, create_user, next_ticket_number
 from runtime.errors import ConflictError, InvalidInputError
 from runtime.services import Services
@@ -170,3 +174,44 @@ async def test_quick_replies_check_their_variables_and_fill_them_in_for_a_ticket
     assert fill.render(found[0].text) == "Olá Maria! Seu protocolo é 20261124-00007."
     with pytest.raises(InvalidInputError, match="unknown variable"):
         fill.render("Oi {{contact.cpf}}")
+
+
+async def test_tags_and_filters_find_the_tickets_an_agent_is_looking_for(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant, other = await make_tenant(with_kb=False), await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    boleto, troca, plain = [await escalation(services, tenant) for _ in range(3)]
+    async with services.database.sessionmaker.begin() as session:
+        vip = await save_tag(session, tenant.id, "VIP", "#d4a017")
+        foreign = await save_tag(session, other.id, "VIP", "#000000")
+        await set_ticket_tags(session, tenant.id, troca.id, [vip.id])
+        conversation = await session.get_one(Conversation, boleto.conversation_id)
+        session.add(
+            Message(
+                tenant_id=tenant.id,
+                conversation_id=conversation.id,
+                channel_id=conversation.channel_id,
+                direction=Direction.INBOUND,
+                author=Author.CUSTOMER,
+                text="Preciso da segunda via do boleto",
+                processed=True,
+            )
+        )
+        await accept_ticket(session, tenant.id, plain.id, ana)
+        with pytest.raises(InvalidInputError) as raised:
+            await set_ticket_tags(session, tenant.id, plain.id, [foreign.id])
+        assert raised.value.field == "tag_ids"
+
+    async def ids(**filters: Any) -> set[uuid.UUID]:
+        async with services.database.sessionmaker() as session:
+            return {t.id for t, _ in await list_tickets(session, tenant.id, TicketFilters(**filters))}
+
+    assert await ids(tag_id=vip.id) == {troca.id}
+    assert await ids(text="segunda via") == {boleto.id}
+    assert await ids(text=boleto.protocol) == {boleto.id}
+    assert await ids(assignee_id=ana) == {plain.id}
+    assert await ids(status="pending") == {boleto.id, troca.id}
+    assert await ids(channel="webchat") == {boleto.id, troca.id, plain.id}
+    assert await ids(channel="telegram") == set()
+    assert await ids(tag_id=foreign.id) == set(), "another tenant's tag finds nothing here"

@@ -6,11 +6,13 @@
   const $ = (id) => document.getElementById(id);
 
   async function loadTickets() {
-    const tickets = await api(`/api/v1/tickets?status=${state.status}`);
+    const query = $("search").value.trim();
+    const tickets = await api(`/api/v1/tickets?status=${state.status}${query ? "&q=" + encodeURIComponent(query) : ""}`);
     const list = $("tickets");
     list.replaceChildren(...tickets.map((t) => {
       const item = el("li", { "data-ticket-id": t.id, class: state.ticket && state.ticket.id === t.id ? "active" : "" },
-        el("span", { class: "status" }, t.status), el("strong", {}, `#${t.protocol}`), el("div", { class: "muted" }, `${t.contact || ""} · ${t.reason}`));
+        el("span", { class: "status" }, t.status), el("strong", {}, `#${t.protocol}`), el("div", { class: "muted" }, `${t.contact || ""} · ${t.reason}`),
+        ...(t.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)));
       item.addEventListener("click", () => openTicket(t.id));
       return item;
     }));
@@ -96,6 +98,8 @@
       if (changed.assigned.length) loadTickets();
     });
     loadTeam();
+    let searching = null;
+    $("search").addEventListener("input", () => { clearTimeout(searching); searching = setTimeout(loadTickets, 250); });
     // Typing "/" looks up quick replies, filled in for this ticket; picking one puts it in the box to edit.
     $("reply-text").addEventListener("input", async () => {
       const value = $("reply-text").value, list = $("quick-replies");
