@@ -27,6 +27,7 @@ from handoff.quick_replies import Fill, find_quick_replies
 from handoff.tags import set_ticket_tags, tags_of
 from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
 from runtime.accounts import Role, Tenant, User
+from runtime.assist import HandoffSummary, Suggestion, suggest_replies, summarize
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
 from runtime.errors import InvalidInputError
@@ -64,6 +65,11 @@ class TicketDetail(msgspec.Struct):
 
 class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
     tag_ids: list[uuid.UUID]
+
+
+class AssistView(msgspec.Struct):
+    summary: HandoffSummary
+    suggestions: list[Suggestion]
 
 
 class QuickReplyView(msgspec.Struct):
@@ -333,6 +339,18 @@ class TicketController(Controller):
             services, request.user.tenant_id, {"type": "ticket.updated", "ticket": msgspec.to_builtins(view)}
         )
         return view
+
+    @get("/{ticket_id:uuid}/assist")
+    async def assist(
+        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> AssistView:
+        """The hand-off summary and replies grounded in the knowledge base, with their sources."""
+        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
+        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        suggestions = await suggest_replies(services, db_session, tenant, messages)
+        await db_session.commit()  # the LLM's usage, when it wrote a suggestion
+        return AssistView(summarize(messages, ticket), suggestions)
 
     @get("/{ticket_id:uuid}/quick-replies")
     async def quick_replies_for(

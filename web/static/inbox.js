@@ -48,6 +48,27 @@
       if (item.m) upsertMessage(box, item.m, VIEW); else box.append(renderHistory(item.h));
     }
     for (const li of document.querySelectorAll("#tickets li")) li.classList.toggle("active", li.dataset.ticketId === id);
+    loadAssist(id);
+  }
+
+  // The hand-off summary and suggested replies (with their sources), to insert, edit and send.
+  async function loadAssist(id) {
+    const assist = await api(`/api/v1/tickets/${id}/assist`).catch(() => null);
+    if (!assist || !state.ticket || state.ticket.id !== id) return;
+    const s = assist.summary;
+    const mood = [s.intent, s.sentiment, s.churn_risk != null ? `churn ${s.churn_risk}` : null].filter(Boolean).join(" · ");
+    $("summary").replaceChildren(
+      el("div", {}, el("strong", {}, "Wants: "), s.wants || "—"),
+      el("div", {}, el("strong", {}, "Bot tried: "), s.bot_tried.join("; ")),
+      el("div", {}, el("strong", {}, "Escalated because: "), s.escalated_because),
+      el("div", { class: "muted" }, mood + (s.churn_reasons.length ? ` (${s.churn_reasons.join(", ")})` : "")));
+    $("suggestions").replaceChildren(...assist.suggestions.map((g) => {
+      const use = el("button", { class: "secondary small", type: "button" }, "Use");
+      use.addEventListener("click", () => { $("reply-text").value = g.text; $("reply-text").focus(); });
+      const sources = g.citations.map((c) => c.title || c.document).join(", ");
+      return el("div", { class: "suggestion", "data-suggestion": g.source }, el("div", {}, g.text), el("div", { class: "muted" }, `📄 ${sources}`), use);
+    }));
+    $("assist").hidden = false;
   }
 
   const HISTORY = {
