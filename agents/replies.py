@@ -45,6 +45,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "I can't receive that type of file. Could you send a photo, a PDF or describe it in text?",
         "es": "No puedo recibir ese tipo de archivo. ¿Puedes enviar una foto, un PDF o describirlo por texto?",
     },
+    "csat_question": {
+        "pt": "Seu atendimento foi encerrado. Como você avalia o atendimento? Responda com uma nota de 1 a 5.",
+        "en": "Your ticket is closed. How would you rate our service? Reply with a score from 1 to 5.",
+        "es": "Tu atención fue cerrada. ¿Cómo calificas la atención? Responde con una nota del 1 al 5.",
+    },
+    "csat_thanks": {
+        "pt": "Obrigado pela avaliação!",
+        "en": "Thank you for your rating!",
+        "es": "¡Gracias por tu calificación!",
+    },
     "after_hours": {
         "pt": "Nossa equipe está fora do horário de atendimento agora e volta {when}. Sua conversa já está na fila.",
         "en": "Our team is offline right now and will be back {when}. Your conversation is already in the queue.",

@@ -82,6 +82,10 @@ class Ticket(UUIDv7AuditBase):
     reason: Mapped[str] = mapped_column(Text, default="")
     accepted_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    csat_asked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """When the customer was asked to rate the service (on closing)."""
+    csat_rating: Mapped[int | None] = mapped_column()
+    """1 (bad) to 5 (great), as the customer answered."""
 
 
 class TicketEventKind(StrEnum):

@@ -30,6 +30,7 @@ class TicketView(msgspec.Struct):
     created_at: str
     contact: str | None = None
     tags: list[TagView] = []
+    csat_rating: int | None = None
 
 
 def ticket_view(ticket: Ticket, contact: str | None = None, tags: list[TagView] | None = None) -> TicketView:
@@ -44,6 +45,7 @@ def ticket_view(ticket: Ticket, contact: str | None = None, tags: list[TagView] 
         created_at=ticket.created_at.isoformat(),
         contact=contact,
         tags=tags or [],
+        csat_rating=ticket.csat_rating,
     )
 
 

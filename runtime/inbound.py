@@ -21,6 +21,7 @@ from channels.models import Author, Channel, Contact, Conversation, Conversation
 from channels.registry import channel_access
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
 from channels.views import message_event
+from handoff.csat import take_rating
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
 from handoff.views import ticket_event
@@ -166,9 +167,13 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
             return await _stored_result(session, message)
         channel = await session.get_one(Channel, message.channel_id)
         refused = await keep_media(services, channel, message)
-        if conversation.mode == ConversationMode.HUMAN:
+        rated = await take_rating(session, message)
+        if rated is not None:
+            turn = await _thank_for_rating(session, message, conversation, channel, rated)
+        elif conversation.mode == ConversationMode.HUMAN:
             return await _leave_to_human(session, message)
-        turn = await _bot_turn(services, session, message, conversation, refused)
+        else:
+            turn = await _bot_turn(services, session, message, conversation, refused)
     log.info(
         "turn.done", message_id=str(message_id), **{k: turn.result.decision[k] for k in ("action", "rule")}
     )
@@ -176,6 +181,38 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
     if turn.ticket_update:
         await notify_inbox(services, turn.outgoing.tenant_id, turn.ticket_update)
     return turn.result
+
+
+async def _thank_for_rating(
+    session: AsyncSession, message: Message, conversation: Conversation, channel: Channel, ticket: Ticket
+) -> _BotTurn:
+    """The customer scored the closed ticket: kept with it, thanked, and the bot stays out of it."""
+    decision = {
+        "action": "csat",
+        "rule": "csat_rating",
+        "reason": f"rated ticket {ticket.protocol} {ticket.csat_rating}/5",
+    }
+    message.processed, message.decision = True, decision
+    contact = await session.get_one(Contact, conversation.contact_id)
+    thanks = Message(
+        tenant_id=message.tenant_id,
+        conversation_id=conversation.id,
+        channel_id=message.channel_id,
+        reply_to_id=message.id,
+        direction=Direction.OUTBOUND,
+        author=Author.BOT,
+        text=say("csat_thanks", detect_language(message.text, default="pt")),
+        citations=[],
+        decision=decision,
+        processed=True,
+    )
+    session.add(thanks)
+    await session.flush()
+    return _BotTurn(
+        result=_result(message, thanks, None),
+        outgoing=Outgoing.of(thanks, channel.type, contact.external_id),
+        ticket_update=ticket_event(ticket, contact.name or contact.external_id),
+    )
 
 
 async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult:

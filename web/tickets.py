@@ -21,6 +21,7 @@ from channels.models import Channel, Contact, Conversation
 from channels.service import conversation_messages
 from channels.views import MessageView, message_view
 from handoff import service
+from handoff.csat import ask_rating
 from handoff.history import ticket_history
 from handoff.models import Ticket
 from handoff.quick_replies import Fill, find_quick_replies
@@ -320,7 +321,21 @@ class TicketController(Controller):
         db_session: AsyncSession,
         services: Services,
     ) -> TicketView:
-        return await self._change(service.close_ticket, request, ticket_id, db_session, services)
+        """Close, and ask the customer on their channel to rate the service from 1 to 5."""
+        async with db_session.begin():
+            ticket = await service.close_ticket(
+                db_session, request.user.tenant_id, ticket_id, request.user.id
+            )
+            question = await ask_rating(db_session, ticket)
+            contact = await self._contact(db_session, ticket.conversation_id)
+            channel = await db_session.get_one(Channel, question.channel_id)
+            outgoing = Outgoing.of(question, channel.type, contact.external_id)
+            view = ticket_view(ticket, _contact_label(contact))
+        await send_outgoing(services, outgoing)
+        await notify_inbox(
+            services, request.user.tenant_id, {"type": "ticket.updated", "ticket": msgspec.to_builtins(view)}
+        )
+        return view
 
     async def _change(
         self,

@@ -90,11 +90,11 @@ def test_handoff_from_web_chat_to_an_agent_and_back(client: httpx.Client, live_s
     assert detail["messages"][-1]["text"] == "Como uso meus pontos do Clube Nuvem?"
     assert detail["messages"][0]["decision"]["rule"] == "customer_asked_for_human"
 
-    # Closing hands the conversation back to the bot.
+    # Closing asks for a rating and hands the conversation back to the bot.
     closed = client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=headers)
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     send(client, session, "Como uso meus pontos do Clube Nuvem?")
-    last = wait_for(client, session, 6)[-1]
+    last = wait_for(client, session, 7)[-1]
     assert last["author"] == "bot"
     assert last["citations"][0]["document"] == "clube-nuvem.md"
 
