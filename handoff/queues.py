@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours, validation_field
-from handoff.models import Queue, QueueMember
-from runtime.accounts import User
+from handoff.models import Queue, QueueMember, Ticket, TicketStatus
+from runtime.accounts import Presence, User
 from runtime.errors import ConflictError, InvalidInputError, NotFoundError
 
 
@@ -99,3 +101,54 @@ async def list_queues(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple
     for queue_id, user_id in members:
         by_queue.setdefault(queue_id, []).append(user_id)
     return [(queue, by_queue.get(queue.id, [])) for queue in queues]
+
+
+@dataclass(frozen=True)
+class QueueLoad:
+    queue: Queue
+    pending: int
+    open: int
+    longest_wait_seconds: float | None
+    """How long the oldest pending ticket has waited; None when nothing waits."""
+    online_members: int
+
+
+async def queue_loads(session: AsyncSession, tenant_id: uuid.UUID, now: datetime.datetime) -> list[QueueLoad]:
+    """Every queue of the tenant with what waits in it: the supervisor's view."""
+    counts = (
+        (
+            await session.execute(
+                select(Ticket.queue_id, Ticket.status, func.count(), func.min(Ticket.created_at))
+                .where(Ticket.tenant_id == tenant_id, Ticket.status != TicketStatus.CLOSED)
+                .group_by(Ticket.queue_id, Ticket.status)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    online = dict(
+        (
+            await session.execute(
+                select(QueueMember.queue_id, func.count())
+                .join(User, User.id == QueueMember.user_id)
+                .where(QueueMember.tenant_id == tenant_id, User.presence == Presence.ONLINE)
+                .group_by(QueueMember.queue_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    loads = []
+    for queue, _ in await list_queues(session, tenant_id):
+        mine = {status: (count, oldest) for queue_id, status, count, oldest in counts if queue_id == queue.id}
+        pending, oldest = mine.get(TicketStatus.PENDING, (0, None))
+        loads.append(
+            QueueLoad(
+                queue=queue,
+                pending=pending,
+                open=mine.get(TicketStatus.OPEN, (0, None))[0],
+                longest_wait_seconds=(now - oldest).total_seconds() if oldest else None,
+                online_members=online.get(queue.id, 0),
+            )
+        )
+    return loads

@@ -22,7 +22,10 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class Role(StrEnum):
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    """Sees and reassigns every queue's tickets; does not configure."""
     AGENT = "agent"
+    """Sees the tickets of the queues they belong to (and of queues nobody belongs to)."""
     KNOWLEDGE_MANAGER = "knowledge_manager"
 
 

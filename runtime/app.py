@@ -41,7 +41,7 @@ from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config
-from web.queues import PresenceController, QueueAdminController, TeamController
+from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
 from web.tickets import InboxEventsController, TicketController
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             QueueAdminController,
             PresenceController,
             TeamController,
+            SupervisorController,
             QuickReplyController,
             TagController,
             create_static_files_router(

@@ -64,9 +64,15 @@ async def user_from_raw_token(services: Services, secret: str, raw: str) -> Auth
 
 
 def inbox_roles_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: tickets are for agents and admins."""
-    if connection.user.role not in {Role.ADMIN, Role.AGENT}:
-        raise PermissionDeniedException("only agents and admins work on tickets")
+    """Guard: tickets are for agents, supervisors and admins."""
+    if connection.user.role not in {Role.ADMIN, Role.SUPERVISOR, Role.AGENT}:
+        raise PermissionDeniedException("only agents, supervisors and admins work on tickets")
+
+
+def supervisors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the view of every queue is for supervisors and admins."""
+    if connection.user.role not in {Role.ADMIN, Role.SUPERVISOR}:
+        raise PermissionDeniedException("only supervisors and admins see every queue")
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.models import Queue
-from handoff.queues import get_queue, list_queues, save_queue
+from handoff.queues import get_queue, list_queues, queue_loads, save_queue
 from handoff.service import default_queue
 from handoff.ticket_router import assign_waiting, queues_of
 from handoff.views import ticket_event
 from runtime.accounts import User
 from runtime.notify import notify_inbox
 from runtime.services import Services
-from web.auth import AuthUser, admin_only, inbox_roles_only
+from web.auth import AuthUser, admin_only, inbox_roles_only, supervisors_only
 
 UserRequest = Request[AuthUser, Token, State]
 
@@ -154,3 +154,35 @@ class TeamController(Controller):
             .order_by(User.name)
         )
         return [TeamAgentView(str(u.id), u.name, u.role, u.presence) for u in people]
+
+
+class QueueLoadView(msgspec.Struct):
+    id: str
+    name: str
+    color: str
+    pending: int
+    open: int
+    longest_wait_seconds: float | None
+    online_members: int
+
+
+class SupervisorController(Controller):
+    path = "/api/v1/supervisor"
+    guards = [supervisors_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/queues")
+    async def queues(self, request: UserRequest, db_session: AsyncSession) -> list[QueueLoadView]:
+        """Every queue with its waiting and open tickets, the longest wait and who is online."""
+        now = datetime.datetime.now(datetime.UTC)
+        return [
+            QueueLoadView(
+                str(load.queue.id),
+                load.queue.name,
+                load.queue.color,
+                load.pending,
+                load.open,
+                round(load.longest_wait_seconds, 1) if load.longest_wait_seconds is not None else None,
+                load.online_members,
+            )
+            for load in await queue_loads(db_session, request.user.tenant_id, now)
+        ]

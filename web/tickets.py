@@ -22,6 +22,7 @@ from channels.service import conversation_messages
 from channels.views import MessageView, message_view
 from handoff import service
 from handoff.csat import ask_rating
+from handoff.errors import TicketNotFoundError
 from handoff.history import ticket_history
 from handoff.models import Ticket
 from handoff.quick_replies import Fill, find_quick_replies
@@ -89,6 +90,14 @@ class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=service.MAX_NOTE_LENGTH)] = ""
 
 
+async def _visible_ticket(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Ticket:
+    """An agent outside the ticket's queue gets the same 404 as for another tenant's ticket."""
+    ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+    if request.user.role == Role.AGENT and not await service.can_see(db_session, ticket, request.user.id):
+        raise TicketNotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
 def _contact_label(contact: Contact) -> str:
     return contact.name or contact.external_id
 
@@ -111,7 +120,8 @@ class TicketController(Controller):
             default=None, max_length=200, description="contact, protocol or message text"
         ),
     ) -> list[TicketView]:
-        filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q)
+        agent_only = request.user.id if request.user.role == Role.AGENT else None
+        filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q, agent_only)
         rows = await service.list_tickets(db_session, request.user.tenant_id, filters)
         tags = await tags_of(db_session, request.user.tenant_id, [ticket.id for ticket, _ in rows])
         return [
@@ -133,7 +143,7 @@ class TicketController(Controller):
     async def get_ticket(
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession
     ) -> TicketDetail:
-        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        ticket = await _visible_ticket(request, db_session, ticket_id)
         conversation = await db_session.get_one(Conversation, ticket.conversation_id)
         contact = await db_session.get_one(Contact, conversation.contact_id)
         messages = await conversation_messages(db_session, request.user.tenant_id, conversation.id)
@@ -194,7 +204,7 @@ class TicketController(Controller):
         services: Services,
     ) -> TicketView:
         """To another queue and/or agent, with a note; the ticket's agent or an admin may."""
-        is_admin = request.user.role == Role.ADMIN
+        is_admin = request.user.role in {Role.ADMIN, Role.SUPERVISOR}
         return await self._change(
             lambda s, t, i, u: service.transfer_ticket(
                 s,
@@ -217,7 +227,7 @@ class TicketController(Controller):
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
     ) -> TicketView:
         """Close the ticket and let the bot answer the conversation again."""
-        is_admin = request.user.role == Role.ADMIN
+        is_admin = request.user.role in {Role.ADMIN, Role.SUPERVISOR}
         return await self._change(
             lambda s, t, i, u: service.return_to_bot(s, t, i, u, is_admin=is_admin),
             request,
@@ -360,7 +370,7 @@ class TicketController(Controller):
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
     ) -> AssistView:
         """The hand-off summary and replies grounded in the knowledge base, with their sources."""
-        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        ticket = await _visible_ticket(request, db_session, ticket_id)
         messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
         tenant = await db_session.get_one(Tenant, request.user.tenant_id)
         suggestions = await suggest_replies(services, db_session, tenant, messages)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
 import httpx
 import pytest
 
+from runtime.accounts import create_user, get_tenant
+from runtime.database import open_database
+from runtime.settings import Settings
 from tests.conftest import LiveServer
 from tests.web.test_admin_api import AdminTenant, make_admin_tenant
 
@@ -123,7 +127,7 @@ def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
     )
     assert again.status_code == 409, "it is no longer this agent's ticket"
 
-    history = client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).json()["history"]
+    history = client.get(f"/api/v1/tickets/{ticket['id']}", headers=admin).json()["history"]
     kinds = [h["kind"] for h in history]
     assert kinds[:3] == ["created", "accepted", "note"] and "transferred" in kinds
     [transfer] = [h for h in history if h["kind"] == "transferred"]
@@ -175,3 +179,59 @@ def test_quick_replies_are_filled_in_for_the_ticket_and_an_unknown_variable_is_n
         m["text"] for m in client.get(f"/api/v1/webchat/{tenant.slug}/sessions/{session}/messages").json()
     ]
     assert suggested["text"] in customer_sees and not any("cpf" in text for text in customer_sees)
+
+
+def add_person(live_server: LiveServer, slug: str, role: str) -> tuple[str, str]:
+    credentials = (f"{role}-{uuid.uuid4().hex[:6]}@{slug}.test", "pass-1234-x")
+
+    async def create() -> None:
+        async with (
+            open_database(Settings(data_dir=live_server.data_dir)) as database,
+            database.sessionmaker.begin() as session,
+        ):
+            tenant = await get_tenant(session, slug)
+            await create_user(session, tenant, credentials[0], credentials[1], role)
+
+    asyncio.run(create())
+    return credentials
+
+
+def test_agents_see_their_queues_and_a_supervisor_sees_and_reassigns_all(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    agent, agent_id = login(client, tenant.agent)
+    billing_agent, billing_id = login(client, add_person(live_server, tenant.slug, "agent"))
+    supervisor, _ = login(client, add_person(live_server, tenant.slug, "supervisor"))
+    [default] = client.get("/api/v1/admin/queues", headers=admin).json()
+    client.put(
+        f"/api/v1/admin/queues/{default['id']}",
+        json={"name": default["name"], "members": [agent_id]},
+        headers=admin,
+    )
+    billing = client.post(
+        "/api/v1/admin/queues", json={"name": "Financeiro", "members": [billing_id]}, headers=admin
+    ).json()
+    ticket = wait_for_ticket(client, admin, escalate(client, tenant))
+    moved = client.post(
+        f"/api/v1/tickets/{ticket['id']}/transfer", json={"queue_id": billing["id"]}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+
+    def listed(headers: dict[str, str]) -> list[str]:
+        return [t["id"] for t in client.get("/api/v1/tickets", headers=headers).json()]
+
+    assert ticket["id"] not in listed(agent), "not this agent's queue"
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).status_code == 404
+    assert ticket["id"] in listed(billing_agent) and ticket["id"] in listed(supervisor)
+
+    overview = {q["name"]: q for q in client.get("/api/v1/supervisor/queues", headers=supervisor).json()}
+    assert overview["Financeiro"]["pending"] == 1 and overview["Financeiro"]["longest_wait_seconds"] > 0
+    assert client.get("/api/v1/supervisor/queues", headers=agent).status_code == 403
+
+    reassigned = client.post(
+        f"/api/v1/tickets/{ticket['id']}/transfer", json={"assignee_id": agent_id}, headers=supervisor
+    )
+    assert reassigned.status_code == 200 and reassigned.json()["assignee_id"] == agent_id
+    assert ticket["id"] in listed(agent), "assigned to them now"
