@@ -43,6 +43,10 @@ class Queue(UUIDv7AuditBase):
     """agents.policy.BusinessHours as JSON; None: the queue is always staffed."""
     routing: Mapped[str] = mapped_column(String(16), default=Routing.ROUND_ROBIN)
     max_open_per_agent: Mapped[int] = mapped_column(default=5)
+    first_response_minutes: Mapped[int | None] = mapped_column()
+    """SLA: a person answers within this long of the hand-off (None: no target)."""
+    resolution_minutes: Mapped[int | None] = mapped_column()
+    """SLA: the ticket closes within this long of the hand-off (None: no target)."""
     last_assigned_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -82,6 +86,8 @@ class Ticket(UUIDv7AuditBase):
     reason: Mapped[str] = mapped_column(Text, default="")
     accepted_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    first_response_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """When a person first answered the customer."""
     csat_asked_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     """When the customer was asked to rate the service (on closing)."""
     csat_rating: Mapped[int | None] = mapped_column()

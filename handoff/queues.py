@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours, validation_field
 from handoff.models import Queue, QueueMember, Ticket, TicketStatus
+from handoff.sla import sla_of
 from runtime.accounts import Presence, User
 from runtime.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -26,6 +27,8 @@ class QueueSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """None: always staffed."""
     routing: Literal["round_robin", "least_busy"] = "round_robin"
     max_open_per_agent: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    first_response_minutes: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+    resolution_minutes: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
     members: list[uuid.UUID] = msgspec.field(default_factory=list)
     """User ids of the agents who answer this queue."""
 
@@ -60,6 +63,10 @@ async def save_queue(
     queue.name, queue.color, queue.greeting = settings.name, settings.color, settings.greeting
     queue.business_hours = msgspec.to_builtins(settings.business_hours) if settings.business_hours else None
     queue.routing, queue.max_open_per_agent = settings.routing, settings.max_open_per_agent
+    queue.first_response_minutes, queue.resolution_minutes = (
+        settings.first_response_minutes,
+        settings.resolution_minutes,
+    )
     try:
         async with session.begin_nested():
             session.add(queue)
@@ -111,6 +118,8 @@ class QueueLoad:
     longest_wait_seconds: float | None
     """How long the oldest pending ticket has waited; None when nothing waits."""
     online_members: int
+    breached: int = 0
+    """Live tickets that missed (or are missing) a first-response or resolution target."""
 
 
 async def queue_loads(session: AsyncSession, tenant_id: uuid.UUID, now: datetime.datetime) -> list[QueueLoad]:
@@ -138,8 +147,16 @@ async def queue_loads(session: AsyncSession, tenant_id: uuid.UUID, now: datetime
         .tuples()
         .all()
     )
+    live = list(
+        await session.scalars(
+            select(Ticket)
+            .where(Ticket.tenant_id == tenant_id, Ticket.status != TicketStatus.CLOSED)
+            .limit(5000)
+        )
+    )
     loads = []
     for queue, _ in await list_queues(session, tenant_id):
+        breached = sum(1 for t in live if t.queue_id == queue.id and sla_of(t, queue, now).breached)
         mine = {status: (count, oldest) for queue_id, status, count, oldest in counts if queue_id == queue.id}
         pending, oldest = mine.get(TicketStatus.PENDING, (0, None))
         loads.append(
@@ -149,6 +166,7 @@ async def queue_loads(session: AsyncSession, tenant_id: uuid.UUID, now: datetime
                 open=mine.get(TicketStatus.OPEN, (0, None))[0],
                 longest_wait_seconds=(now - oldest).total_seconds() if oldest else None,
                 online_members=online.get(queue.id, 0),
+                breached=breached,
             )
         )
     return loads

@@ -232,6 +232,7 @@ async def reply_to_ticket(
     if len(text) > MAX_REPLY_LENGTH:
         raise InvalidReplyError(f"text: must have at most {MAX_REPLY_LENGTH} characters", field="text")
     ticket = await accept_ticket(session, tenant_id, ticket_id, user_id)
+    ticket.first_response_at = ticket.first_response_at or _now()
     conversation = await session.get_one(Conversation, ticket.conversation_id)
     message = Message(
         tenant_id=tenant_id,

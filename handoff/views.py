@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from handoff.models import Tag, Ticket
+from handoff.sla import Sla
 
 
 class TagView(msgspec.Struct):
@@ -17,6 +18,20 @@ class TagView(msgspec.Struct):
 
 def tag_view(tag: Tag) -> TagView:
     return TagView(str(tag.id), tag.name, tag.color)
+
+
+class SlaView(msgspec.Struct):
+    first_response_due: str | None
+    resolution_due: str | None
+    breached: list[str]
+
+
+def sla_view(sla: Sla) -> SlaView:
+    return SlaView(
+        sla.first_response_due.isoformat() if sla.first_response_due else None,
+        sla.resolution_due.isoformat() if sla.resolution_due else None,
+        list(sla.breached),
+    )
 
 
 class TicketView(msgspec.Struct):
@@ -31,9 +46,13 @@ class TicketView(msgspec.Struct):
     contact: str | None = None
     tags: list[TagView] = []
     csat_rating: int | None = None
+    sla: SlaView | None = None
+    """Due times by the queue's targets and what was missed (None: the view was made without it)."""
 
 
-def ticket_view(ticket: Ticket, contact: str | None = None, tags: list[TagView] | None = None) -> TicketView:
+def ticket_view(
+    ticket: Ticket, contact: str | None = None, tags: list[TagView] | None = None, sla: Sla | None = None
+) -> TicketView:
     return TicketView(
         id=str(ticket.id),
         protocol=ticket.protocol,
@@ -46,6 +65,7 @@ def ticket_view(ticket: Ticket, contact: str | None = None, tags: list[TagView] 
         contact=contact,
         tags=tags or [],
         csat_rating=ticket.csat_rating,
+        sla=sla_view(sla) if sla else None,
     )
 
 

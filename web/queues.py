@@ -36,6 +36,8 @@ class QueueView(msgspec.Struct, kw_only=True):
     routing: str
     max_open_per_agent: int
     members: list[str]
+    first_response_minutes: int | None = None
+    resolution_minutes: int | None = None
 
 
 def _view(queue: Queue, members: list[uuid.UUID]) -> QueueView:
@@ -49,6 +51,8 @@ def _view(queue: Queue, members: list[uuid.UUID]) -> QueueView:
         routing=queue.routing,
         max_open_per_agent=queue.max_open_per_agent,
         members=[str(m) for m in members],
+        first_response_minutes=queue.first_response_minutes,
+        resolution_minutes=queue.resolution_minutes,
     )
 
 
@@ -164,6 +168,7 @@ class QueueLoadView(msgspec.Struct):
     open: int
     longest_wait_seconds: float | None
     online_members: int
+    breached: int
 
 
 class SupervisorController(Controller):
@@ -183,6 +188,7 @@ class SupervisorController(Controller):
                 load.open,
                 round(load.longest_wait_seconds, 1) if load.longest_wait_seconds is not None else None,
                 load.online_members,
+                load.breached,
             )
             for load in await queue_loads(db_session, request.user.tenant_id, now)
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -24,8 +25,10 @@ from handoff import service
 from handoff.csat import ask_rating
 from handoff.errors import TicketNotFoundError
 from handoff.history import ticket_history
-from handoff.models import Ticket
+from handoff.models import Queue, Ticket
+from handoff.queues import list_queues
 from handoff.quick_replies import Fill, find_quick_replies
+from handoff.sla import sla_of
 from handoff.tags import set_ticket_tags, tags_of
 from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
 from runtime.accounts import Role, Tenant, User
@@ -124,8 +127,15 @@ class TicketController(Controller):
         filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q, agent_only)
         rows = await service.list_tickets(db_session, request.user.tenant_id, filters)
         tags = await tags_of(db_session, request.user.tenant_id, [ticket.id for ticket, _ in rows])
+        queues = {q.id: q for q, _ in await list_queues(db_session, request.user.tenant_id)}
+        now = datetime.datetime.now(datetime.UTC)
         return [
-            ticket_view(ticket, _contact_label(contact), [tag_view(t) for t in tags.get(ticket.id, [])])
+            ticket_view(
+                ticket,
+                _contact_label(contact),
+                [tag_view(t) for t in tags.get(ticket.id, [])],
+                sla_of(ticket, queues[ticket.queue_id], now),
+            )
             for ticket, contact in rows
         ]
 
@@ -160,8 +170,10 @@ class TicketController(Controller):
             select(User.id, User.name).where(User.tenant_id == request.user.tenant_id, User.id.in_(actors))
         )
         names = dict(rows.tuples().all())
+        queue = await db_session.get_one(Queue, ticket.queue_id)
+        now = datetime.datetime.now(datetime.UTC)
         return TicketDetail(
-            ticket_view(ticket, _contact_label(contact)),
+            ticket_view(ticket, _contact_label(contact), sla=sla_of(ticket, queue, now)),
             [message_view(m) for m in messages],
             [
                 HistoryView(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -11,8 +12,8 @@ from channels.models import Author, Conversation, ConversationMode, Direction, M
 from channels.service import conversation_messages, get_or_create_channel, get_or_create_conversation
 from handoff.errors import TicketConflictError
 from handoff.history import ticket_history
-from handoff.models import Ticket, TicketStatus
-from handoff.queues import save_queue
+from handoff.models import Queue, Ticket, TicketStatus
+from handoff.queues import queue_loads, save_queue
 from handoff.quick_replies import Fill, find_quick_replies, save_quick_reply
 from handoff.service import (
     TicketFilters,
@@ -22,9 +23,11 @@ from handoff.service import (
     default_queue,
     list_tickets,
     open_ticket,
+    reply_to_ticket,
     return_to_bot,
     transfer_ticket,
 )
+from handoff.sla import sla_of
 from handoff.tags import save_tag, set_ticket_tags
 from runtime.accounts import Presence, Tenant, create_user, next_ticket_number
 from runtime.errors import ConflictError, InvalidInputError
@@ -215,3 +218,33 @@ async def test_tags_and_filters_find_the_tickets_an_agent_is_looking_for(
     assert await ids(channel="webchat") == {boleto.id, troca.id, plain.id}
     assert await ids(channel="telegram") == set()
     assert await ids(tag_id=foreign.id) == set(), "another tenant's tag finds nothing here"
+
+
+async def test_sla_shows_what_is_due_and_counts_the_tickets_that_missed_it(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana = await person(services, tenant, "Ana")
+    async with services.database.sessionmaker.begin() as session:
+        queue = await save_queue(
+            session, tenant.id, {"name": "Suporte", "first_response_minutes": 10, "resolution_minutes": 120}
+        )
+        queue.is_default = True
+    answered, waiting = await escalation(services, tenant), await escalation(services, tenant)
+    async with services.database.sessionmaker.begin() as session:
+        await reply_to_ticket(session, tenant.id, answered.id, ana, "Oi! Já vejo isso.")
+    async with services.database.sessionmaker() as session:
+        queue = await session.get_one(Queue, queue.id)
+        answered = await session.get_one(Ticket, answered.id)
+        waiting = await session.get_one(Ticket, waiting.id)
+        soon = waiting.created_at + datetime.timedelta(minutes=5)
+        later = waiting.created_at + datetime.timedelta(minutes=30)
+        assert sla_of(waiting, queue, soon).breached == ()
+        assert sla_of(waiting, queue, soon).first_response_due == waiting.created_at + datetime.timedelta(
+            minutes=10
+        )
+        assert sla_of(waiting, queue, later).breached == ("first_response",)
+        assert sla_of(answered, queue, later).breached == (), "answered in time"
+        assert sla_of(answered, queue, later + datetime.timedelta(hours=2)).breached == ("resolution",)
+        [load] = [q for q in await queue_loads(session, tenant.id, later) if q.queue.name == "Suporte"]
+    assert (load.pending, load.open, load.breached) == (1, 1, 1)

@@ -12,11 +12,22 @@
     list.replaceChildren(...tickets.map((t) => {
       const item = el("li", { "data-ticket-id": t.id, class: state.ticket && state.ticket.id === t.id ? "active" : "" },
         el("span", { class: "status" }, t.status), el("strong", {}, `#${t.protocol}`), el("div", { class: "muted" }, `${t.contact || ""} · ${t.reason}`),
-        ...(t.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)));
+        ...(t.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)),
+        slaBadge(t));
       item.addEventListener("click", () => openTicket(t.id));
       return item;
     }));
     if (!tickets.length) list.append(el("li", { class: "muted" }, "No tickets here."));
+  }
+
+  // Time left by the queue's SLA, or that it was missed.
+  function slaBadge(t) {
+    if (!t.sla || t.status === "closed") return "";
+    if (t.sla.breached.length) return el("span", { class: "sla sla-breached", "data-sla": "breached" }, "SLA missed");
+    const due = t.status === "pending" ? t.sla.first_response_due : t.sla.resolution_due;
+    if (!due) return "";
+    const minutes = Math.max(0, Math.round((new Date(due) - Date.now()) / 60000));
+    return el("span", { class: "sla", "data-sla": "due" }, `⏱ ${minutes} min left`);
   }
 
   function showTicketHeader(ticket) {
