@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from knowledge.embeddings import resolve_model_path
 from knowledge.rerank import Reranker
 from knowledge.search import search
@@ -21,7 +23,8 @@ async def test_the_cross_encoder_orders_the_results(services: Services, make_ten
     assert len(reranked) == 3
     scores = [p.rerank_score for p in reranked]
     assert None not in scores and scores == sorted(scores, reverse=True)  # type: ignore[type-var]
-    expected = reranker.scores("router red light", fused)
-    best_three = sorted(zip(expected, (p.chunk_id for p in fused), strict=True), reverse=True)[:3]
-    assert [p.chunk_id for p in reranked] == [chunk_id for _, chunk_id in best_three]
+    expected = dict(zip((p.chunk_id for p in fused), reranker.scores("router red light", fused), strict=True))
+    # The three the cross-encoder scores highest (scored in other batches, so near-ties may swap places).
+    top_three = sorted(expected.values(), reverse=True)[:3]
+    assert [expected[p.chunk_id] for p in reranked] == pytest.approx(top_three, abs=1e-3)
     assert all(p.fused_score > 0 for p in reranked), "the retrievers' scores stay in the decision record"
