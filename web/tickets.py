@@ -94,7 +94,8 @@ class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def _visible_ticket(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Ticket:
-    """An agent outside the ticket's queue gets the same 404 as for another tenant's ticket."""
+    """An agent outside the ticket's queue gets the same 404 as for another tenant's ticket, whether
+    they read it or act on it."""
     ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
     if request.user.role == Role.AGENT and not await service.can_see(db_session, ticket, request.user.id):
         raise TicketNotFoundError(f"ticket {ticket_id} not found")
@@ -145,7 +146,7 @@ class TicketController(Controller):
     ) -> list[TagView]:
         """The ticket's tags become exactly these."""
         async with db_session.begin():
-            await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+            await _visible_ticket(request, db_session, ticket_id)
             tags = await set_ticket_tags(db_session, request.user.tenant_id, ticket_id, data.tag_ids)
             return [tag_view(t) for t in tags]
 
@@ -305,6 +306,7 @@ class TicketController(Controller):
             await upload.read(),
         )
         async with db_session.begin():
+            await _visible_ticket(request, db_session, ticket_id)
             ticket, message = await service.reply_to_ticket(
                 db_session, request.user.tenant_id, ticket_id, request.user.id, text, (attachment,)
             )
@@ -327,7 +329,7 @@ class TicketController(Controller):
     ) -> MessageView:
         """Try again to deliver a message its channel refused (shown failed in the conversation)."""
         async with db_session.begin():
-            ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+            ticket = await _visible_ticket(request, db_session, ticket_id)
             message = await mark_for_resend(
                 db_session, request.user.tenant_id, ticket.conversation_id, message_id
             )
@@ -345,6 +347,7 @@ class TicketController(Controller):
     ) -> TicketView:
         """Close, and ask the customer on their channel to rate the service from 1 to 5."""
         async with db_session.begin():
+            await _visible_ticket(request, db_session, ticket_id)
             ticket = await service.close_ticket(
                 db_session, request.user.tenant_id, ticket_id, request.user.id
             )
@@ -369,6 +372,7 @@ class TicketController(Controller):
     ) -> TicketView:
         """Apply a lifecycle change, commit, then tell the inbox."""
         async with db_session.begin():
+            await _visible_ticket(request, db_session, ticket_id)
             ticket = await change(db_session, request.user.tenant_id, ticket_id, request.user.id)
             contact = await self._contact(db_session, ticket.conversation_id)
             view = ticket_view(ticket, _contact_label(contact))
@@ -399,7 +403,7 @@ class TicketController(Controller):
         return [QuickReplyView(str(r.id), r.shortcut, fill.render(r.text)) for r in found]
 
     async def _fill(self, request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Fill:
-        ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
+        ticket = await _visible_ticket(request, db_session, ticket_id)
         contact = await self._contact(db_session, ticket.conversation_id)
         tenant = await db_session.get_one(Tenant, request.user.tenant_id)
         return Fill(contact.name or "", ticket.protocol, request.user.name, tenant.name)

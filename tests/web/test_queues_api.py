@@ -224,6 +224,20 @@ def test_agents_see_their_queues_and_a_supervisor_sees_and_reassigns_all(
 
     assert ticket["id"] not in listed(agent), "not this agent's queue"
     assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).status_code == 404
+    hidden = f"/api/v1/tickets/{ticket['id']}"
+    for action, body in (
+        ("accept", None),
+        ("messages", {"text": "posso ajudar?"}),
+        ("notes", {"text": "peguei"}),
+        ("close", None),
+        ("transfer", {"assignee_id": agent_id}),
+    ):
+        acted = client.post(f"{hidden}/{action}", json=body, headers=agent)
+        assert acted.status_code == 404, f"{action} on another queue's ticket: {acted.text}"
+    assert client.put(f"{hidden}/tags", json={"tag_ids": []}, headers=agent).status_code == 404
+    unchanged = client.get(hidden, headers=billing_agent).json()
+    assert unchanged["ticket"]["status"] == "pending" and not unchanged["ticket"]["assignee_id"]
+    assert [h["kind"] for h in unchanged["history"]] == ["created", "transferred"]
     assert ticket["id"] in listed(billing_agent) and ticket["id"] in listed(supervisor)
 
     overview = {q["name"]: q for q in client.get("/api/v1/supervisor/queues", headers=supervisor).json()}
