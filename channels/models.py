@@ -61,6 +61,10 @@ class Contact(UUIDv7AuditBase):
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    """Digits only; with the e-mail, it links one person's contacts on several channels."""
+    custom_fields: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
 
 
 class Conversation(UUIDv7AuditBase):

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
+from channels.contacts import phone_of
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
 
 
@@ -37,6 +38,8 @@ async def get_or_create_conversation(
             channel_id=channel.id,
             external_id=external_id,
             name=name,
+            phone=phone_of(channel.type, external_id),
+            custom_fields={},
         )
         .on_conflict_do_nothing(constraint="uq_contacts_channel_external")
     )

@@ -92,6 +92,8 @@ class Ticket(UUIDv7AuditBase):
     """When the customer was asked to rate the service (on closing)."""
     csat_rating: Mapped[int | None] = mapped_column()
     """1 (bad) to 5 (great), as the customer answered."""
+    seen_at: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """When someone on the team last read it: the customer's later messages are unread."""
 
 
 class TicketEventKind(StrEnum):

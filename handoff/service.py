@@ -233,6 +233,7 @@ async def reply_to_ticket(
         raise InvalidReplyError(f"text: must have at most {MAX_REPLY_LENGTH} characters", field="text")
     ticket = await accept_ticket(session, tenant_id, ticket_id, user_id)
     ticket.first_response_at = ticket.first_response_at or _now()
+    ticket.seen_at = _now()
     conversation = await session.get_one(Conversation, ticket.conversation_id)
     message = Message(
         tenant_id=tenant_id,

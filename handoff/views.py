@@ -48,10 +48,16 @@ class TicketView(msgspec.Struct):
     csat_rating: int | None = None
     sla: SlaView | None = None
     """Due times by the queue's targets and what was missed (None: the view was made without it)."""
+    unread: int | None = None
+    """The customer's messages nobody on the team has read (None: the view was made without it)."""
 
 
 def ticket_view(
-    ticket: Ticket, contact: str | None = None, tags: list[TagView] | None = None, sla: Sla | None = None
+    ticket: Ticket,
+    contact: str | None = None,
+    tags: list[TagView] | None = None,
+    sla: Sla | None = None,
+    unread: int | None = None,
 ) -> TicketView:
     return TicketView(
         id=str(ticket.id),
@@ -66,6 +72,7 @@ def ticket_view(
         tags=tags or [],
         csat_rating=ticket.csat_rating,
         sla=sla_view(sla) if sla else None,
+        unread=unread,
     )
 
 

@@ -33,6 +33,7 @@ from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channel_webhooks import ChannelWebhookController
 from web.channels_admin import ChannelAdminController
+from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
@@ -44,6 +45,7 @@ from web.public_api import PublicApiController, openapi_config
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
+from web.ticket_assist import AssistController
 from web.tickets import InboxEventsController, TicketController
 from web.webchat import WebChatController
 
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupervisorController,
             QuickReplyController,
             TagController,
+            ContactPanelController,
+            AssistController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),

@@ -16,9 +16,8 @@ from agents.graph import durability
 from agents.replies import say
 from agents.state import AgentState
 from agents.usage import record_usage
-from channels.base import Attachment, InboundMessage, StreamingAdapter, TypingAdapter
+from channels.base import Attachment, InboundMessage, StreamingAdapter
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
-from channels.registry import channel_access
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
 from channels.views import message_event
 from handoff.csat import take_rating
@@ -31,6 +30,7 @@ from runtime.media import keep_media
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
 from runtime.turn_context import build_agent_context
+from runtime.typing_relay import show_typing
 
 log = structlog.get_logger(__name__)
 
@@ -239,17 +239,6 @@ def _fixed_state(
     }
 
 
-async def _show_typing(services: Services, channel: Channel, contact_external_id: str) -> None:
-    adapter = services.adapters.get(channel.type)
-    if not isinstance(adapter, TypingAdapter):
-        return
-    try:
-        access = channel_access(channel, services.settings.resolved_secret_key())
-        await adapter.show_typing(access, contact_external_id)
-    except Exception as exc:  # a courtesy: never worth failing the turn
-        log.info("typing.failed", channel=channel.type, error=type(exc).__name__)
-
-
 async def _bot_turn(
     services: Services,
     session: AsyncSession,
@@ -283,7 +272,7 @@ async def _bot_turn(
             "handoff",
         )
     else:
-        await _show_typing(services, channel, contact.external_id)
+        await show_typing(services, channel, contact.external_id)
         state = await _run_graph(services, session, tenant, message, on_delta)
     decision = {key: state["decision"][key] for key in ("action", "rule", "reason")}
     usage = state.get("usage") or []

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.contacts import get_contact
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
 from handoff.models import Ticket
 from runtime.errors import NotFoundError
@@ -162,15 +163,6 @@ async def page_contacts(
         query = query.where(Contact.external_id == external_id)
     rows, total = await _page(session, query, limit, offset)
     return Page([contact for (contact,) in rows], total)
-
-
-async def get_contact(session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:
-    contact = await session.scalar(
-        select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
-    )
-    if contact is None:
-        raise NotFoundError(f"no contact {contact_id}")
-    return contact
 
 
 async def rename_contact(

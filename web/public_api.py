@@ -21,6 +21,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import MAX_TEXT_LENGTH
+from channels.contacts import get_contact
 from channels.models import Contact, Conversation
 from channels.views import MessageView, message_view
 from handoff.views import TicketView, ticket_view
@@ -76,6 +77,9 @@ class ContactView(msgspec.Struct):
     external_id: str
     name: str | None
     created_at: str
+    email: str | None = None
+    phone: str | None = None
+    custom_fields: dict[str, str] = {}
 
 
 class ContactUpdate(msgspec.Struct):
@@ -99,6 +103,9 @@ def _contact_view(contact: Contact) -> ContactView:
         external_id=contact.external_id,
         name=contact.name,
         created_at=contact.created_at.isoformat(),
+        email=contact.email,
+        phone=contact.phone,
+        custom_fields=contact.custom_fields,
     )
 
 
@@ -207,7 +214,7 @@ class PublicApiController(Controller):
     async def contact(
         self, client: ApiClient, contact_id: uuid.UUID, db_session: AsyncSession
     ) -> ContactView:
-        return _contact_view(await public_api.get_contact(db_session, client.tenant_id, contact_id))
+        return _contact_view(await get_contact(db_session, client.tenant_id, contact_id))
 
     @patch("/contacts/{contact_id:uuid}")
     async def update_contact(

@@ -30,9 +30,9 @@ from handoff.queues import list_queues
 from handoff.quick_replies import Fill, find_quick_replies
 from handoff.sla import sla_of
 from handoff.tags import set_ticket_tags, tags_of
+from handoff.unread import mark_seen, unread_counts
 from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
 from runtime.accounts import Role, Tenant, User
-from runtime.assist import HandoffSummary, Suggestion, suggest_replies, summarize
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
 from runtime.errors import InvalidInputError
@@ -40,6 +40,7 @@ from runtime.events import inbox_stream
 from runtime.media import store_agent_file
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
+from runtime.typing_relay import Throttle, agent_typing
 from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
@@ -72,11 +73,6 @@ class TagsIn(msgspec.Struct, forbid_unknown_fields=True):
     tag_ids: list[uuid.UUID]
 
 
-class AssistView(msgspec.Struct):
-    summary: HandoffSummary
-    suggestions: list[Suggestion]
-
-
 class QuickReplyView(msgspec.Struct):
     id: str
     shortcut: str
@@ -93,7 +89,7 @@ class TransferIn(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=service.MAX_NOTE_LENGTH)] = ""
 
 
-async def _visible_ticket(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Ticket:
+async def visible_ticket(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Ticket:
     """An agent outside the ticket's queue gets the same 404 as for another tenant's ticket, whether
     they read it or act on it."""
     ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
@@ -127,7 +123,9 @@ class TicketController(Controller):
         agent_only = request.user.id if request.user.role == Role.AGENT else None
         filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q, agent_only)
         rows = await service.list_tickets(db_session, request.user.tenant_id, filters)
-        tags = await tags_of(db_session, request.user.tenant_id, [ticket.id for ticket, _ in rows])
+        ids = [ticket.id for ticket, _ in rows]
+        tags = await tags_of(db_session, request.user.tenant_id, ids)
+        unread = await unread_counts(db_session, request.user.tenant_id, ids)
         queues = {q.id: q for q, _ in await list_queues(db_session, request.user.tenant_id)}
         now = datetime.datetime.now(datetime.UTC)
         return [
@@ -136,6 +134,7 @@ class TicketController(Controller):
                 _contact_label(contact),
                 [tag_view(t) for t in tags.get(ticket.id, [])],
                 sla_of(ticket, queues[ticket.queue_id], now),
+                unread.get(ticket.id, 0),
             )
             for ticket, contact in rows
         ]
@@ -146,7 +145,7 @@ class TicketController(Controller):
     ) -> list[TagView]:
         """The ticket's tags become exactly these."""
         async with db_session.begin():
-            await _visible_ticket(request, db_session, ticket_id)
+            await visible_ticket(request, db_session, ticket_id)
             tags = await set_ticket_tags(db_session, request.user.tenant_id, ticket_id, data.tag_ids)
             return [tag_view(t) for t in tags]
 
@@ -154,7 +153,7 @@ class TicketController(Controller):
     async def get_ticket(
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession
     ) -> TicketDetail:
-        ticket = await _visible_ticket(request, db_session, ticket_id)
+        ticket = await visible_ticket(request, db_session, ticket_id)
         conversation = await db_session.get_one(Conversation, ticket.conversation_id)
         contact = await db_session.get_one(Contact, conversation.contact_id)
         messages = await conversation_messages(db_session, request.user.tenant_id, conversation.id)
@@ -188,6 +187,13 @@ class TicketController(Controller):
                 for e in events
             ],
         )
+
+    @post("/{ticket_id:uuid}/seen", status_code=204)
+    async def seen(self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession) -> None:
+        """The agent read the conversation up to now: its unread count drops to zero."""
+        async with db_session.begin():
+            await visible_ticket(request, db_session, ticket_id)
+            await mark_seen(db_session, request.user.tenant_id, ticket_id)
 
     @post("/{ticket_id:uuid}/notes", status_code=201)
     async def add_note(
@@ -306,7 +312,7 @@ class TicketController(Controller):
             await upload.read(),
         )
         async with db_session.begin():
-            await _visible_ticket(request, db_session, ticket_id)
+            await visible_ticket(request, db_session, ticket_id)
             ticket, message = await service.reply_to_ticket(
                 db_session, request.user.tenant_id, ticket_id, request.user.id, text, (attachment,)
             )
@@ -329,7 +335,7 @@ class TicketController(Controller):
     ) -> MessageView:
         """Try again to deliver a message its channel refused (shown failed in the conversation)."""
         async with db_session.begin():
-            ticket = await _visible_ticket(request, db_session, ticket_id)
+            ticket = await visible_ticket(request, db_session, ticket_id)
             message = await mark_for_resend(
                 db_session, request.user.tenant_id, ticket.conversation_id, message_id
             )
@@ -347,7 +353,7 @@ class TicketController(Controller):
     ) -> TicketView:
         """Close, and ask the customer on their channel to rate the service from 1 to 5."""
         async with db_session.begin():
-            await _visible_ticket(request, db_session, ticket_id)
+            await visible_ticket(request, db_session, ticket_id)
             ticket = await service.close_ticket(
                 db_session, request.user.tenant_id, ticket_id, request.user.id
             )
@@ -372,7 +378,7 @@ class TicketController(Controller):
     ) -> TicketView:
         """Apply a lifecycle change, commit, then tell the inbox."""
         async with db_session.begin():
-            await _visible_ticket(request, db_session, ticket_id)
+            await visible_ticket(request, db_session, ticket_id)
             ticket = await change(db_session, request.user.tenant_id, ticket_id, request.user.id)
             contact = await self._contact(db_session, ticket.conversation_id)
             view = ticket_view(ticket, _contact_label(contact))
@@ -380,18 +386,6 @@ class TicketController(Controller):
             services, request.user.tenant_id, {"type": "ticket.updated", "ticket": msgspec.to_builtins(view)}
         )
         return view
-
-    @get("/{ticket_id:uuid}/assist")
-    async def assist(
-        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
-    ) -> AssistView:
-        """The hand-off summary and replies grounded in the knowledge base, with their sources."""
-        ticket = await _visible_ticket(request, db_session, ticket_id)
-        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
-        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
-        suggestions = await suggest_replies(services, db_session, tenant, messages)
-        await db_session.commit()  # the LLM's usage, when it wrote a suggestion
-        return AssistView(summarize(messages, ticket), suggestions)
 
     @get("/{ticket_id:uuid}/quick-replies")
     async def quick_replies_for(
@@ -403,7 +397,7 @@ class TicketController(Controller):
         return [QuickReplyView(str(r.id), r.shortcut, fill.render(r.text)) for r in found]
 
     async def _fill(self, request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Fill:
-        ticket = await _visible_ticket(request, db_session, ticket_id)
+        ticket = await visible_ticket(request, db_session, ticket_id)
         contact = await self._contact(db_session, ticket.conversation_id)
         tenant = await db_session.get_one(Tenant, request.user.tenant_id)
         return Fill(contact.name or "", ticket.protocol, request.user.name, tenant.name)
@@ -412,6 +406,12 @@ class TicketController(Controller):
     async def _contact(db_session: AsyncSession, conversation_id: uuid.UUID) -> Contact:
         conversation = await db_session.get_one(Conversation, conversation_id)
         return await db_session.get_one(Contact, conversation.contact_id)
+
+
+class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
+    """What the inbox page sends: ``{"type": "typing", "ticket_id": …}`` while the agent writes."""
+
+    ticket_id: uuid.UUID
 
 
 class InboxEventsController(Controller):
@@ -424,12 +424,30 @@ class InboxEventsController(Controller):
         """Tickets and messages of the agent's tenant as they happen (token as a query parameter)."""
         user = await user_from_raw_token(services, socket.app.state.secret_key, token)
         await socket.accept()
+        throttle = Throttle()
         async with (
             channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber,
             subscriber.run_in_background(socket.send_data),
         ):
             while True:
                 try:
-                    await socket.receive_text()
+                    said = await socket.receive_text()
                 except WebSocketDisconnect:
                     break
+                try:
+                    typing = msgspec.json.decode(said, type=InboxSays)
+                except msgspec.DecodeError:  # also what fails validation
+                    continue  # nothing else is said on this socket
+                if throttle.allows(str(typing.ticket_id)):
+                    await self._agent_typing(services, user, typing.ticket_id)
+
+    @staticmethod
+    async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID) -> None:
+        async with services.database.sessionmaker() as session:
+            try:
+                ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
+            except TicketNotFoundError:
+                return
+            if user.role == Role.AGENT and not await service.can_see(session, ticket, user.id):
+                return
+            await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)

@@ -14,13 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import MAX_TEXT_LENGTH, InboundMessage
 from channels.models import Channel, Contact, Conversation
-from channels.service import conversation_messages
+from channels.service import conversation_messages, get_or_create_channel
 from channels.views import MessageView, message_view
 from channels.webchat import session_stream
 from runtime.accounts import get_tenant
 from runtime.broker import run_turn_task
 from runtime.inbound import accept_inbound
 from runtime.services import Services
+from runtime.typing_relay import Throttle, customer_typing
+
+TYPING = '{"type":"typing"}'
+"""What the chat page sends while the customer writes."""
 
 SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -85,16 +89,23 @@ class WebChatController(Controller):
         session_id: str,
         channels: ChannelsPlugin,
         db_session: AsyncSession,
+        services: Services,
     ) -> None:
+        """Replies as they happen; the page sends ``{"type": "typing"}`` while the customer writes."""
         tenant = await get_tenant(db_session, tenant_slug)
         await db_session.close()
         await socket.accept()
+        throttle = Throttle()
         async with (
             channels.start_subscription([session_stream(str(tenant.id), session_id)]) as subscriber,
             subscriber.run_in_background(socket.send_data),
         ):
             while True:
                 try:
-                    await socket.receive_text()
+                    said = await socket.receive_text()
                 except WebSocketDisconnect:
                     break
+                if said == TYPING and throttle.allows(session_id):
+                    async with services.database.sessionmaker() as session:
+                        channel = await get_or_create_channel(session, tenant.id, "webchat")
+                        await customer_typing(services, session, channel, session_id)

@@ -33,3 +33,8 @@ class WebChatAdapter:
             session_stream(tenant_id, contact_external_id),
             {"type": "reply.delta", "reply_to": reply_to, "text": text},
         )
+
+    async def show_typing(self, channel: ChannelAccess, contact_external_id: str) -> None:
+        await self._publisher.publish(
+            session_stream(str(channel.tenant_id), contact_external_id), {"type": "typing", "who": "agent"}
+        )

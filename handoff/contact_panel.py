@@ -1,0 +1,92 @@
+"""What the agent sees of the customer beside the conversation: who they are, where they write from,
+and every ticket they had on any channel."""
+
+from __future__ import annotations
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.contacts import same_person
+from channels.models import Channel, Contact, Conversation
+from handoff.models import Queue, Ticket
+
+PAST_TICKETS = 20
+
+
+class ContactChannelView(msgspec.Struct):
+    contact_id: str
+    channel_type: str
+    channel_name: str
+    external_id: str
+
+
+class PastTicketView(msgspec.Struct):
+    id: str
+    protocol: str
+    status: str
+    channel_type: str
+    queue: str
+    reason: str
+    created_at: str
+    closed_at: str | None
+    csat_rating: int | None
+
+
+class ContactPanel(msgspec.Struct):
+    id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    custom_fields: dict[str, str]
+    channels: list[ContactChannelView]
+    """This contact and the same person (same phone or e-mail) on the tenant's other channels."""
+    tickets: list[PastTicketView]
+    """Their latest tickets on all those channels, newest first."""
+
+
+async def contact_panel(session: AsyncSession, contact: Contact) -> ContactPanel:
+    people = await same_person(session, contact)
+    channels = {
+        c.id: c
+        for c in await session.scalars(
+            select(Channel).where(
+                Channel.tenant_id == contact.tenant_id, Channel.id.in_({p.channel_id for p in people})
+            )
+        )
+    }
+    rows = await session.execute(
+        select(Ticket, Conversation.channel_id, Queue.name)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .join(Queue, Queue.id == Ticket.queue_id)
+        .where(Ticket.tenant_id == contact.tenant_id, Conversation.contact_id.in_([p.id for p in people]))
+        .order_by(Ticket.created_at.desc())
+        .limit(PAST_TICKETS)
+    )
+    return ContactPanel(
+        id=str(contact.id),
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        custom_fields=contact.custom_fields,
+        channels=[
+            ContactChannelView(
+                str(p.id), channels[p.channel_id].type, channels[p.channel_id].name, p.external_id
+            )
+            for p in people
+        ],
+        tickets=[
+            PastTicketView(
+                id=str(ticket.id),
+                protocol=ticket.protocol,
+                status=ticket.status,
+                channel_type=channels[channel_id].type,
+                queue=queue,
+                reason=ticket.reason,
+                created_at=ticket.created_at.isoformat(),
+                closed_at=ticket.closed_at.isoformat() if ticket.closed_at else None,
+                csat_rating=ticket.csat_rating,
+            )
+            for ticket, channel_id, queue in rows.tuples()
+        ],
+    )

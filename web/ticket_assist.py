@@ -1,0 +1,57 @@
+"""AI help beside a ticket: the hand-off summary with suggested replies, and a summary on demand."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+import msgspec
+from litestar import Controller, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.service import conversation_messages
+from runtime.accounts import Tenant
+from runtime.assist import HandoffSummary, Suggestion, suggest_replies, summarize
+from runtime.conversation_summary import ConversationSummary, summarize_conversation
+from runtime.services import Services
+from web.auth import inbox_roles_only
+from web.tickets import AgentRequest, visible_ticket
+
+
+class AssistView(msgspec.Struct):
+    summary: HandoffSummary
+    suggestions: list[Suggestion]
+
+
+class AssistController(Controller):
+    path = "/api/v1/tickets/{ticket_id:uuid}"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/assist")
+    async def assist(
+        self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
+    ) -> AssistView:
+        """The hand-off summary and replies grounded in the knowledge base, with their sources."""
+        ticket = await visible_ticket(request, db_session, ticket_id)
+        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
+        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        suggestions = await suggest_replies(services, db_session, tenant, messages)
+        await db_session.commit()  # the LLM's usage, when it wrote a suggestion
+        return AssistView(summarize(messages, ticket), suggestions)
+
+    @post("/summary", status_code=200)
+    async def summary(
+        self,
+        request: AgentRequest,
+        ticket_id: uuid.UUID,
+        db_session: AsyncSession,
+        services: Services,
+        lang: Literal["en", "pt"] = "en",
+    ) -> ConversationSummary:
+        """The whole conversation so far, summarized now (by the LLM when one is configured)."""
+        ticket = await visible_ticket(request, db_session, ticket_id)
+        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
+        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        summary = await summarize_conversation(services, db_session, tenant, ticket, messages, lang)
+        await db_session.commit()  # the LLM's usage
+        return summary
