@@ -47,19 +47,41 @@ def transcript(messages: list[Message]) -> str:
     return "\n".join(f"[{m.author}] {fence(m.text[:1000])}" for m in said)
 
 
-def offline_summary(messages: list[Message], ticket: Ticket) -> ConversationSummary:
+OFFLINE_LINES = {
+    "en": {
+        "wants": "- Customer wants: {text}",
+        "nothing": "(nothing asked yet)",
+        "because": "- Escalated because: {reason}",
+        "counts": "- {customer} messages from the customer, {bot} from the bot, {agent} from agents",
+        "agent": "- Last agent reply: {text}",
+        "customer": "- Customer's last message: {text}",
+    },
+    "pt": {
+        "wants": "- O cliente quer: {text}",
+        "nothing": "(nada pedido ainda)",
+        "because": "- Transferido porque: {reason}",
+        "counts": "- {customer} mensagens do cliente, {bot} do bot, {agent} de atendentes",
+        "agent": "- Última resposta de atendente: {text}",
+        "customer": "- Última mensagem do cliente: {text}",
+    },
+}
+
+
+def offline_summary(messages: list[Message], ticket: Ticket, language: str = "en") -> ConversationSummary:
+    say = OFFLINE_LINES.get(language, OFFLINE_LINES["en"])
     request = customer_request(messages)
     by = {author: [m for m in messages if m.author == author] for author in Author}
     lines = [
-        f"- Customer wants: {request.text[:300] if request else '(nothing asked yet)'}",
-        f"- Escalated because: {ticket.reason}",
-        f"- {len(by[Author.CUSTOMER])} messages from the customer, {len(by[Author.BOT])} from the bot, "
-        f"{len(by[Author.AGENT])} from agents",
+        say["wants"].format(text=request.text[:300] if request else say["nothing"]),
+        say["because"].format(reason=ticket.reason),
+        say["counts"].format(
+            customer=len(by[Author.CUSTOMER]), bot=len(by[Author.BOT]), agent=len(by[Author.AGENT])
+        ),
     ]
     if by[Author.AGENT]:
-        lines.append(f"- Last agent reply: {by[Author.AGENT][-1].text[:300]}")
+        lines.append(say["agent"].format(text=by[Author.AGENT][-1].text[:300]))
     if by[Author.CUSTOMER]:
-        lines.append(f"- Customer's last message: {by[Author.CUSTOMER][-1].text[:300]}")
+        lines.append(say["customer"].format(text=by[Author.CUSTOMER][-1].text[:300]))
     return ConversationSummary(lines, "offline")
 
 
@@ -73,7 +95,7 @@ async def summarize_conversation(
 ) -> ConversationSummary:
     context = await build_agent_context(services, session, tenant)
     if context.llm is None or not messages:
-        return offline_summary(messages, ticket)
+        return offline_summary(messages, ticket, language)
     try:
         completion = await context.llm.complete(
             PROMPT.format(language=LANGUAGES.get(language, "English")),
@@ -82,7 +104,7 @@ async def summarize_conversation(
         )
     except LLMError as exc:
         log.info("summary.llm_failed", error=type(exc).__name__)
-        return offline_summary(messages, ticket)
+        return offline_summary(messages, ticket, language)
     record_usage(
         session, tenant.id, ticket.conversation_id, {**completion.usage.as_dict(), "purpose": "summary"}
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
+from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.accounts import get_tenant
+from web.i18n import COOKIE, choose_language, page_context
 
 
 class PagesController(Controller):
@@ -26,8 +29,13 @@ class PagesController(Controller):
         return Template("chat.html", context={"tenant_slug": tenant.slug, "tenant_name": tenant.name})
 
     @get("/inbox", exclude_from_auth=True, include_in_schema=False)
-    async def inbox(self) -> Template:
-        return Template("inbox.html")
+    async def inbox(self, request: Request[Any, Any, Any], lang: str | None = None) -> Template:
+        """In the agent's language: ``?lang=pt`` or ``?lang=en`` switches it and is remembered."""
+        language = choose_language(lang, request.cookies.get(COOKIE), request.headers.get("accept-language"))
+        remembered = (
+            [Cookie(key=COOKIE, value=language, max_age=365 * 24 * 3600, samesite="lax")] if lang else []
+        )
+        return Template("inbox.html", context=page_context(language), cookies=remembered)
 
     @get("/kb", exclude_from_auth=True, include_in_schema=False)
     async def knowledge(self) -> Template:

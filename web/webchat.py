@@ -23,8 +23,10 @@ from runtime.inbound import accept_inbound
 from runtime.services import Services
 from runtime.typing_relay import Throttle, customer_typing
 
-TYPING = '{"type":"typing"}'
-"""What the chat page sends while the customer writes."""
+
+class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
+    """What the chat page sends while the customer writes: ``{"type": "typing"}``."""
+
 
 SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -105,7 +107,11 @@ class WebChatController(Controller):
                     said = await socket.receive_text()
                 except WebSocketDisconnect:
                     break
-                if said == TYPING and throttle.allows(session_id):
+                try:
+                    msgspec.json.decode(said, type=CustomerTyping)
+                except msgspec.DecodeError:  # also what fails validation
+                    continue  # nothing else is said on this socket
+                if throttle.allows(session_id):
                     async with services.database.sessionmaker() as session:
                         channel = await get_or_create_channel(session, tenant.id, "webchat")
                         await customer_typing(services, session, channel, session_id)

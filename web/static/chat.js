@@ -29,16 +29,32 @@
     list.scrollTop = list.scrollHeight;
   }
 
+  // The agent's typing shows for a few seconds; the customer's is sent at most every 2 s.
+  let typingTimer = null, lastTyping = 0;
+  function showTyping() {
+    document.getElementById("typing").textContent = "digitando…";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { document.getElementById("typing").textContent = ""; }, 4000);
+  }
+
   const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
-  liveSocket(() => `${wsBase}${base}/sessions/${encodeURIComponent(sessionId)}/events`,
+  const say = liveSocket(() => `${wsBase}${base}/sessions/${encodeURIComponent(sessionId)}/events`,
     (event) => {
       if (event.type === "reply.delta") showDraft(event);
+      if (event.type === "typing") showTyping();
       if (event.type === "message.created") {
+        document.getElementById("typing").textContent = "";
         if (event.message.author !== "customer") list.querySelectorAll(".draft").forEach((d) => d.remove());
         upsertMessage(list, event.message);
       }
     },
     loadHistory);
+
+  document.getElementById("text").addEventListener("input", () => {
+    if (Date.now() - lastTyping < 2000) return;
+    lastTyping = Date.now();
+    say({ type: "typing" });
+  });
 
   document.getElementById("composer").addEventListener("submit", async (e) => {
     e.preventDefault();

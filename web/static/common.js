@@ -93,15 +93,23 @@ function upsertMessage(container, message, options) {
   container.scrollTop = container.scrollHeight;
 }
 
+// Returns a sender: what is sent while the socket is down is dropped (typing indicators only).
 function liveSocket(url, onEvent, onReconnect) {
-  let delay = 500;
+  let delay = 500, ws = null;
   function connect() {
-    const ws = new WebSocket(url());
+    ws = new WebSocket(url());
     ws.onopen = () => { delay = 500; document.body.dataset.live = "1"; if (onReconnect) onReconnect(); };
     ws.onmessage = (e) => onEvent(JSON.parse(e.data));
     ws.onclose = () => { document.body.dataset.live = "0"; setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
   }
   connect();
+  return (data) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(data)); };
+}
+
+// The page's language: the server puts its catalog in window.ATENDE_CATALOG (English is the key).
+function t(text, values = {}) {
+  const template = (window.ATENDE_CATALOG || {})[text] || text;
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
 function newId() {

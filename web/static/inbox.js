@@ -1,39 +1,58 @@
-// The agents' inbox: tickets on the left, the whole conversation on the right, live over a WebSocket.
+// The agents' inbox: tickets on the left, the whole conversation in the middle, the contact on the
+// right, all live over a WebSocket; usable by keyboard (press ? for the shortcuts).
 "use strict";
 
 (() => {
-  const state = { status: "pending", ticket: null };
+  const state = { status: "pending", ticket: null, lists: { pending: [], open: [], closed: [] } };
   const $ = (id) => document.getElementById(id);
+  let say = () => {};  // sends on the inbox socket, once it is open
 
   async function loadTickets() {
     const query = $("search").value.trim();
-    const tickets = await api(`/api/v1/tickets?status=${state.status}${query ? "&q=" + encodeURIComponent(query) : ""}`);
+    const search = query ? "&q=" + encodeURIComponent(query) : "";
+    const statuses = state.status === "closed" ? ["pending", "open", "closed"] : ["pending", "open"];
+    const lists = await Promise.all(statuses.map((s) => api(`/api/v1/tickets?status=${s}${search}`)));
+    statuses.forEach((s, i) => { state.lists[s] = lists[i]; });
+    renderTickets();
+  }
+
+  function renderTickets() {
+    const tickets = state.lists[state.status];
     const list = $("tickets");
-    list.replaceChildren(...tickets.map((t) => {
-      const item = el("li", { "data-ticket-id": t.id, class: state.ticket && state.ticket.id === t.id ? "active" : "" },
-        el("span", { class: "status" }, t.status), el("strong", {}, `#${t.protocol}`), el("div", { class: "muted" }, `${t.contact || ""} · ${t.reason}`),
-        ...(t.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)),
-        slaBadge(t));
-      item.addEventListener("click", () => openTicket(t.id));
+    list.replaceChildren(...tickets.map((ticket) => {
+      const item = el("li", { "data-ticket-id": ticket.id, class: state.ticket && state.ticket.id === ticket.id ? "active" : "" },
+        el("span", { class: "status" }, t(ticket.status)), el("strong", {}, `#${ticket.protocol}`),
+        ticket.unread ? el("span", { class: "unread", "data-unread": String(ticket.unread) }, String(ticket.unread)) : "",
+        el("div", { class: "muted" }, `${ticket.contact || ""} · ${ticket.reason}`),
+        ...(ticket.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)),
+        slaBadge(ticket));
+      item.addEventListener("click", () => openTicket(ticket.id));
       return item;
     }));
-    if (!tickets.length) list.append(el("li", { class: "muted" }, "No tickets here."));
+    if (!tickets.length) list.append(el("li", { class: "muted" }, t("No tickets here.")));
+    let total = 0;
+    for (const status of ["pending", "open"]) {
+      const unread = state.lists[status].reduce((n, ticket) => n + (ticket.unread || 0), 0);
+      $(`unread-${status}`).textContent = unread ? String(unread) : "";
+      total += unread;
+    }
+    document.title = `${total ? `(${total}) ` : ""}Atende · inbox`;
   }
 
   // Time left by the queue's SLA, or that it was missed.
-  function slaBadge(t) {
-    if (!t.sla || t.status === "closed") return "";
-    if (t.sla.breached.length) return el("span", { class: "sla sla-breached", "data-sla": "breached" }, "SLA missed");
-    const due = t.status === "pending" ? t.sla.first_response_due : t.sla.resolution_due;
+  function slaBadge(ticket) {
+    if (!ticket.sla || ticket.status === "closed") return "";
+    if (ticket.sla.breached.length) return el("span", { class: "sla sla-breached", "data-sla": "breached" }, t("SLA missed"));
+    const due = ticket.status === "pending" ? ticket.sla.first_response_due : ticket.sla.resolution_due;
     if (!due) return "";
     const minutes = Math.max(0, Math.round((new Date(due) - Date.now()) / 60000));
-    return el("span", { class: "sla", "data-sla": "due" }, `⏱ ${minutes} min left`);
+    return el("span", { class: "sla", "data-sla": "due" }, t("⏱ {minutes} min left", { minutes }));
   }
 
   function showTicketHeader(ticket) {
     $("ticket-header").hidden = false;
     $("ticket-title").textContent = `#${ticket.protocol} · ${ticket.contact || ""}`;
-    $("ticket-reason").textContent = `${ticket.status} · escalated because ${ticket.reason}`;
+    $("ticket-reason").textContent = t("{status} · escalated because {reason}", { status: t(ticket.status), reason: ticket.reason });
     $("accept").hidden = ticket.status !== "pending";
     $("close").hidden = ticket.status === "closed";
     $("transfer-open").hidden = ticket.status === "closed";
@@ -59,7 +78,20 @@
       if (item.m) upsertMessage(box, item.m, VIEW); else box.append(renderHistory(item.h));
     }
     for (const li of document.querySelectorAll("#tickets li")) li.classList.toggle("active", li.dataset.ticketId === id);
+    $("typing").textContent = "";
+    $("conversation-summary").hidden = true;
+    markSeen(id);
     loadAssist(id);
+    loadContact(id);
+  }
+
+  // Read up to now: its unread count goes to zero here and for the rest of the team.
+  async function markSeen(id) {
+    await api(`/api/v1/tickets/${id}/seen`, { method: "POST" }).catch(() => null);
+    for (const status of ["pending", "open", "closed"]) {
+      for (const ticket of state.lists[status]) if (ticket.id === id) ticket.unread = 0;
+    }
+    renderTickets();
   }
 
   // The hand-off summary and suggested replies (with their sources), to insert, edit and send.
@@ -69,29 +101,88 @@
     const s = assist.summary;
     const mood = [s.intent, s.sentiment, s.churn_risk != null ? `churn ${s.churn_risk}` : null].filter(Boolean).join(" · ");
     $("summary").replaceChildren(
-      el("div", {}, el("strong", {}, "Wants: "), s.wants || "—"),
-      el("div", {}, el("strong", {}, "Bot tried: "), s.bot_tried.join("; ")),
-      el("div", {}, el("strong", {}, "Escalated because: "), s.escalated_because),
+      el("div", {}, el("strong", {}, t("Wants: ")), s.wants || "—"),
+      el("div", {}, el("strong", {}, t("Bot tried: ")), s.bot_tried.join("; ")),
+      el("div", {}, el("strong", {}, t("Escalated because: ")), s.escalated_because),
       el("div", { class: "muted" }, mood + (s.churn_reasons.length ? ` (${s.churn_reasons.join(", ")})` : "")));
     $("suggestions").replaceChildren(...assist.suggestions.map((g) => {
-      const use = el("button", { class: "secondary small", type: "button" }, "Use");
-      use.addEventListener("click", () => { $("reply-text").value = g.text; $("reply-text").focus(); });
+      const use = el("button", { class: "secondary small", type: "button" }, t("Use"));
+      use.addEventListener("click", () => { $("reply-note").checked = false; $("reply-text").value = g.text; $("reply-text").focus(); });
       const sources = g.citations.map((c) => c.title || c.document).join(", ");
       return el("div", { class: "suggestion", "data-suggestion": g.source }, el("div", {}, g.text), el("div", { class: "muted" }, `📄 ${sources}`), use);
     }));
     $("assist").hidden = false;
   }
 
+  async function summarizeConversation() {
+    const box = $("conversation-summary"), id = state.ticket.id;
+    box.hidden = false;
+    box.replaceChildren(el("div", { class: "muted" }, t("Summarizing…")));
+    const summary = await api(`/api/v1/tickets/${id}/summary?lang=${document.documentElement.lang.startsWith("pt") ? "pt" : "en"}`, { method: "POST" });
+    if (state.ticket.id !== id) return;
+    box.replaceChildren(...summary.lines.map((line) => el("div", { class: "summary-line" }, line)),
+      el("div", { class: "muted", "data-summary-source": summary.source }, t("by {source}", { source: summary.source })));
+  }
+
+  // Who the customer is, where else they write from, and their tickets on every channel.
+  async function loadContact(id) {
+    const contact = await api(`/api/v1/tickets/${id}/contact`).catch(() => null);
+    if (!contact || !state.ticket || state.ticket.id !== id) return;
+    $("contact-name").value = contact.name || "";
+    $("contact-email").value = contact.email || "";
+    $("contact-phone").value = contact.phone || "";
+    $("contact-fields").replaceChildren(...Object.entries(contact.custom_fields).map(([k, v]) => fieldRow(k, v)));
+    $("contact-error").textContent = "";
+    $("contact-channels").replaceChildren(...contact.channels.map((c) =>
+      el("li", { "data-channel": c.channel_type }, `${c.channel_type} · ${c.external_id}`)));
+    $("past-tickets").replaceChildren(...contact.tickets.map((past) => {
+      const here = past.id === id;
+      const item = el("li", { "data-past-ticket": past.id, class: here ? "active" : "" },
+        el("strong", {}, `#${past.protocol}`), ` ${t(past.status)} · ${past.channel_type} · ${past.queue}`,
+        el("div", { class: "muted" }, `${new Date(past.created_at).toLocaleDateString()} · ${past.reason}` +
+          (past.csat_rating ? ` · ${t("rated {rating}/5", { rating: past.csat_rating })}` : "") + (here ? ` ${t("(this conversation)")}` : "")));
+      if (!here) item.addEventListener("click", () => openTicket(past.id).catch(() => null));
+      return item;
+    }));
+    $("contact-panel").hidden = false;
+  }
+
+  function fieldRow(key = "", value = "") {
+    const remove = el("button", { class: "secondary small", type: "button", "aria-label": "remove field" }, "×");
+    const row = el("div", { class: "field-row" },
+      el("input", { class: "field-key", value: key, placeholder: t("field"), "aria-label": "field name", maxlength: "64" }),
+      el("input", { class: "field-value", value, placeholder: t("value"), "aria-label": "field value", maxlength: "500" }), remove);
+    remove.addEventListener("click", () => row.remove());
+    return row;
+  }
+
+  async function saveContact(e) {
+    e.preventDefault();
+    const custom_fields = {};
+    for (const row of document.querySelectorAll("#contact-fields .field-row")) {
+      const key = row.querySelector(".field-key").value.trim();
+      if (key) custom_fields[key] = row.querySelector(".field-value").value;
+    }
+    const body = { name: $("contact-name").value, email: $("contact-email").value, phone: $("contact-phone").value, custom_fields };
+    try {
+      await api(`/api/v1/tickets/${state.ticket.id}/contact`, { method: "PUT", body: JSON.stringify(body) });
+    } catch (error) { $("contact-error").textContent = error.message; return; }
+    $("contact-error").textContent = t("Saved");
+    loadContact(state.ticket.id);
+    loadTickets();
+  }
+
   const HISTORY = {
-    created: () => "Ticket opened", reopened: () => "Ticket reopened", accepted: (h) => `${h.actor} took the ticket`,
-    assigned: (h) => `Assigned to ${agentName(h.data.assignee_id)} (${h.data.queue})`,
-    transferred: (h) => `${h.actor} transferred it to ${h.data.assignee_id ? agentName(h.data.assignee_id) : queueName(h.data.queue_id)}${h.data.note ? ": " + h.data.note : ""}`,
-    note: (h) => `Note by ${h.actor}: ${h.data.text}`, returned_to_bot: (h) => `${h.actor} handed the conversation back to the bot`,
-    closed: (h) => `${h.actor || "Someone"} closed the ticket`,
+    created: () => t("Ticket opened"), reopened: () => t("Ticket reopened"), accepted: (h) => t("{actor} took the ticket", { actor: h.actor }),
+    assigned: (h) => t("Assigned to {agent} ({queue})", { agent: agentName(h.data.assignee_id), queue: h.data.queue }),
+    transferred: (h) => t("{actor} transferred it to {target}", { actor: h.actor, target: h.data.assignee_id ? agentName(h.data.assignee_id) : queueName(h.data.queue_id) }) + (h.data.note ? ": " + h.data.note : ""),
+    note: (h) => t("Note by {actor}: {text}", { actor: h.actor, text: h.data.text }),
+    returned_to_bot: (h) => t("{actor} handed the conversation back to the bot", { actor: h.actor }),
+    closed: (h) => t("{actor} closed the ticket", { actor: h.actor || t("Someone") }),
   };
   const team = { queues: [], agents: [] };
-  const agentName = (id) => (team.agents.find((a) => a.id === id) || { name: "an agent" }).name;
-  const queueName = (id) => (team.queues.find((q) => q.id === id) || { name: "another queue" }).name;
+  const agentName = (id) => (team.agents.find((a) => a.id === id) || { name: t("an agent") }).name;
+  const queueName = (id) => (team.queues.find((q) => q.id === id) || { name: t("another queue") }).name;
 
   function renderHistory(h) {
     const text = (HISTORY[h.kind] || (() => h.kind))(h);
@@ -100,17 +191,66 @@
 
   async function loadTeam() {
     [team.queues, team.agents] = await Promise.all([api("/api/v1/team/queues"), api("/api/v1/team/agents")]);
-    $("transfer-queue").replaceChildren(el("option", { value: "" }, "Same queue"), ...team.queues.map((q) => el("option", { value: q.id }, q.name)));
-    $("transfer-agent").replaceChildren(el("option", { value: "" }, "Anyone in the queue"), ...team.agents.map((a) => el("option", { value: a.id }, `${a.name} (${a.presence})`)));
+    $("transfer-queue").replaceChildren(el("option", { value: "" }, t("Same queue")), ...team.queues.map((q) => el("option", { value: q.id }, q.name)));
+    $("transfer-agent").replaceChildren(el("option", { value: "" }, t("Anyone in the queue")), ...team.agents.map((a) => el("option", { value: a.id }, `${a.name} (${t(a.presence)})`)));
+  }
+
+  // "Someone is typing", for a few seconds after the last sign of it.
+  let typingTimer = null;
+  function showTyping(event) {
+    if (!state.ticket || event.conversation_id !== state.ticket.conversation_id) return;
+    if (event.who === "agent" && session.user && event.user_id === session.user.id) return;
+    $("typing").textContent = event.who === "customer" ? t("The customer is typing…") : t("{name} is typing…", { name: event.name });
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { $("typing").textContent = ""; }, 4000);
   }
 
   function onEvent(event) {
     if (event.type === "ticket.created" || event.type === "ticket.updated") {
       if (state.ticket && state.ticket.id === event.ticket.id) { state.ticket = event.ticket; showTicketHeader(event.ticket); }
       loadTickets();
-    } else if ((event.type === "message.created" || event.type === "message.updated") && state.ticket && event.conversation_id === state.ticket.conversation_id) {
-      upsertMessage($("messages"), event.message, VIEW);
+    } else if (event.type === "typing") {
+      showTyping(event);
+    } else if (event.type === "message.created" || event.type === "message.updated") {
+      const open = state.ticket && event.conversation_id === state.ticket.conversation_id;
+      if (open) upsertMessage($("messages"), event.message, VIEW);
+      if (event.type !== "message.created" || event.message.author !== "customer") return;
+      if (open) { $("typing").textContent = ""; markSeen(state.ticket.id); return; }
+      for (const status of ["pending", "open"]) {
+        for (const ticket of state.lists[status]) if (ticket.conversation_id === event.conversation_id) ticket.unread = (ticket.unread || 0) + 1;
+      }
+      renderTickets();
     }
+  }
+
+  // Keyboard: shortcuts act when no text box has the focus; Esc leaves one.
+  const SHORTCUTS = {
+    j: () => step(1), k: () => step(-1),
+    r: () => { $("reply-note").checked = false; $("reply-text").focus(); },
+    n: () => { $("reply-note").checked = true; $("reply-text").focus(); },
+    a: () => { if (!$("accept").hidden) $("accept").click(); },
+    t: () => { if (!$("transfer-open").hidden) $("transfer-open").click(); },
+    x: () => { if (!$("close").hidden && confirm(t("Close this ticket? The customer will be asked to rate the service."))) $("close").click(); },
+    "/": () => $("search").focus(),
+    "?": () => $("shortcuts").showModal(),
+  };
+
+  function step(delta) {
+    const tickets = state.lists[state.status];
+    if (!tickets.length) return;
+    const at = state.ticket ? tickets.findIndex((ticket) => ticket.id === state.ticket.id) : -1;
+    const next = tickets[Math.min(tickets.length - 1, Math.max(0, at + delta))];
+    if (next && (!state.ticket || next.id !== state.ticket.id)) openTicket(next.id);
+  }
+
+  function onKey(e) {
+    const typing = e.target.closest("input, textarea, select, dialog");
+    if (e.key === "Escape" && typing && e.target.blur) { e.target.blur(); return; }
+    if (typing || e.ctrlKey || e.metaKey || e.altKey || !$("login").hidden) return;
+    const action = SHORTCUTS[e.key];
+    if (!action) return;
+    e.preventDefault();
+    action();
   }
 
   function start() {
@@ -124,6 +264,7 @@
       });
     }
     $("logout").addEventListener("click", () => session.logout());
+    $("lang").addEventListener("change", () => { location.href = `/inbox?lang=${$("lang").value}`; });
     api("/api/v1/me/presence").then((p) => { $("presence").value = p.presence; });
     $("presence").addEventListener("change", async () => {
       const changed = await api("/api/v1/me/presence", { method: "PUT", body: JSON.stringify({ presence: $("presence").value }) });
@@ -132,10 +273,19 @@
     loadTeam();
     let searching = null;
     $("search").addEventListener("input", () => { clearTimeout(searching); searching = setTimeout(loadTickets, 250); });
+    $("reply-note").addEventListener("change", () => {
+      $("reply-text").placeholder = $("reply-note").checked ? t("Write a note for the team…") : t("Reply to the customer…");
+    });
     // Typing "/" looks up quick replies, filled in for this ticket; picking one puts it in the box to edit.
+    // Anything else tells the customer (and the team) that the agent is typing.
     $("reply-text").addEventListener("input", async () => {
       const value = $("reply-text").value, list = $("quick-replies");
-      if (!value.startsWith("/") || !state.ticket) { list.hidden = true; return; }
+      if (!state.ticket) return;
+      if (!value.startsWith("/")) {
+        list.hidden = true;
+        if (value && !$("reply-note").checked) say({ type: "typing", ticket_id: state.ticket.id });
+        return;
+      }
       const found = await api(`/api/v1/tickets/${state.ticket.id}/quick-replies?q=${encodeURIComponent(value)}`);
       list.replaceChildren(...found.map((r) => {
         const item = el("li", { "data-shortcut": r.shortcut }, el("strong", {}, `/${r.shortcut}`), " ", r.text);
@@ -154,11 +304,14 @@
         state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/transfer`, { method: "POST", body: JSON.stringify(body) });
       } catch (error) { $("transfer-error").textContent = error.message; return; }
       $("transfer").hidden = true; $("transfer-note").value = "";
-      openTicket(state.ticket.id); loadTickets();
+      openTicket(state.ticket.id).catch(() => null); loadTickets();
     });
     $("return-to-bot").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/return-to-bot`, { method: "POST" }); showTicketHeader(state.ticket); openTicket(state.ticket.id); loadTickets(); });
     $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
     $("close").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
+    $("summarize").addEventListener("click", summarizeConversation);
+    $("contact-form").addEventListener("submit", saveContact);
+    $("contact-add-field").addEventListener("click", () => { const row = fieldRow(); $("contact-fields").append(row); row.querySelector("input").focus(); });
     $("reply").addEventListener("submit", async (e) => {
       e.preventDefault();
       const input = $("reply-text"), file = $("reply-file");
@@ -185,8 +338,9 @@
       input.value = "";
       upsertMessage($("messages"), message, VIEW);
     });
+    document.addEventListener("keydown", onKey);
     const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
-    liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(session.token)}`, onEvent,
+    say = liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(session.token)}`, onEvent,
       () => { loadTickets(); if (state.ticket) openTicket(state.ticket.id); });
   }
 

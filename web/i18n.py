@@ -1,0 +1,129 @@
+"""The inbox in English or Portuguese.
+
+English text is the key, so a string missing from a catalog still reads. The language comes from
+``?lang=`` (then kept in a cookie), else the cookie, else the browser's ``Accept-Language``.
+The page hands its catalog to the JavaScript too, for what it writes itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+LANGUAGES = ("en", "pt")
+COOKIE = "atende_lang"
+
+PT: dict[str, str] = {
+    # page
+    "Atende inbox": "Caixa de entrada Atende",
+    "E-mail": "E-mail",
+    "Password": "Senha",
+    "Log in": "Entrar",
+    "Log out": "Sair",
+    "Online": "Online",
+    "Away": "Ausente",
+    "Offline": "Offline",
+    "online": "online",
+    "away": "ausente",
+    "offline": "offline",
+    "Only online agents are given new tickets": "Só atendentes online recebem novos tickets",
+    "KB": "Base",
+    "Admin": "Admin",
+    "Evals": "Avaliações",
+    "Integrations": "Integrações",
+    "Pending": "Pendentes",
+    "Open": "Abertos",
+    "Closed": "Fechados",
+    "Search contact, protocol or message…": "Buscar contato, protocolo ou mensagem…",
+    "Accept": "Aceitar",
+    "Transfer": "Transferir",
+    "Back to bot": "Devolver ao bot",
+    "Close": "Fechar",
+    "Same queue": "Mesma fila",
+    "Anyone in the queue": "Qualquer pessoa da fila",
+    "Note for whoever takes it…": "Nota para quem assumir…",
+    "Summarize": "Resumir",
+    "Summarize the whole conversation": "Resumir a conversa inteira",
+    "Pick a ticket on the left.": "Escolha um ticket à esquerda.",
+    "Reply to the customer…": "Responda ao cliente…",
+    "Write a note for the team…": "Escreva uma nota para a equipe…",
+    "Only the team sees notes": "Só a equipe vê as notas",
+    "Note": "Nota",
+    "Attach a file": "Anexar arquivo",
+    "Send": "Enviar",
+    "Contact": "Contato",
+    "Name": "Nome",
+    "Phone": "Telefone",
+    "Custom fields": "Campos personalizados",
+    "field": "campo",
+    "value": "valor",
+    "Add field": "Adicionar campo",
+    "Save": "Salvar",
+    "Saved": "Salvo",
+    "Channels": "Canais",
+    "Past tickets": "Tickets anteriores",
+    "Keyboard shortcuts": "Atalhos de teclado",
+    "next ticket": "próximo ticket",
+    "previous ticket": "ticket anterior",
+    "reply": "responder",
+    "internal note": "nota interna",
+    "accept": "aceitar",
+    "close the ticket": "fechar o ticket",
+    "transfer": "transferir",
+    "search": "buscar",
+    "this help": "esta ajuda",
+    "leave the text box": "sair da caixa de texto",
+    "send": "enviar",
+    "Language": "Idioma",
+    # written by the script
+    "No tickets here.": "Nenhum ticket aqui.",
+    "SLA missed": "SLA estourado",
+    "⏱ {minutes} min left": "⏱ faltam {minutes} min",
+    "{status} · escalated because {reason}": "{status} · transferido porque {reason}",
+    "pending": "pendente",
+    "open": "aberto",
+    "closed": "fechado",
+    "Wants: ": "Quer: ",
+    "Bot tried: ": "O bot tentou: ",
+    "Escalated because: ": "Transferido porque: ",
+    "Use": "Usar",
+    "Ticket opened": "Ticket aberto",
+    "Ticket reopened": "Ticket reaberto",
+    "{actor} took the ticket": "{actor} assumiu o ticket",
+    "Assigned to {agent} ({queue})": "Atribuído a {agent} ({queue})",
+    "{actor} transferred it to {target}": "{actor} transferiu para {target}",
+    "Note by {actor}: {text}": "Nota de {actor}: {text}",
+    "{actor} handed the conversation back to the bot": "{actor} devolveu a conversa ao bot",
+    "{actor} closed the ticket": "{actor} fechou o ticket",
+    "Someone": "Alguém",
+    "an agent": "um atendente",
+    "another queue": "outra fila",
+    "The customer is typing…": "O cliente está digitando…",
+    "{name} is typing…": "{name} está digitando…",
+    "Close this ticket? The customer will be asked to rate the service.": (
+        "Fechar este ticket? O cliente será convidado a avaliar o atendimento."
+    ),
+    "Summarizing…": "Resumindo…",
+    "by {source}": "por {source}",
+    "rated {rating}/5": "nota {rating}/5",
+    "(this conversation)": "(esta conversa)",
+}
+CATALOGS: dict[str, dict[str, str]] = {"en": {}, "pt": PT}
+
+
+def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def page_context(language: str) -> dict[str, Any]:
+    """What a translated template needs: ``_`` for its text, the catalog for its script."""
+    catalog = CATALOGS[language]
+    translate: Callable[[str], str] = lambda text: catalog.get(text, text)  # noqa: E731
+    return {"lang": language, "_": translate, "catalog": catalog}
