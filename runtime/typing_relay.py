@@ -22,8 +22,8 @@ from runtime.services import Services
 
 log = structlog.get_logger(__name__)
 
-EVERY_SECONDS = 2.5
-"""One indicator per this long is enough: they last a few seconds on every channel."""
+EVERY_SECONDS = 1.0
+"""At most one indicator per this long gets through (the pages send one every 2 s while typing)."""
 
 
 class Throttle:

@@ -6,6 +6,7 @@
   const state = { status: "pending", ticket: null, lists: { pending: [], open: [], closed: [] } };
   const $ = (id) => document.getElementById(id);
   let say = () => {};  // sends on the inbox socket, once it is open
+  let lastTyping = 0;  // "typing" goes out at most every 2 s
 
   async function loadTickets() {
     const query = $("search").value.trim();
@@ -283,7 +284,10 @@
       if (!state.ticket) return;
       if (!value.startsWith("/")) {
         list.hidden = true;
-        if (value && !$("reply-note").checked) say({ type: "typing", ticket_id: state.ticket.id });
+        if (value && !$("reply-note").checked && Date.now() - lastTyping > 2000) {
+          lastTyping = Date.now();
+          say({ type: "typing", ticket_id: state.ticket.id });
+        }
         return;
       }
       const found = await api(`/api/v1/tickets/${state.ticket.id}/quick-replies?q=${encodeURIComponent(value)}`);
