@@ -118,7 +118,8 @@ async def get_ticket(
     return ticket
 
 
-def _visible(tenant_id: uuid.UUID, agent_id: uuid.UUID) -> ColumnElement[bool]:
+def visible_to(tenant_id: uuid.UUID, agent_id: uuid.UUID) -> ColumnElement[bool]:
+    """Tickets an agent may see: their queues', unstaffed queues' and those assigned to them."""
     member_of = select(QueueMember.queue_id).where(
         QueueMember.tenant_id == tenant_id, QueueMember.user_id == agent_id
     )
@@ -131,7 +132,7 @@ def _visible(tenant_id: uuid.UUID, agent_id: uuid.UUID) -> ColumnElement[bool]:
 async def can_see(session: AsyncSession, ticket: Ticket, agent_id: uuid.UUID) -> bool:
     """Whether an agent (not a supervisor or admin) may see this ticket."""
     visible = await session.scalar(
-        select(Ticket.id).where(Ticket.id == ticket.id, _visible(ticket.tenant_id, agent_id))
+        select(Ticket.id).where(Ticket.id == ticket.id, visible_to(ticket.tenant_id, agent_id))
     )
     return visible is not None
 
@@ -162,7 +163,7 @@ async def list_tickets(
         .where(Ticket.tenant_id == tenant_id)
     )
     if filters.visible_to:
-        query = query.where(_visible(tenant_id, filters.visible_to))
+        query = query.where(visible_to(tenant_id, filters.visible_to))
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     if filters.queue_id:

@@ -37,6 +37,7 @@ from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
+from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
@@ -46,7 +47,7 @@ from web.queues import PresenceController, QueueAdminController, SupervisorContr
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
 from web.ticket_assist import AssistController
-from web.tickets import InboxEventsController, TicketController
+from web.tickets import TicketController
 from web.webchat import WebChatController
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"

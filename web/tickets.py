@@ -8,11 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, WebSocket, get, post, put, websocket
-from litestar.channels import ChannelsPlugin
+from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import Body, Parameter
 from litestar.security.jwt import Token
 from sqlalchemy import select
@@ -36,12 +34,10 @@ from runtime.accounts import Role, Tenant, User
 from runtime.broker import deliver_message_task
 from runtime.delivery import mark_for_resend
 from runtime.errors import InvalidInputError
-from runtime.events import inbox_stream
 from runtime.media import store_agent_file
 from runtime.notify import Outgoing, notify_inbox, send_outgoing
 from runtime.services import Services
-from runtime.typing_relay import Throttle, agent_typing
-from web.auth import AuthUser, inbox_roles_only, user_from_raw_token
+from web.auth import AuthUser, inbox_roles_only
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
 AgentRequest = Request[AuthUser, Token, State]
@@ -406,48 +402,3 @@ class TicketController(Controller):
     async def _contact(db_session: AsyncSession, conversation_id: uuid.UUID) -> Contact:
         conversation = await db_session.get_one(Conversation, conversation_id)
         return await db_session.get_one(Contact, conversation.contact_id)
-
-
-class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
-    """What the inbox page sends: ``{"type": "typing", "ticket_id": …}`` while the agent writes."""
-
-    ticket_id: uuid.UUID
-
-
-class InboxEventsController(Controller):
-    path = "/api/v1/inbox"
-
-    @websocket("/events", exclude_from_auth=True)
-    async def events(
-        self, socket: WebSocket[Any, Any, Any], services: Services, channels: ChannelsPlugin, token: str
-    ) -> None:
-        """Tickets and messages of the agent's tenant as they happen (token as a query parameter)."""
-        user = await user_from_raw_token(services, socket.app.state.secret_key, token)
-        await socket.accept()
-        throttle = Throttle()
-        async with (
-            channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber,
-            subscriber.run_in_background(socket.send_data),
-        ):
-            while True:
-                try:
-                    said = await socket.receive_text()
-                except WebSocketDisconnect:
-                    break
-                try:
-                    typing = msgspec.json.decode(said, type=InboxSays)
-                except msgspec.DecodeError:  # also what fails validation
-                    continue  # nothing else is said on this socket
-                if throttle.allows(str(typing.ticket_id)):
-                    await self._agent_typing(services, user, typing.ticket_id)
-
-    @staticmethod
-    async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID) -> None:
-        async with services.database.sessionmaker() as session:
-            try:
-                ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
-            except TicketNotFoundError:
-                return
-            if user.role == Role.AGENT and not await service.can_see(session, ticket, user.id):
-                return
-            await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 
 import httpx
 import pytest
+import websockets
 
 from runtime.accounts import create_user, get_tenant
 from runtime.database import open_database
@@ -125,7 +127,7 @@ def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
     again = client.post(
         f"/api/v1/tickets/{ticket['id']}/transfer", json={"assignee_id": admin_id}, headers=agent
     )
-    assert again.status_code == 409, "it is no longer this agent's ticket"
+    assert again.status_code == 404, "another queue's ticket now, out of this agent's sight"
 
     history = client.get(f"/api/v1/tickets/{ticket['id']}", headers=admin).json()["history"]
     kinds = [h["kind"] for h in history]
@@ -249,3 +251,64 @@ def test_agents_see_their_queues_and_a_supervisor_sees_and_reassigns_all(
     )
     assert reassigned.status_code == 200 and reassigned.json()["assignee_id"] == agent_id
     assert ticket["id"] in listed(agent), "assigned to them now"
+
+
+def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    admin, _ = login(client, tenant.admin)
+    _, agent_id = login(client, tenant.agent)
+    billing_credentials = add_person(live_server, tenant.slug, "agent")
+    _, billing_id = login(client, billing_credentials)
+    agent_token = login_token(client, tenant.agent)
+    billing_token = login_token(client, billing_credentials)
+    [default] = client.get("/api/v1/admin/queues", headers=admin).json()
+    client.put(
+        f"/api/v1/admin/queues/{default['id']}",
+        json={"name": default["name"], "members": [agent_id]},
+        headers=admin,
+    )
+    billing = client.post(
+        "/api/v1/admin/queues", json={"name": "Financeiro", "members": [billing_id]}, headers=admin
+    ).json()
+    session = escalate(client, tenant)
+    ticket = wait_for_ticket(client, admin, session)
+    client.post(f"/api/v1/tickets/{ticket['id']}/transfer", json={"queue_id": billing["id"]}, headers=admin)
+    base = live_server.url.replace("http://", "ws://") + "/api/v1/inbox/events?token="
+
+    async def hear(token: str, seconds: float) -> list[dict[str, object]]:
+        heard: list[dict[str, object]] = []
+        async with websockets.connect(base + token) as socket_:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    heard.append(json.loads(await asyncio.wait_for(socket_.recv(), timeout=left)))
+                except TimeoutError:
+                    break
+        return heard
+
+    async def scenario() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        listening = asyncio.gather(hear(agent_token, 6), hear(billing_token, 6))
+        await asyncio.sleep(1)
+        posted = await asyncio.to_thread(
+            client.post,
+            f"/api/v1/webchat/{tenant.slug}/messages",
+            json={"session_id": session, "text": "meu cartão foi clonado, número 5555"},
+        )
+        assert posted.status_code == 202
+        return await listening
+
+    other_queue, own_queue = asyncio.run(scenario())
+    said = "meu cartão foi clonado, número 5555"
+    assert any(
+        e.get("type") == "message.created" and said in json.dumps(e, ensure_ascii=False) for e in own_queue
+    )
+    assert not any(said in json.dumps(e, ensure_ascii=False) for e in other_queue), (
+        "another queue's message reached an agent"
+    )
+
+
+def login_token(client: httpx.Client, credentials: tuple[str, str]) -> str:
+    headers, _ = login(client, credentials)
+    return headers["Authorization"].removeprefix("Bearer ")

@@ -86,6 +86,14 @@
     loadContact(id);
   }
 
+  // The ticket went where this agent cannot follow (another queue): the pane empties.
+  function leaveConversation() {
+    state.ticket = null;
+    for (const id of ["ticket-header", "transfer", "assist", "reply", "contact-panel", "quick-replies"]) $(id).hidden = true;
+    $("typing").textContent = "";
+    $("messages").replaceChildren(el("p", { class: "empty" }, t("Pick a ticket on the left.")));
+  }
+
   // Read up to now: its unread count goes to zero here and for the rest of the team.
   async function markSeen(id) {
     await api(`/api/v1/tickets/${id}/seen`, { method: "POST" }).catch(() => null);
@@ -308,7 +316,7 @@
         state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/transfer`, { method: "POST", body: JSON.stringify(body) });
       } catch (error) { $("transfer-error").textContent = error.message; return; }
       $("transfer").hidden = true; $("transfer-note").value = "";
-      openTicket(state.ticket.id).catch(() => null); loadTickets();
+      openTicket(state.ticket.id).catch(leaveConversation); loadTickets();
     });
     $("return-to-bot").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/return-to-bot`, { method: "POST" }); showTicketHeader(state.ticket); openTicket(state.ticket.id); loadTickets(); });
     $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });

@@ -1,0 +1,121 @@
+"""The inbox's WebSocket: the tenant's tickets and messages as they happen, and the agent's typing.
+
+Supervisors and admins hear everything in their tenant. An agent hears only conversations whose
+ticket they may see (their queues', unstaffed queues', their own): the same rule as the ticket list,
+so no message of another queue ever reaches their browser. An agent's verdict on a conversation is
+kept a few seconds; ticket events always look again, so a transfer takes effect at once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import WebSocketDisconnect
+from sqlalchemy import select
+
+from handoff import service
+from handoff.errors import TicketNotFoundError
+from handoff.models import Ticket
+from runtime.accounts import Role
+from runtime.events import inbox_stream
+from runtime.services import Services
+from runtime.typing_relay import Throttle, agent_typing
+from web.auth import AuthUser, user_from_raw_token
+
+VERDICT_SECONDS = 3.0
+
+
+class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
+    """What the inbox page sends: ``{"type": "typing", "ticket_id": …}`` while the agent writes."""
+
+    ticket_id: uuid.UUID
+
+
+class AgentView:
+    """Which events of the tenant's stream one agent may receive."""
+
+    def __init__(self, services: Services, user: AuthUser) -> None:
+        self._services = services
+        self._user = user
+        self._verdicts: dict[str, tuple[bool, float]] = {}
+
+    async def allows(self, event: dict[str, Any]) -> bool:
+        if self._user.role != Role.AGENT:
+            return True
+        ticket = event.get("ticket")
+        conversation_id = (
+            ticket["conversation_id"] if isinstance(ticket, dict) else event.get("conversation_id")
+        )
+        if not isinstance(conversation_id, str):
+            return False
+        known = self._verdicts.get(conversation_id)
+        if ticket is None and known and known[1] > time.monotonic():
+            return known[0]
+        visible = await self._sees(uuid.UUID(conversation_id))
+        self._verdicts[conversation_id] = (visible, time.monotonic() + VERDICT_SECONDS)
+        # A ticket leaving the agent's view is news to them once: their list drops it.
+        return visible or (ticket is not None and known is not None and known[0])
+
+    async def _sees(self, conversation_id: uuid.UUID) -> bool:
+        tenant_id, agent_id = self._user.tenant_id, self._user.id
+        async with self._services.database.sessionmaker() as session:
+            found = await session.scalar(
+                select(Ticket.id)
+                .where(
+                    Ticket.tenant_id == tenant_id,
+                    Ticket.conversation_id == conversation_id,
+                    service.visible_to(tenant_id, agent_id),
+                )
+                .limit(1)
+            )
+        return found is not None
+
+
+class InboxEventsController(Controller):
+    path = "/api/v1/inbox"
+
+    @websocket("/events", exclude_from_auth=True)
+    async def events(
+        self, socket: WebSocket[Any, Any, Any], services: Services, channels: ChannelsPlugin, token: str
+    ) -> None:
+        """Tickets and messages as they happen (token as a query parameter); the page sends typing."""
+        user = await user_from_raw_token(services, socket.app.state.secret_key, token)
+        await socket.accept()
+        view = AgentView(services, user)
+
+        async def forward(data: bytes) -> None:
+            if await view.allows(msgspec.json.decode(data)):
+                await socket.send_data(data)
+
+        throttle = Throttle()
+        async with (
+            channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber,
+            subscriber.run_in_background(forward),
+        ):
+            while True:
+                try:
+                    said = await socket.receive_text()
+                except WebSocketDisconnect:
+                    break
+                try:
+                    typing = msgspec.json.decode(said, type=InboxSays)
+                except msgspec.DecodeError:  # also what fails validation
+                    continue  # nothing else is said on this socket
+                if throttle.allows(str(typing.ticket_id)):
+                    await _agent_typing(services, user, typing.ticket_id)
+
+
+async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID) -> None:
+    async with services.database.sessionmaker() as session:
+        try:
+            ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
+        except TicketNotFoundError:
+            return
+        if user.role == Role.AGENT and not await service.can_see(session, ticket, user.id):
+            return
+        await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)
