@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import uuid
 from typing import Any
@@ -248,3 +249,28 @@ async def test_sla_shows_what_is_due_and_counts_the_tickets_that_missed_it(
         assert sla_of(answered, queue, later + datetime.timedelta(hours=2)).breached == ("resolution",)
         [load] = [q for q in await queue_loads(session, tenant.id, later) if q.queue.name == "Suporte"]
     assert (load.pending, load.open, load.breached) == (1, 1, 1)
+
+
+async def test_two_agents_accepting_at_the_same_instant_one_wins_and_the_other_hears_who(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    ana, bruno = await person(services, tenant, "Ana"), await person(services, tenant, "Bruno")
+    for _ in range(5):
+        ticket = await escalation(services, tenant)
+
+        async def accept(agent: uuid.UUID, ticket_id: uuid.UUID = ticket.id) -> str:
+            try:
+                async with services.database.sessionmaker.begin() as session:
+                    await accept_ticket(session, tenant.id, ticket_id, agent)
+            except TicketConflictError as exc:
+                return str(exc)
+            return "won"
+
+        results = await asyncio.gather(accept(ana), accept(bruno))
+        assert results.count("won") == 1, results
+        [lost] = [r for r in results if r != "won"]
+        async with services.database.sessionmaker() as session:
+            owner = (await session.get_one(Ticket, ticket.id)).assignee_id
+        assert f"already taken by {'Ana' if owner == ana else 'Bruno'}" in lost
+        assert [kind for kind, _ in await history(services, tenant, ticket)] == ["created", "accepted"]

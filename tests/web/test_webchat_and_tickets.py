@@ -108,7 +108,7 @@ def test_only_one_of_two_agents_gets_a_ticket(client: httpx.Client, live_server:
     assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=first).status_code == 200
     taken = client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=second)
     assert taken.status_code == 409
-    assert "already taken" in taken.json()["detail"]
+    assert "already taken by Beto Agente" in taken.json()["detail"], "says who has it"
     assert (
         client.post(
             f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "eu"}, headers=second
