@@ -11,6 +11,7 @@ from taskiq.middlewares import SmartRetryMiddleware
 from knowledge.uploads import process_upload
 from runtime.delivery import deliver_message
 from runtime.inbound import run_turn
+from runtime.services import Services
 from runtime.webhooks import deliver_webhook
 
 broker = InMemoryBroker().with_middlewares(
@@ -21,7 +22,9 @@ broker = InMemoryBroker().with_middlewares(
 @broker.task(task_name="atende.run_turn", retry_on_error=True)
 async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> dict[str, Any]:
     """The agent's turn for a stored inbound message, as a job (retried with backoff on errors)."""
-    result = await run_turn(context.state.services, uuid.UUID(message_id))
+    services: Services = context.state.services
+    async with services.turn_slots:
+        result = await run_turn(services, uuid.UUID(message_id))
     return result.as_dict()
 
 

@@ -61,7 +61,8 @@ async def accept_inbound(
     """On the tenant's default channel of a type (the web chat, the CLI): see ``accept_on_channel``."""
     async with services.database.sessionmaker.begin() as session:
         channel = await get_or_create_channel(session, tenant.id, channel_type)
-    return await accept_on_channel(services, channel, inbound)
+        stored = await _store(session, channel, inbound)
+    return await _announce(services, channel, *stored)
 
 
 async def accept_on_channel(
@@ -69,14 +70,28 @@ async def accept_on_channel(
 ) -> tuple[uuid.UUID, bool]:
     """Persist the message (idempotent on the channel's id); says whether it is new and needs a turn."""
     async with services.database.sessionmaker.begin() as session:
-        _, conversation = await get_or_create_conversation(
-            session, channel, inbound.contact_external_id, inbound.contact_name
-        )
-        message, created = await store_inbound(session, channel, conversation, inbound)
-        event = message_event(message)
+        stored = await _store(session, channel, inbound)
+    return await _announce(services, channel, *stored)
+
+
+async def _store(
+    session: AsyncSession, channel: Channel, inbound: InboundMessage
+) -> tuple[Message, Conversation, bool]:
+    _, conversation = await get_or_create_conversation(
+        session, channel, inbound.contact_external_id, inbound.contact_name
+    )
+    message, created = await store_inbound(session, channel, conversation, inbound)
+    return message, conversation, created
+
+
+async def _announce(
+    services: Services, channel: Channel, message: Message, conversation: Conversation, created: bool
+) -> tuple[uuid.UUID, bool]:
+    """After the commit: the inbox hears of a new message; a duplicate is only logged."""
     log_fields = {"tenant_id": str(channel.tenant_id), "channel": channel.type, "message_id": str(message.id)}
     if created:
         log.info("inbound.stored", **log_fields)
+        event = message_event(message)
         await notify_inbox(services, channel.tenant_id, {**event, "conversation_id": str(conversation.id)})
     else:
         log.info("inbound.duplicate", **log_fields)

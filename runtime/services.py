@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class Services:
     publisher: Publisher
     media: MediaStore
     adapters: dict[str, ChannelAdapter]
+    turn_slots: asyncio.Semaphore
+    """Bounds agent turns at once (settings.turn_concurrency): each holds a connection while it runs."""
 
     @property
     def reranker(self) -> Reranker | None:
@@ -84,6 +87,7 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                     "whatsapp-cloud": whatsapp_cloud,
                     "whatsapp-neonize": whatsapp_neonize,
                 },
+                turn_slots=asyncio.Semaphore(max(1, settings.turn_concurrency)),
             )
         finally:
             await telegram.close()

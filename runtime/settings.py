@@ -93,6 +93,9 @@ class Settings:
     """ATENDE_WEBHOOK_BACKOFF_SECONDS: the first wait between webhook tries; each next one doubles."""
     webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
+    turn_concurrency: int = field(default_factory=lambda: int(_float("TURN_CONCURRENCY", 8)))
+    """ATENDE_TURN_CONCURRENCY: agent turns run at once per process; more wait their turn, so a burst
+    of messages never takes every database connection from storing new ones."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

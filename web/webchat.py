@@ -52,6 +52,7 @@ class WebChatController(Controller):
         self, tenant_slug: str, data: WebChatMessageIn, db_session: AsyncSession, services: Services
     ) -> WebChatMessageAccepted:
         tenant = await get_tenant(db_session, tenant_slug)
+        await db_session.close()  # its connection back to the pool: storing the message takes another
         inbound = InboundMessage(
             contact_external_id=data.session_id,
             text=data.text,

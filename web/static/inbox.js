@@ -204,6 +204,10 @@
     $("transfer-agent").replaceChildren(el("option", { value: "" }, t("Anyone in the queue")), ...team.agents.map((a) => el("option", { value: a.id }, `${a.name} (${t(a.presence)})`)));
   }
 
+  // A burst of ticket events reloads the list once.
+  let reloading = null;
+  function reloadSoon() { clearTimeout(reloading); reloading = setTimeout(loadTickets, 150); }
+
   // "Someone is typing", for a few seconds after the last sign of it.
   let typingTimer = null;
   function showTyping(event) {
@@ -217,7 +221,7 @@
   function onEvent(event) {
     if (event.type === "ticket.created" || event.type === "ticket.updated") {
       if (state.ticket && state.ticket.id === event.ticket.id) { state.ticket = event.ticket; showTicketHeader(event.ticket); }
-      loadTickets();
+      reloadSoon();
     } else if (event.type === "typing") {
       showTyping(event);
     } else if (event.type === "message.created" || event.type === "message.updated") {
