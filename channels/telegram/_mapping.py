@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from aiogram.types import Message, Update
 
-from channels.base import Attachment, ContactCard, InboundMessage, Location, MessageContent
+from channels.base import Attachment, AttachmentKind, ContactCard, InboundMessage, Location, MessageContent
 
 
 def _message_id(chat_id: int, message_id: int) -> str:
@@ -12,53 +14,46 @@ def _message_id(chat_id: int, message_id: int) -> str:
     return f"{chat_id}:{message_id}"
 
 
+class _Media(NamedTuple):
+    """A kind of media a Telegram message may carry, and what Telegram says of its file."""
+
+    field: str
+    """The Message field that holds it."""
+    kind: AttachmentKind
+    typed: bool = True
+    """Telegram gives its MIME type."""
+    named: bool = True
+    """Telegram gives its file name."""
+    mime_type: str | None = None
+    """Its MIME type where Telegram gives none."""
+
+
+_MEDIA = (
+    _Media("photo", "image", typed=False, named=False, mime_type="image/jpeg"),
+    _Media("voice", "voice", named=False),
+    _Media("audio", "audio"),
+    _Media("video", "video"),
+    _Media("document", "document"),
+    _Media("sticker", "sticker", typed=False, named=False),
+)
+"""In the order they are looked for: a message carries one of them at the most."""
+
+
 def _attachments(message: Message) -> tuple[Attachment, ...]:
-    if message.photo:
-        biggest = message.photo[-1]
-        return (
-            Attachment(kind="image", file_id=biggest.file_id, mime_type="image/jpeg", size=biggest.file_size),
-        )
-    if message.voice:
-        voice = message.voice
-        return (
-            Attachment(kind="voice", file_id=voice.file_id, mime_type=voice.mime_type, size=voice.file_size),
-        )
-    if message.audio:
-        audio = message.audio
+    for media in _MEDIA:
+        found = getattr(message, media.field)
+        if not found:
+            continue
+        file = found[-1] if isinstance(found, list) else found  # a photo's sizes: the biggest is last
         return (
             Attachment(
-                kind="audio",
-                file_id=audio.file_id,
-                mime_type=audio.mime_type,
-                file_name=audio.file_name,
-                size=audio.file_size,
+                kind=media.kind,
+                file_id=file.file_id,
+                mime_type=file.mime_type if media.typed else media.mime_type,
+                file_name=file.file_name if media.named else None,
+                size=file.file_size,
             ),
         )
-    if message.video:
-        video = message.video
-        return (
-            Attachment(
-                kind="video",
-                file_id=video.file_id,
-                mime_type=video.mime_type,
-                file_name=video.file_name,
-                size=video.file_size,
-            ),
-        )
-    if message.document:
-        document = message.document
-        return (
-            Attachment(
-                kind="document",
-                file_id=document.file_id,
-                mime_type=document.mime_type,
-                file_name=document.file_name,
-                size=document.file_size,
-            ),
-        )
-    if message.sticker:
-        sticker = message.sticker
-        return (Attachment(kind="sticker", file_id=sticker.file_id, size=sticker.file_size),)
     return ()
 
 

@@ -47,6 +47,7 @@ from channels.whatsapp_neonize import (
     statuses_from_receipt,
 )
 from tests.conftest import LiveServer, run_cli
+from tests.web.helpers import login
 
 CUSTOMER = "5511987654321"
 
@@ -396,12 +397,6 @@ async def test_a_channel_that_is_not_paired_fails_delivery_with_a_reason_the_inb
 def client(live_server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
         yield http
-
-
-def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def test_a_new_whatsapp_channel_is_not_paired_and_other_tenants_cannot_see_its_pairing(

@@ -8,7 +8,7 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.web.test_admin_api import create_admin_tenant
+from tests.web.helpers import create_admin_tenant
 from tests.web.test_outbound_webhooks import Subscriber
 
 

@@ -13,7 +13,7 @@ import httpx
 
 from tests.conftest import ATENDE, LiveServer
 from tests.evals.conftest import EvalRun, eval_env, run_eval
-from tests.web.test_webchat_and_tickets import login
+from tests.web.helpers import login
 
 
 def test_a_malformed_suite_names_file_line_and_field_and_nothing_runs(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The plumbing the channel fakes share: a threaded HTTP server on 127.0.0.1 and request parsing.
 
 A fake subclasses ``LoopbackServer`` and answers each ``HTTPRequest`` with a ``Response`` from
-``respond`` (which may block, e.g. for long polling, until ``stopping`` is set).
+``respond`` (which may block, e.g. for long polling, until ``stopping`` is set). A response's body may
+be streamed (``chunks``), and ``Hangup`` raised by ``respond`` or by the stream drops the connection.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import abc
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
@@ -40,6 +42,8 @@ class HTTPRequest:
     headers: dict[str, str]
     """Lower-cased header names."""
     body: bytes
+    target: str = ""
+    """The path with its query string, as the request line has it."""
 
     @property
     def content_type(self) -> str:
@@ -77,10 +81,16 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
+    """When set, the body instead of ``body``: sent with chunked encoding, each piece as it is made."""
 
     @classmethod
     def of_json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
         return cls(status, json.dumps(payload).encode(), "application/json", headers or {})
+
+
+class Hangup(Exception):  # noqa: N818 - what the server does, not an error of the fake's
+    """Raised by ``respond`` or by a response's ``chunks``: drop the connection there, unanswered."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -129,15 +139,28 @@ class _Handler(BaseHTTPRequestHandler):
                 query=dict(parse_qsl(url.query, keep_blank_values=True)),
                 headers={name.lower(): value for name, value in self.headers.items()},
                 body=self._read_body(),
+                target=self.path,
             )
             response = self.server.fake.respond(request)
             self.send_response(response.status)
             self.send_header("content-type", response.content_type)
-            self.send_header("content-length", str(len(response.body)))
+            if response.chunks is None:
+                self.send_header("content-length", str(len(response.body)))
+            else:
+                self.send_header("transfer-encoding", "chunked")
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(response.body)
+            if response.chunks is None:
+                self.wfile.write(response.body)
+                return
+            for chunk in response.chunks:
+                if chunk:  # an empty chunk would end the body
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        except Hangup:
+            self.close_connection = True  # the client sees the connection die, mid-answer or before it
+            self.wfile.flush()
         except ConnectionError:
             self.close_connection = True  # the client gave up (a timeout): nothing to answer
 

@@ -31,7 +31,7 @@ import itertools
 import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from tests.fakes._loopback import HTTPRequest, JSONObject, LoopbackServer, Response, UploadedFile
 
@@ -407,40 +407,42 @@ def inbound(message: JSONObject, *, name: str = "Maria Souza", **envelope: Any) 
     return webhook_payload(messages=[message], contacts=[contact(name, str(message["from"]))], **envelope)
 
 
-def _message(
-    kind: str,
-    content: Any,
-    *,
-    wa_id: str,
-    message_id: str | None,
-    timestamp: int,
-    reply_to: str | None,
-) -> JSONObject:
+class Sender(TypedDict, total=False):
+    """Who sent an inbound message, its wamid and when: keyword arguments every message builder takes."""
+
+    wa_id: str
+    """The customer's WhatsApp id; ``CUSTOMER`` unless given."""
+    message_id: str | None
+    """The message's wamid; unless given, one made of ``wa_id`` and the message's type."""
+    timestamp: int
+    """Unix seconds; ``TIMESTAMP`` unless given."""
+
+
+class Envelope(Sender, total=False):
+    reply_to: str | None
+    """The wamid of the message this one replies to (sets ``context``)."""
+
+
+def _message(kind: str, content: Any, **envelope: Unpack[Envelope]) -> JSONObject:
+    """The envelope every inbound message has, around ``content`` (the ``kind`` field, when not None)."""
+    if unknown := envelope.keys() - Envelope.__optional_keys__:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    wa_id = envelope.get("wa_id", CUSTOMER)
     message: JSONObject = {
         "from": wa_id,
-        "id": message_id or f"wamid.HBgN{wa_id}FAKEIN{kind.upper()}",
-        "timestamp": str(timestamp),
+        "id": envelope.get("message_id") or f"wamid.HBgN{wa_id}FAKEIN{kind.upper()}",
+        "timestamp": str(envelope.get("timestamp", TIMESTAMP)),
         "type": kind,
     }
-    if reply_to is not None:
+    if (reply_to := envelope.get("reply_to")) is not None:
         message["context"] = {"from": BUSINESS_NUMBER, "id": reply_to}
     if content is not None:
         message[kind] = content
     return message
 
 
-def text_message(
-    body: str,
-    *,
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
-    reply_to: str | None = None,
-) -> JSONObject:
-    """``reply_to``: the wamid of the message this one replies to (sets ``context``)."""
-    return _message(
-        "text", {"body": body}, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+def text_message(body: str, **envelope: Unpack[Envelope]) -> JSONObject:
+    return _message("text", {"body": body}, **envelope)
 
 
 def _media_content(media_id: str, mime_type: str, data_hint: str, caption: str | None) -> JSONObject:
@@ -455,19 +457,9 @@ def _media_content(media_id: str, mime_type: str, data_hint: str, caption: str |
 
 
 def image_message(
-    media_id: str,
-    *,
-    caption: str | None = None,
-    mime_type: str = "image/jpeg",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
-    reply_to: str | None = None,
+    media_id: str, *, caption: str | None = None, mime_type: str = "image/jpeg", **envelope: Unpack[Envelope]
 ) -> JSONObject:
-    content = _media_content(media_id, mime_type, media_id, caption)
-    return _message(
-        "image", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("image", _media_content(media_id, mime_type, media_id, caption), **envelope)
 
 
 def document_message(
@@ -476,48 +468,23 @@ def document_message(
     filename: str = "nota-fiscal.pdf",
     caption: str | None = None,
     mime_type: str = "application/pdf",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
-    reply_to: str | None = None,
+    **envelope: Unpack[Envelope],
 ) -> JSONObject:
     content = _media_content(media_id, mime_type, media_id, caption) | {"filename": filename}
-    return _message(
-        "document", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("document", content, **envelope)
 
 
-def audio_message(
-    media_id: str,
-    *,
-    voice: bool = True,
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
-    reply_to: str | None = None,
-) -> JSONObject:
+def audio_message(media_id: str, *, voice: bool = True, **envelope: Unpack[Envelope]) -> JSONObject:
     """A voice note (``voice=True``, ogg/opus) or an audio file (mpeg)."""
     mime_type = "audio/ogg; codecs=opus" if voice else "audio/mpeg"
     content = _media_content(media_id, mime_type, media_id, None) | {"voice": voice}
-    return _message(
-        "audio", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("audio", content, **envelope)
 
 
 def video_message(
-    media_id: str,
-    *,
-    caption: str | None = None,
-    mime_type: str = "video/mp4",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
-    reply_to: str | None = None,
+    media_id: str, *, caption: str | None = None, mime_type: str = "video/mp4", **envelope: Unpack[Envelope]
 ) -> JSONObject:
-    content = _media_content(media_id, mime_type, media_id, caption)
-    return _message(
-        "video", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("video", _media_content(media_id, mime_type, media_id, caption), **envelope)
 
 
 def location_message(
@@ -526,27 +493,18 @@ def location_message(
     *,
     name: str | None = "Loja Paulista",
     address: str | None = "Av. Paulista, 1578 - São Paulo",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
+    **sender: Unpack[Sender],
 ) -> JSONObject:
     content: JSONObject = {"latitude": latitude, "longitude": longitude}
     if name is not None:
         content["name"] = name
     if address is not None:
         content["address"] = address
-    return _message(
-        "location", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=None
-    )
+    return _message("location", content, reply_to=None, **sender)  # a reply_to in sender: TypeError
 
 
 def contacts_message(
-    formatted_name: str = "João Lima",
-    phone: str = "+55 11 91234-5678",
-    *,
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
+    formatted_name: str = "João Lima", phone: str = "+55 11 91234-5678", **sender: Unpack[Sender]
 ) -> JSONObject:
     """A shared contact card (``type: contacts``, a list of cards)."""
     first_name, _, last_name = formatted_name.partition(" ")
@@ -554,25 +512,15 @@ def contacts_message(
     if last_name:
         name["last_name"] = last_name
     card = {"name": name, "phones": [{"phone": phone, "wa_id": re.sub(r"\D", "", phone), "type": "CELL"}]}
-    return _message(
-        "contacts", [card], wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=None
-    )
+    return _message("contacts", [card], reply_to=None, **sender)
 
 
 def button_reply_message(
-    reply_id: str,
-    title: str,
-    *,
-    reply_to: str = "wamid.HBgNFAKEOUTBUTTONS",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
+    reply_id: str, title: str, *, reply_to: str = "wamid.HBgNFAKEOUTBUTTONS", **sender: Unpack[Sender]
 ) -> JSONObject:
     """A tap on a reply button of an interactive message the business sent (``reply_to``)."""
     content = {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}
-    return _message(
-        "interactive", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("interactive", content, reply_to=reply_to, **sender)
 
 
 def list_reply_message(
@@ -581,37 +529,20 @@ def list_reply_message(
     *,
     description: str | None = None,
     reply_to: str = "wamid.HBgNFAKEOUTLIST",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
+    **sender: Unpack[Sender],
 ) -> JSONObject:
     row: JSONObject = {"id": reply_id, "title": title}
     if description is not None:
         row["description"] = description
     content = {"type": "list_reply", "list_reply": row}
-    return _message(
-        "interactive", content, wa_id=wa_id, message_id=message_id, timestamp=timestamp, reply_to=reply_to
-    )
+    return _message("interactive", content, reply_to=reply_to, **sender)
 
 
 def template_button_message(
-    text: str,
-    payload: str,
-    *,
-    reply_to: str = "wamid.HBgNFAKEOUTTEMPLATE",
-    wa_id: str = CUSTOMER,
-    message_id: str | None = None,
-    timestamp: int = TIMESTAMP,
+    text: str, payload: str, *, reply_to: str = "wamid.HBgNFAKEOUTTEMPLATE", **sender: Unpack[Sender]
 ) -> JSONObject:
     """A tap on a quick-reply button of a template (``type: button``)."""
-    return _message(
-        "button",
-        {"text": text, "payload": payload},
-        wa_id=wa_id,
-        message_id=message_id,
-        timestamp=timestamp,
-        reply_to=reply_to,
-    )
+    return _message("button", {"text": text, "payload": payload}, reply_to=reply_to, **sender)
 
 
 def status(

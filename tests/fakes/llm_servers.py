@@ -14,7 +14,8 @@ that make the SDK's backoff 10 ms); ``FakeDelay`` (wait, then answer its ``then`
 ``FakeDisconnect`` (stream a few deltas, then drop the connection). Token counts are whitespace
 words, so a test can compute the cost by hand.
 
-The servers run in daemon threads, so a subprocess of the app under test can call them too.
+The servers run in daemon threads, so a subprocess of the app under test can call them too; the
+thread and the HTTP plumbing are ``_loopback``'s, shared with the channel fakes.
 """
 
 from __future__ import annotations
@@ -23,16 +24,14 @@ import abc
 import itertools
 import json
 import re
-import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, ClassVar, Self
 
-JSONObject = dict[str, Any]
+from tests.fakes._loopback import Hangup, HTTPRequest, JSONObject, LoopbackServer, Response
+
 Responder = Callable[[JSONObject], "str | JSONObject"]
 
 
@@ -105,117 +104,20 @@ def echo_last_user_message(body: JSONObject) -> str:
     return f"echo: {users[-1]}" if users else "echo: (nothing)"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # a handler still sleeping in a FakeDelay must not hold up stop()
-    fake: FakeLLMServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive and chunked bodies, as the SDKs expect
-    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms stalls between them
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the test output is for the tests."""
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw or b"{}")
-        except json.JSONDecodeError:
-            body = {"_unparsed": raw.decode("utf-8", "replace")}
-        try:
-            self.server.fake._handle(self, body)
-        except ConnectionError:
-            self.close_connection = True  # the client gave up (a timeout): nothing to answer
-
-    def send_json(self, status: int, payload: JSONObject, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def start_sse(self) -> None:
-        self.send_response(HTTPStatus.OK)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-
-    def send_chunk(self, data: bytes) -> None:
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-
-    def end_chunks(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-
-    def drop(self) -> None:
-        """Close without finishing the body: the client sees the connection die mid-answer."""
-        self.close_connection = True
-        self.wfile.flush()
-
-
-class FakeLLMServer(abc.ABC):
-    """The parts both wire formats share: the server thread, the script, the recorded requests."""
+class FakeLLMServer(LoopbackServer):
+    """The parts both wire formats share: the script, the recorded requests, errors and delays."""
 
     path: ClassVar[str]
     base_path: ClassVar[str]
 
     def __init__(self, responder: Responder = echo_last_user_message, *, api_key: str | None = None) -> None:
         """``api_key``: when set, requests without it get the provider's real 401."""
+        super().__init__()
         self.responder = responder
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
         self._steps: deque[Step] = deque()
-        self._lock = threading.Condition()
-        self._stopping = threading.Event()
         self._ids = itertools.count(1)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # lifecycle
-
-    def start(self) -> Self:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "start the fake first"
-        return int(self._server.server_address[1])
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -251,44 +153,53 @@ class FakeLLMServer(abc.ABC):
 
     # serving
 
-    def _handle(self, handler: _Handler, body: JSONObject) -> None:
-        headers = {name.lower(): value for name, value in handler.headers.items()}
+    def respond(self, request: HTTPRequest) -> Response:
+        if request.verb != "POST":
+            return Response(HTTPStatus.NOT_IMPLEMENTED, b"Unsupported method", "text/plain")
+        try:
+            body = json.loads(request.body or b"{}")
+        except json.JSONDecodeError:
+            body = {"_unparsed": request.body.decode("utf-8", "replace")}
         with self._lock:
-            self.requests.append(RecordedRequest(path=handler.path, headers=headers, body=body))
+            self.requests.append(RecordedRequest(path=request.target, headers=request.headers, body=body))
             self._lock.notify_all()
-        if handler.path.split("?")[0] != self.path:
-            self._send_error(handler, FakeError(404, f"no route for {handler.path}"))
-            return
-        if self.api_key is not None and not self._authorized(headers):
-            self._send_error(handler, FakeError(401, "invalid x-api-key / bearer token"))
-            return
+        if request.path != self.path:
+            return self._error(FakeError(404, f"no route for {request.target}"))
+        if self.api_key is not None and not self._authorized(request.headers):
+            return self._error(FakeError(401, "invalid x-api-key / bearer token"))
         step = self._next_step(body)
         while isinstance(step, FakeDelay):
-            if self._stopping.wait(step.seconds):
-                handler.drop()
-                return
+            if self.stopping.wait(step.seconds):
+                raise Hangup
             step = step.then if step.then is not None else self.responder(body)
         if isinstance(step, FakeError):
-            self._send_error(handler, step)
-        elif isinstance(step, FakeDisconnect):
-            if body.get("stream"):
-                self._stream(handler, body, step.text, cut_after=step.after_deltas)
-            else:
-                handler.drop()
-        elif body.get("stream"):
-            self._stream(handler, body, step)
-        else:
-            handler.send_json(HTTPStatus.OK, self._reply(body, step), {"x-request-id": self._new_id("req")})
+            return self._error(step)
+        if isinstance(step, FakeDisconnect):
+            if not body.get("stream"):
+                raise Hangup
+            return self._sse(self._stream(body, step.text, cut_after=step.after_deltas))
+        if body.get("stream"):
+            return self._sse(self._stream(body, step))
+        return Response.of_json(HTTPStatus.OK, self._reply(body, step), {"x-request-id": self._new_id("req")})
+
+    @staticmethod
+    def _sse(events: Iterator[bytes]) -> Response:
+        return Response(
+            HTTPStatus.OK,
+            content_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+            chunks=events,
+        )
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._ids):04d}"
 
-    def _send_error(self, handler: _Handler, error: FakeError) -> None:
+    def _error(self, error: FakeError) -> Response:
         headers = {"x-request-id": self._new_id("req")}
         retryable = error.status in (408, 409, 429) or error.status >= 500
         if retryable and error.retry_after_ms is not None:
             headers |= {"retry-after-ms": str(error.retry_after_ms), "retry-after": "0"}
-        handler.send_json(error.status, self._error_body(error), headers)
+        return Response.of_json(error.status, self._error_body(error), headers)
 
     # one wire format each
 
@@ -306,9 +217,9 @@ class FakeLLMServer(abc.ABC):
 
     @abc.abstractmethod
     def _stream(
-        self, handler: _Handler, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
-    ) -> None:
-        """Stream the answer carrying ``step``; drop the connection after ``cut_after`` deltas."""
+        self, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
+    ) -> Iterator[bytes]:
+        """The events of the answer carrying ``step``; ``Hangup`` after ``cut_after`` deltas."""
 
 
 def _as_text(step: str | JSONObject) -> str:
@@ -361,8 +272,8 @@ class FakeOpenAI(FakeLLMServer):
         }
 
     def _stream(
-        self, handler: _Handler, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
-    ) -> None:
+        self, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
+    ) -> Iterator[bytes]:
         text = _as_text(step)
         with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         completion_id = self._new_id("chatcmpl")
@@ -383,18 +294,15 @@ class FakeOpenAI(FakeLLMServer):
         def delta(content: JSONObject, finish: str | None = None) -> list[JSONObject]:
             return [{"index": 0, "delta": content, "logprobs": None, "finish_reason": finish}]
 
-        handler.start_sse()
-        handler.send_chunk(chunk(delta({"role": "assistant", "content": "", "refusal": None})))
+        yield chunk(delta({"role": "assistant", "content": "", "refusal": None}))
         for sent, piece in enumerate(deltas(text)):
             if cut_after is not None and sent >= cut_after:
-                handler.drop()
-                return
-            handler.send_chunk(chunk(delta({"content": piece})))
-        handler.send_chunk(chunk(delta({}, finish="stop")))
+                raise Hangup
+            yield chunk(delta({"content": piece}))
+        yield chunk(delta({}, finish="stop"))
         if with_usage:
-            handler.send_chunk(chunk([], usage=self._usage(body, text)))
-        handler.send_chunk(b"data: [DONE]\n\n")
-        handler.end_chunks()
+            yield chunk([], usage=self._usage(body, text))
+        yield b"data: [DONE]\n\n"
 
 
 class FakeAnthropic(FakeLLMServer):
@@ -475,34 +383,34 @@ class FakeAnthropic(FakeLLMServer):
         return message | {"stop_reason": stop_reason}
 
     def _stream(
-        self, handler: _Handler, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
-    ) -> None:
+        self, body: JSONObject, step: str | JSONObject, *, cut_after: int | None = None
+    ) -> Iterator[bytes]:
         block, text, stop_reason = self._block(body, step)
 
-        def event(name: str, data: JSONObject) -> None:
-            handler.send_chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        def event(name: str, data: JSONObject) -> bytes:
+            return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
-        handler.start_sse()
         message = self._message(body, [], self.input_tokens(body), 1)
-        event("message_start", {"type": "message_start", "message": message})
+        yield event("message_start", {"type": "message_start", "message": message})
         if block["type"] == "tool_use":
             start: JSONObject = block | {"input": {}}
             pieces = [("input_json_delta", "partial_json", text)]
         else:
             start = {"type": "text", "text": "", "citations": None}
             pieces = [("text_delta", "text", piece) for piece in deltas(text)]
-        event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start})
-        event("ping", {"type": "ping"})
+        yield event(
+            "content_block_start", {"type": "content_block_start", "index": 0, "content_block": start}
+        )
+        yield event("ping", {"type": "ping"})
         for sent, (kind, field, piece) in enumerate(pieces):
             if cut_after is not None and sent >= cut_after:
-                handler.drop()
-                return
-            event(
+                raise Hangup
+            yield event(
                 "content_block_delta",
                 {"type": "content_block_delta", "index": 0, "delta": {"type": kind, field: piece}},
             )
-        event("content_block_stop", {"type": "content_block_stop", "index": 0})
-        event(
+        yield event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        yield event(
             "message_delta",
             {
                 "type": "message_delta",
@@ -510,5 +418,4 @@ class FakeAnthropic(FakeLLMServer):
                 "usage": {"output_tokens": count_tokens(text)},
             },
         )
-        event("message_stop", {"type": "message_stop"})
-        handler.end_chunks()
+        yield event("message_stop", {"type": "message_stop"})

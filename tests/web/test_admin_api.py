@@ -9,7 +9,6 @@ import asyncio
 import copy
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,11 +17,11 @@ from sqlalchemy import select
 
 from agents.usage import record_usage
 from channels.models import Conversation
-from runtime.accounts import create_tenant, create_user, get_tenant
+from runtime.accounts import get_tenant
 from runtime.database import open_database
 from runtime.settings import Settings
 from tests.conftest import LiveServer
-from tests.web.test_webchat_and_tickets import login
+from tests.web.helpers import AdminTenant, login, make_admin_tenant
 
 DEFAULT_POLICY = {
     "always_escalate_intents": ["human_agent"],
@@ -47,34 +46,6 @@ NEW_POLICY: dict[str, Any] = {
         "holidays": ["2025-12-25", "2026-01-01"],
     },
 }
-
-
-@dataclass(frozen=True)
-class AdminTenant:
-    slug: str
-    admin: tuple[str, str]
-    agent: tuple[str, str]
-
-
-async def create_admin_tenant(live_server: LiveServer) -> AdminTenant:
-    """A tenant with an admin and an agent, made by the account services on the server's database."""
-    slug = f"adm-{uuid.uuid4().hex[:10]}"
-    people = {
-        "admin": (f"admin@{slug}.test", "admin-pass-1"),
-        "agent": (f"agent@{slug}.test", "agent-pass-1"),
-    }
-    async with (
-        open_database(Settings(data_dir=live_server.data_dir)) as database,
-        database.sessionmaker.begin() as session,
-    ):
-        tenant = await create_tenant(session, slug)
-        for role, (email, password) in people.items():
-            await create_user(session, tenant, email, password, role)
-    return AdminTenant(slug, people["admin"], people["agent"])
-
-
-def make_admin_tenant(live_server: LiveServer) -> AdminTenant:
-    return asyncio.run(create_admin_tenant(live_server))
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.evals.conftest import run_eval
-from tests.web.test_admin_api import AdminTenant, make_admin_tenant
-from tests.web.test_webchat_and_tickets import login
+from tests.web.helpers import AdminTenant, login, make_admin_tenant
 
 SUITE: list[dict[str, Any]] = [
     {

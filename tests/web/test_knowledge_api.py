@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.knowledge.test_formats import FORMATS, write_every_format
-from tests.web.test_webchat_and_tickets import login, send, wait_for
+from tests.web.helpers import login, send, wait_for
 
 
 @pytest.fixture(scope="module")

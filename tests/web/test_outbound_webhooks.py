@@ -23,8 +23,8 @@ import pytest
 
 from tests.conftest import LiveServer, start_atende, stop_atende
 from tests.fakes._loopback import HTTPRequest, LoopbackServer, Response
-from tests.web.test_admin_api import AdminTenant, make_admin_tenant
-from tests.web.test_webchat_and_tickets import login
+from tests.web import helpers
+from tests.web.helpers import AdminTenant, login, make_admin_tenant
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -85,10 +85,8 @@ def readme_verify() -> Callable[[str, dict[str, str], bytes], bool]:
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
+    """Retries back off over seconds here, so the wait is longer than the helpers' default."""
+    helpers.eventually(condition, timeout)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,7 @@ import pytest
 
 from tests.conftest import LiveServer, run_cli
 from tests.fakes.telegram_api import FakeTelegram, text_update
-from tests.web.test_admin_api import make_admin_tenant
-from tests.web.test_webchat_and_tickets import login, send, wait_for
+from tests.web.helpers import login, make_admin_tenant, send, wait_for
 
 
 @pytest.fixture(scope="module")

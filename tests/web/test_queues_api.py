@@ -15,19 +15,12 @@ from runtime.accounts import create_user, get_tenant
 from runtime.database import open_database
 from runtime.settings import Settings
 from tests.conftest import LiveServer
-from tests.web.test_admin_api import AdminTenant, make_admin_tenant
+from tests.web.helpers import AdminTenant, login_with_id, make_admin_tenant
 
 
 @pytest.fixture(scope="module")
 def client(live_server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live_server.url, timeout=30)
-
-
-def login(client: httpx.Client, credentials: tuple[str, str]) -> tuple[dict[str, str], str]:
-    body = client.post(
-        "/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]}
-    ).json()
-    return {"Authorization": f"Bearer {body['token']}"}, body["user"]["id"]
 
 
 def escalate(client: httpx.Client, tenant: AdminTenant) -> str:
@@ -54,8 +47,8 @@ def test_an_agent_going_online_gets_the_ticket_that_waited_in_their_queue(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant = make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    agent, agent_id = login(client, tenant.agent)
+    admin, _ = login_with_id(client, tenant.admin)
+    agent, agent_id = login_with_id(client, tenant.agent)
     [queue] = client.get("/api/v1/admin/queues", headers=admin).json()
     assert queue["is_default"] and queue["members"] == []
     saved = client.put(
@@ -83,9 +76,9 @@ def test_queue_settings_are_for_admins_and_members_of_the_tenant(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant, other = make_admin_tenant(live_server), make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    agent, _ = login(client, tenant.agent)
-    _, outsider = login(client, other.agent)
+    admin, _ = login_with_id(client, tenant.admin)
+    agent, _ = login_with_id(client, tenant.agent)
+    _, outsider = login_with_id(client, other.agent)
     assert client.get("/api/v1/admin/queues", headers=agent).status_code == 403
     refused = client.post(
         "/api/v1/admin/queues", json={"name": "Vendas", "members": [outsider]}, headers=admin
@@ -101,9 +94,9 @@ def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant = make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    agent, _ = login(client, tenant.agent)
-    _, admin_id = login(client, tenant.admin)
+    admin, _ = login_with_id(client, tenant.admin)
+    agent, _ = login_with_id(client, tenant.agent)
+    _, admin_id = login_with_id(client, tenant.admin)
     client.put("/api/v1/me/presence", json={"presence": "online"}, headers=admin)
     billing = client.post(
         "/api/v1/admin/queues", json={"name": "Financeiro", "members": [admin_id]}, headers=admin
@@ -145,8 +138,8 @@ def test_quick_replies_are_filled_in_for_the_ticket_and_an_unknown_variable_is_n
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant = make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    agent, _ = login(client, tenant.agent)
+    admin, _ = login_with_id(client, tenant.admin)
+    agent, _ = login_with_id(client, tenant.agent)
     made = client.post(
         "/api/v1/quick-replies",
         json={"shortcut": "/protocolo", "text": "Seu protocolo é {{ticket.protocol}}."},
@@ -202,10 +195,10 @@ def test_agents_see_their_queues_and_a_supervisor_sees_and_reassigns_all(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant = make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    agent, agent_id = login(client, tenant.agent)
-    billing_agent, billing_id = login(client, add_person(live_server, tenant.slug, "agent"))
-    supervisor, _ = login(client, add_person(live_server, tenant.slug, "supervisor"))
+    admin, _ = login_with_id(client, tenant.admin)
+    agent, agent_id = login_with_id(client, tenant.agent)
+    billing_agent, billing_id = login_with_id(client, add_person(live_server, tenant.slug, "agent"))
+    supervisor, _ = login_with_id(client, add_person(live_server, tenant.slug, "supervisor"))
     [default] = client.get("/api/v1/admin/queues", headers=admin).json()
     client.put(
         f"/api/v1/admin/queues/{default['id']}",
@@ -257,10 +250,10 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     tenant = make_admin_tenant(live_server)
-    admin, _ = login(client, tenant.admin)
-    _, agent_id = login(client, tenant.agent)
+    admin, _ = login_with_id(client, tenant.admin)
+    _, agent_id = login_with_id(client, tenant.agent)
     billing_credentials = add_person(live_server, tenant.slug, "agent")
-    _, billing_id = login(client, billing_credentials)
+    _, billing_id = login_with_id(client, billing_credentials)
     agent_token = login_token(client, tenant.agent)
     billing_token = login_token(client, billing_credentials)
     [default] = client.get("/api/v1/admin/queues", headers=admin).json()
@@ -310,5 +303,5 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
 
 
 def login_token(client: httpx.Client, credentials: tuple[str, str]) -> str:
-    headers, _ = login(client, credentials)
+    headers, _ = login_with_id(client, credentials)
     return headers["Authorization"].removeprefix("Bearer ")

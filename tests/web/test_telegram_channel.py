@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from tests.fakes.telegram_api import (
     message_update,
     text_update,
 )
+from tests.web.helpers import ChannelCustomer, eventually, login, ticket_for
 
 SECRET = "s3cret-webhook-token"
 
@@ -51,7 +52,7 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
         yield http
 
 
-class Customer:
+class Customer(ChannelCustomer):
     """One Telegram user writing to the bot: posts updates, reads what the bot sent to their chat."""
 
     def __init__(self, client: httpx.Client, telegram: FakeTelegram, channel_id: str) -> None:
@@ -75,42 +76,13 @@ class Customer:
     def received(self) -> list[TelegramCall]:
         return [c for c in self.telegram.calls("sendMessage") if int(c.params["chat_id"]) == self.chat_id]
 
-    def wait_for_replies(self, count: int, timeout: float = 90) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.received()) < count:
-            assert time.monotonic() < deadline, f"{self.name} got {len(self.received())} of {count} replies"
-            time.sleep(0.2)
+    def texts(self) -> list[str]:
         return [str(c.params["text"]) for c in self.received()]
 
 
 @pytest.fixture
 def customer(client: httpx.Client, telegram: FakeTelegram, channel_id: str) -> Customer:
     return Customer(client, telegram, channel_id)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
-def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def ticket_for(
-    client: httpx.Client, headers: dict[str, str], name: str, timeout: float = 30
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        tickets = [t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == name]
-        if tickets or time.monotonic() > deadline:
-            [ticket] = tickets
-            return ticket
-        time.sleep(0.2)
 
 
 def test_question_answer_with_sources_handoff_and_an_agents_reply_all_on_telegram(

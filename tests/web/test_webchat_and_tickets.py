@@ -10,44 +10,12 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, run_cli
+from tests.web.helpers import login, messages, send, ticket_of, wait_for
 
 
 @pytest.fixture(scope="module")
 def client(live_server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live_server.url, timeout=30)
-
-
-def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def send(client: httpx.Client, session: str, text: str, **extra: Any) -> httpx.Response:
-    return client.post("/api/v1/webchat/demo/messages", json={"session_id": session, "text": text, **extra})
-
-
-def messages(client: httpx.Client, session: str) -> list[dict[str, Any]]:
-    response = client.get(f"/api/v1/webchat/demo/sessions/{session}/messages")
-    assert response.status_code == 200
-    return response.json()
-
-
-def wait_for(client: httpx.Client, session: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = messages(client, session)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
-
-
-def ticket_of(
-    client: httpx.Client, headers: dict[str, str], session: str, status: str = "pending"
-) -> dict[str, Any]:
-    tickets = client.get("/api/v1/tickets", params={"status": status}, headers=headers).json()
-    [ticket] = [t for t in tickets if t["contact"] == session]
-    return ticket
 
 
 def test_a_question_gets_a_grounded_answer_with_its_source(client: httpx.Client) -> None:

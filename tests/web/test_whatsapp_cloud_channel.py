@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.fakes.graph_api import (
     text_message,
     webhook_payload,
 )
+from tests.web.helpers import ChannelCustomer, eventually, login, ticket_for
 
 APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "atende-verify-me"
@@ -89,7 +90,7 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
 SIGNED = "signed"
 
 
-class Customer:
+class Customer(ChannelCustomer):
     """One WhatsApp user writing to the business number: posts signed webhooks, reads what was sent."""
 
     def __init__(self, client: httpx.Client, graph: GraphAPI, channel_id: str) -> None:
@@ -118,40 +119,13 @@ class Customer:
     def received(self) -> list[dict[str, Any]]:
         return [m for m in self.graph.sent_messages() if m["to"] == self.wa_id]
 
-    def wait_for_replies(self, count: int, timeout: float = 90) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.received()) < count:
-            assert time.monotonic() < deadline, f"{self.name} got {len(self.received())} of {count} replies"
-            time.sleep(0.2)
+    def texts(self) -> list[str]:
         return [str(m["text"]["body"]) for m in self.received() if m["type"] == "text"]
 
 
 @pytest.fixture
 def customer(client: httpx.Client, graph: GraphAPI, channel_id: str) -> Customer:
     return Customer(client, graph, channel_id)
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
-def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
-    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
-
-
-def ticket_for(client: httpx.Client, headers: dict[str, str], name: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        tickets = [t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == name]
-        if tickets or time.monotonic() > deadline:
-            [ticket] = tickets
-            return str(ticket["id"])
-        time.sleep(0.2)
 
 
 def history(client: httpx.Client, headers: dict[str, str], ticket_id: str) -> list[dict[str, Any]]:
@@ -172,7 +146,7 @@ def test_question_answer_with_sources_handoff_and_an_agents_reply_all_on_whatsap
     assert "atendente humano" in handoff
 
     agent = login(client, live_server.agent)
-    ticket_id = ticket_for(client, agent, customer.name)
+    ticket_id = ticket_for(client, agent, customer.name)["id"]
     assert client.post(f"/api/v1/tickets/{ticket_id}/accept", headers=agent).status_code == 200
     sent = client.post(
         f"/api/v1/tickets/{ticket_id}/messages", json={"text": "Oi! Sou a Bia, vou te ajudar."}, headers=agent
@@ -279,7 +253,7 @@ def test_delivery_statuses_move_forward_only_and_a_failure_shows_its_reason(
     customer.says("quero falar com um atendente")
     customer.wait_for_replies(1)
     agent = login(client, live_server.agent)
-    ticket_id = ticket_for(client, agent, customer.name)
+    ticket_id = ticket_for(client, agent, customer.name)["id"]
     client.post(f"/api/v1/tickets/{ticket_id}/accept", headers=agent)
     client.post(f"/api/v1/tickets/{ticket_id}/messages", json={"text": "Oi, tudo bem?"}, headers=agent)
     customer.wait_for_replies(2)
@@ -308,7 +282,7 @@ def test_a_reply_outside_the_24_hour_window_fails_at_once_with_graphs_reason(
     graph.script("messages", GraphError.re_engagement())
     customer.says("quero falar com um atendente")
     agent = login(client, live_server.agent)
-    ticket_id = ticket_for(client, agent, customer.name)
+    ticket_id = ticket_for(client, agent, customer.name)["id"]
 
     def reply() -> dict[str, Any]:
         return history(client, agent, ticket_id)[1]
@@ -340,7 +314,7 @@ def test_a_customers_photo_is_fetched_through_graph_into_the_media_dir(
     assert customer.post(inbound(photo, name=customer.name)).status_code == 200
     customer.wait_for_replies(1)  # a photo without words goes to a human
     agent = login(client, live_server.agent)
-    ticket_id = ticket_for(client, agent, customer.name)
+    ticket_id = ticket_for(client, agent, customer.name)["id"]
 
     [attachment] = history(client, agent, ticket_id)[0]["content"]["attachments"]
     assert attachment["kind"] == "image" and attachment["mime_type"] == "image/jpeg"
