@@ -1,0 +1,152 @@
+"""Helpers shared by the tests that talk HTTP to a running ``atende demo`` (the ``live_server`` fixture).
+
+Logging in, a tenant of a test's own, the web chat's customer, waiting for a ticket or a condition, a
+customer on a messaging channel. They were copied from one test module to the next, or imported from
+another test module; here there is one copy of each, and no test module imports another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from runtime.accounts import create_tenant, create_user
+from runtime.database import open_database
+from runtime.settings import Settings
+from tests.conftest import LiveServer
+
+# ---- staff: logging in, and tenants of a test's own --------------------------------------------------
+
+
+def _logged_in(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, Any]:
+    response = client.post("/api/v1/auth/login", json={"email": credentials[0], "password": credentials[1]})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def login(client: httpx.Client, credentials: tuple[str, str]) -> dict[str, str]:
+    """The headers of a session of the user with these (email, password)."""
+    return {"Authorization": f"Bearer {_logged_in(client, credentials)['token']}"}
+
+
+def login_with_id(client: httpx.Client, credentials: tuple[str, str]) -> tuple[dict[str, str], str]:
+    """As ``login``, and the user's id as well."""
+    body = _logged_in(client, credentials)
+    return {"Authorization": f"Bearer {body['token']}"}, str(body["user"]["id"])
+
+
+@dataclass(frozen=True)
+class AdminTenant:
+    slug: str
+    admin: tuple[str, str]
+    agent: tuple[str, str]
+
+
+async def create_admin_tenant(live_server: LiveServer) -> AdminTenant:
+    """A tenant with an admin and an agent, made by the account services on the server's database."""
+    slug = f"adm-{uuid.uuid4().hex[:10]}"
+    people = {
+        "admin": (f"admin@{slug}.test", "admin-pass-1"),
+        "agent": (f"agent@{slug}.test", "agent-pass-1"),
+    }
+    async with (
+        open_database(Settings(data_dir=live_server.data_dir)) as database,
+        database.sessionmaker.begin() as session,
+    ):
+        tenant = await create_tenant(session, slug)
+        for role, (email, password) in people.items():
+            await create_user(session, tenant, email, password, role)
+    return AdminTenant(slug, people["admin"], people["agent"])
+
+
+def make_admin_tenant(live_server: LiveServer) -> AdminTenant:
+    return asyncio.run(create_admin_tenant(live_server))
+
+
+# ---- the demo tenant's web chat, as its customer --------------------------------------------------
+
+
+def send(client: httpx.Client, session: str, text: str, **extra: Any) -> httpx.Response:
+    return client.post("/api/v1/webchat/demo/messages", json={"session_id": session, "text": text, **extra})
+
+
+def messages(client: httpx.Client, session: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/webchat/demo/sessions/{session}/messages")
+    assert response.status_code == 200
+    found: list[dict[str, Any]] = response.json()
+    return found
+
+
+def wait_for(client: httpx.Client, session: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    """The session's messages once there are ``count`` (or what there is when ``timeout`` runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = messages(client, session)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+# ---- tickets, and waiting ------------------------------------------------------------------------
+
+
+def ticket_of(
+    client: httpx.Client, headers: dict[str, str], session: str, status: str = "pending"
+) -> dict[str, Any]:
+    """The one ticket of the contact ``session`` among the tickets with ``status``, now."""
+    tickets: list[dict[str, Any]] = client.get(
+        "/api/v1/tickets", params={"status": status}, headers=headers
+    ).json()
+    [ticket] = [t for t in tickets if t["contact"] == session]
+    return ticket
+
+
+def ticket_for(
+    client: httpx.Client, headers: dict[str, str], name: str, timeout: float = 30
+) -> dict[str, Any]:
+    """The one ticket of the contact ``name``, waiting up to ``timeout`` seconds for it to be opened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        everyone: list[dict[str, Any]] = client.get("/api/v1/tickets", headers=headers).json()
+        tickets = [t for t in everyone if t["contact"] == name]
+        if tickets or time.monotonic() > deadline:
+            [ticket] = tickets
+            return ticket
+        time.sleep(0.2)
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+# ---- a customer on a messaging channel --------------------------------------------------------------
+
+
+class ChannelCustomer:
+    """A customer writing on a messaging channel; a channel's tests say how to read what was sent to them."""
+
+    name: str
+
+    def received(self) -> Sequence[Any]:
+        """What the channel's fake server took for this customer, in order."""
+        raise NotImplementedError
+
+    def texts(self) -> list[str]:
+        """The words of the text replies among what was received."""
+        raise NotImplementedError
+
+    def wait_for_replies(self, count: int, timeout: float = 90) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.received()) < count:
+            assert time.monotonic() < deadline, f"{self.name} got {len(self.received())} of {count} replies"
+            time.sleep(0.2)
+        return self.texts()
