@@ -62,18 +62,19 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-async def _first_event(url: str, wanted: str, within: float, ready: asyncio.Event) -> dict[str, object]:
+async def _first_event(url: str, session: str, within: float, ready: asyncio.Event) -> dict[str, object]:
+    """The hand-off of this customer's conversation: the ticket event an agent's inbox gets."""
     async with websockets.connect(url) as socket_:
         await asyncio.sleep(1)  # the subscription is in place once the socket is accepted; give Redis a beat
         ready.set()
         deadline = time.monotonic() + within
         while True:
             event = json.loads(await asyncio.wait_for(socket_.recv(), deadline - time.monotonic()))
-            message = event.get("message") or {}
+            ticket = event.get("ticket") or {}
             if (
-                event.get("type") == "message.created"
-                and isinstance(message, dict)
-                and message.get("text") == wanted
+                event.get("type") == "ticket.created"
+                and isinstance(ticket, dict)
+                and ticket.get("contact") == session
             ):
                 return event
 
@@ -94,22 +95,22 @@ def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other(tmp_path: Pat
             )
             token = login.json()["token"]
             events_url = f"ws://{second_url.removeprefix('http://')}/api/v1/inbox/events?token={token}"
-            text = f"quero falar com um atendente ({uuid.uuid4().hex[:6]})"
+            session = uuid.uuid4().hex
 
             async def scenario() -> dict[str, object]:
                 ready = asyncio.Event()
-                listening = asyncio.create_task(_first_event(events_url, text, 60, ready))
+                listening = asyncio.create_task(_first_event(events_url, session, 60, ready))
                 await ready.wait()
                 async with httpx.AsyncClient(timeout=10) as http:
                     posted = await http.post(
                         f"{first_url}/api/v1/webchat/demo/messages",
-                        json={"session_id": uuid.uuid4().hex, "text": text},
+                        json={"session_id": session, "text": "quero falar com um atendente"},
                     )
                     assert posted.status_code == 202
                 return await listening
 
             event = asyncio.run(scenario())
-            assert event["conversation_id"]
+            assert event["ticket"]["status"] == "pending"  # type: ignore[index]
         finally:
             stop_atende(second)
     finally:
