@@ -69,7 +69,9 @@ async def _first_event(url: str, session: str, within: float, ready: asyncio.Eve
         ready.set()
         deadline = time.monotonic() + within
         while True:
-            event = json.loads(await asyncio.wait_for(socket_.recv(), deadline - time.monotonic()))
+            event: dict[str, object] = json.loads(
+                await asyncio.wait_for(socket_.recv(), deadline - time.monotonic())
+            )
             ticket = event.get("ticket") or {}
             if (
                 event.get("type") == "ticket.created"
