@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -16,6 +16,9 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
@@ -42,7 +45,7 @@ from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.pages import PagesController
-from web.public_api import PublicApiController, openapi_config
+from web.public_api import PublicApiController, openapi_config, rate_limit
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
@@ -59,6 +62,13 @@ def channels_backend(settings: Settings) -> ChannelsBackend:
     if settings.redis_url:
         return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
     return MemoryChannelsBackend(history=0)
+
+
+def rate_limit_store(settings: Settings) -> Store:
+    """Counts shared by every web process through Redis when there is one; else in process."""
+    if settings.redis_url:
+        return RedisStore.with_client(settings.redis_url, namespace="atende-rate-limit")
+    return MemoryStore()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -103,7 +113,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EvalRunController,
             ChannelWebhookController,
             IntegrationsController,
-            PublicApiController,
+            Router(
+                path="/",
+                route_handlers=[PublicApiController],
+                middleware=[rate_limit(settings.public_api_per_minute)],
+            ),
             ChannelAdminController,
             MediaController,
             QueueAdminController,
@@ -129,4 +143,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         state=State({"secret_key": secret_key, "jwt_auth": jwt_auth}),
+        stores={"rate_limit": rate_limit_store(settings)},
     )

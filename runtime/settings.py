@@ -93,6 +93,8 @@ class Settings:
     """ATENDE_WEBHOOK_BACKOFF_SECONDS: the first wait between webhook tries; each next one doubles."""
     webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
+    public_api_per_minute: int = field(default_factory=lambda: int(_float("PUBLIC_API_PER_MINUTE", 600)))
+    """ATENDE_PUBLIC_API_PER_MINUTE: requests a minute per API key on /api/v1/public; more get a 429."""
     turn_concurrency: int = field(default_factory=lambda: int(_float("TURN_CONCURRENCY", 8)))
     """ATENDE_TURN_CONCURRENCY: agent turns run at once per process; more wait their turn, so a burst
     of messages never takes every database connection from storing new ones."""

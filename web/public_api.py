@@ -14,6 +14,8 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.pagination import OffsetPagination
@@ -26,7 +28,7 @@ from channels.models import Contact, Conversation
 from channels.views import MessageView, message_view
 from handoff.views import TicketView, ticket_view
 from runtime import public_api
-from runtime.api_keys import VISIBLE_CHARS, use_api_key
+from runtime.api_keys import VISIBLE_CHARS, hash_key, use_api_key
 from runtime.notify import Outgoing, send_outgoing
 from runtime.services import Services
 
@@ -49,6 +51,20 @@ def _presented_key(request: Request[Any, Any, Any]) -> str | None:
         return key.strip()
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def rate_limited_caller(request: Request[Any, Any, Any]) -> str:
+    """Whom the public API's limit counts: the API key (hashed, so no key sits in the store), else
+    the address of a caller who sent none."""
+    key = _presented_key(request)
+    return f"key:{hash_key(key)}" if key else f"ip:{get_remote_address(request)}"
+
+
+def rate_limit(per_minute: int) -> DefineMiddleware:
+    """``per_minute`` requests per key; more get a 429 whose ``RateLimit-Reset`` says when to retry."""
+    return RateLimitConfig(
+        rate_limit=("minute", per_minute), identifier_for_request=rate_limited_caller
+    ).middleware
 
 
 async def provide_api_client(request: Request[Any, Any, Any], services: Services) -> ApiClient:
