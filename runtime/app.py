@@ -30,7 +30,7 @@ from runtime.inbound import unanswered_messages
 from runtime.neonize_sessions import start_neonize_sessions
 from runtime.services import open_services
 from runtime.settings import Settings, get_settings
-from runtime.telegram_polling import start_telegram_pollers
+from runtime.telegram_polling import TelegramPollers
 from runtime.webhooks import pending_webhook_deliveries
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
@@ -91,14 +91,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await deliver_message_task.kiq(str(message_id))
             for delivery_id in await pending_webhook_deliveries(services):
                 await deliver_webhook_task.kiq(str(delivery_id))
-            pollers = await start_telegram_pollers(services)
+            pollers = TelegramPollers(services)
+            app.state.telegram_pollers = pollers
+            await pollers.start_stored()
             await start_neonize_sessions(services)  # stopped when the services close
             try:
                 yield
             finally:
-                for poller in pollers:
-                    poller.cancel()
-                await asyncio.gather(*pollers, return_exceptions=True)
+                await pollers.stop()
                 await broker.shutdown()
 
     return Litestar(

@@ -27,21 +27,36 @@ async def _take(services: Services, channel: Channel, update: Update) -> None:
         await run_turn_task.kiq(str(message_id))
 
 
-async def start_telegram_pollers(services: Services) -> list[asyncio.Task[None]]:
-    """Channels added later start polling when the app restarts."""
-    adapter = services.adapters["telegram"]
-    assert isinstance(adapter, TelegramAdapter)
-    async with services.database.sessionmaker() as session:
-        channels = [
-            c for c in await channels_of_type(session, "telegram") if c.config.get("mode") == "polling"
-        ]
-    tasks = []
-    for channel in channels:
-        bot = adapter.bot(channel_access(channel, services.settings.resolved_secret_key()))
+class TelegramPollers:
+    """One long-polling task per Telegram channel in polling mode: those stored when the app starts,
+    and any an admin adds while it runs."""
 
-        async def on_update(update: Update, channel: Channel = channel) -> None:
-            await _take(services, channel, update)
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
-        tasks.append(asyncio.create_task(poll_channel(bot, on_update), name=f"telegram-poll-{channel.id}"))
+    async def start_stored(self) -> None:
+        async with self._services.database.sessionmaker() as session:
+            for channel in await channels_of_type(session, "telegram"):
+                self.start(channel)
+
+    def start(self, channel: Channel) -> None:
+        """Polls the channel's bot, if it is in polling mode and not already polled."""
+        if channel.config.get("mode") != "polling" or str(channel.id) in self._tasks:
+            return
+        adapter = self._services.adapters["telegram"]
+        assert isinstance(adapter, TelegramAdapter)
+        bot = adapter.bot(channel_access(channel, self._services.settings.resolved_secret_key()))
+
+        async def on_update(update: Update) -> None:
+            await _take(self._services, channel, update)
+
+        task = asyncio.create_task(poll_channel(bot, on_update), name=f"telegram-poll-{channel.id}")
+        self._tasks[str(channel.id)] = task
         log.info("telegram.polling", channel_id=str(channel.id))
-    return tasks
+
+    async def stop(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()

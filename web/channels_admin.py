@@ -90,6 +90,8 @@ class ChannelAdminController(Controller):
         secret_key = services.settings.resolved_secret_key()
         async with db_session.begin():
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
+        if channel.type == "telegram":
+            request.app.state.telegram_pollers.start(channel)  # polling mode: from now, not at restart
         return _view(channel, secret_key)
 
     @get("/{channel_id:uuid}/pairing")
