@@ -10,6 +10,7 @@ delivered, read, failed) move the status on with ``record_status``.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,10 @@ from runtime.services import Services
 
 log = structlog.get_logger(__name__)
 MAX_WAIT_SECONDS = 60.0
+
+
+class StatusBeforeMessageError(Exception):
+    """No message carries this channel id (yet): its delivery job has not committed it."""
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -121,7 +126,11 @@ async def record_status(
     error: str | None = None,
 ) -> bool:
     """The channel's report on a message it took (named by the channel's id for it); says whether the
-    message's status moved. The inbox hears of it once the change is committed."""
+    message's status moved. The inbox hears of it once the change is committed.
+
+    A report can outrun the delivery job that is still saving the channel's id for the message:
+    ``StatusBeforeMessageError`` then says so, for the caller to try again shortly.
+    """
     async with services.database.sessionmaker.begin() as session:
         message = await session.scalar(
             update(Message)
@@ -135,6 +144,15 @@ async def record_status(
             .returning(Message)
         )
         if message is None:
+            known = await session.scalar(
+                select(Message.id).where(
+                    Message.tenant_id == channel.tenant_id,
+                    Message.channel_id == channel.id,
+                    Message.delivered_as == delivered_as,
+                )
+            )
+            if known is None:
+                raise StatusBeforeMessageError(delivered_as)
             return False
         event = {
             "type": "message.updated",
@@ -144,6 +162,36 @@ async def record_status(
     log.info("delivery.status", message_id=str(message.id), channel=channel.type, status=str(status))
     await notify_inbox(services, channel.tenant_id, event)
     return True
+
+
+async def report_status(
+    services: Services, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None = None
+) -> None:
+    """Record a channel's status report now or, when it came before the delivery job saved its
+    message's id, again shortly (0.5 s, 1 s, 2 s… for about a minute) in the background."""
+    try:
+        await record_status(services, channel, delivered_as, status, error)
+    except StatusBeforeMessageError:
+        task = asyncio.create_task(_report_later(services, channel, delivered_as, status, error))
+        _waiting_reports.add(task)
+        task.add_done_callback(_waiting_reports.discard)
+
+
+_waiting_reports: set[asyncio.Task[None]] = set()
+"""Kept referenced while they wait (the event loop holds tasks only weakly)."""
+
+
+async def _report_later(
+    services: Services, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None
+) -> None:
+    for pause in (0.5, 1, 2, 4, 8, 16, 32):
+        await asyncio.sleep(pause)
+        try:
+            await record_status(services, channel, delivered_as, status, error)
+            return
+        except StatusBeforeMessageError:
+            continue
+    log.info("delivery.status_unmatched", channel=channel.type, status=str(status))
 
 
 async def pending_deliveries(services: Services) -> list[uuid.UUID]:

@@ -18,7 +18,7 @@ from channels.models import Channel
 from channels.registry import channel_access, channels_of_type
 from channels.whatsapp_neonize import NeonizeAdapter, Pairing, inbound_from_event, statuses_from_receipt
 from runtime.broker import run_turn_task
-from runtime.delivery import record_status
+from runtime.delivery import report_status
 from runtime.errors import NotFoundError
 from runtime.inbound import accept_on_channel
 from runtime.services import Services
@@ -44,7 +44,7 @@ async def _take_message(services: Services, channel: Channel, event: MessageEv) 
 
 async def _take_receipt(services: Services, channel: Channel, event: ReceiptEv) -> None:
     for delivered_as, status in statuses_from_receipt(event):
-        await record_status(services, channel, delivered_as, status)
+        await report_status(services, channel, delivered_as, status)
 
 
 def start_neonize_session(services: Services, channel: Channel) -> None:

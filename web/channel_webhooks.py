@@ -34,7 +34,7 @@ from channels.whatsapp_cloud import (
     status_updates,
 )
 from runtime.broker import run_turn_task
-from runtime.delivery import record_status
+from runtime.delivery import report_status
 from runtime.errors import AtendeError
 from runtime.inbound import accept_on_channel
 from runtime.services import Services
@@ -162,5 +162,5 @@ class ChannelWebhookController(Controller):
             if created:
                 await run_turn_task.kiq(str(message_id))
         for update in statuses:
-            await record_status(services, channel, update.wamid, update.status, update.error)
+            await report_status(services, channel, update.wamid, update.status, update.error)
         return {"ok": True}

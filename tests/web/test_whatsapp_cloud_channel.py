@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,17 @@ class GraphAPI(FakeGraphAPI):
         super().__init__(access_token="EAAG-atende-test-token")
         self.wamids: list[tuple[str, str]] = []
         self._wamids_lock = threading.Lock()
+        self.before_answering: Callable[[str], object] | None = None
+        """Called with the new wamid before Graph answers the send: a status webhook can outrun it."""
 
     def respond(self, request: HTTPRequest) -> Response:
         response = super().respond(request)
         if response.status == 200 and request.verb == "POST" and request.path.endswith("/messages"):
+            wamid = json.loads(response.body)["messages"][0]["id"]
             with self._wamids_lock:
-                self.wamids.append(
-                    (str(request.json()["to"]), json.loads(response.body)["messages"][0]["id"])
-                )
+                self.wamids.append((str(request.json()["to"]), wamid))
+            if self.before_answering:
+                self.before_answering(wamid)
         return response
 
     def wamids_to(self, wa_id: str) -> list[str]:
@@ -274,6 +277,28 @@ def test_delivery_statuses_move_forward_only_and_a_failure_shows_its_reason(
     failed = outbound()[1]
     assert failed["delivery_status"] == "failed"
     assert "131047" in failed["delivery_error"] and "24 hours" in failed["delivery_error"]
+
+
+def test_a_status_that_outruns_the_send_it_reports_is_not_lost(
+    client: httpx.Client, live_server: LiveServer, graph: GraphAPI, customer: Customer
+) -> None:
+    customer.says("quero falar com um atendente")
+    customer.wait_for_replies(1)
+    agent = login(client, live_server.agent)
+    ticket_id = ticket_for(client, agent, customer.name)["id"]
+    client.post(f"/api/v1/tickets/{ticket_id}/accept", headers=agent)
+    early: list[int] = []
+    # Meta's "delivered" webhook arrives before Graph has even answered the send.
+    graph.before_answering = lambda wamid: early.append(
+        customer.post(webhook_payload(statuses=[status(wamid, "delivered")])).status_code
+    )
+    try:
+        client.post(f"/api/v1/tickets/{ticket_id}/messages", json={"text": "Já vejo isso."}, headers=agent)
+        eventually(lambda: bool(early))
+    finally:
+        graph.before_answering = None
+    assert early == [200]
+    eventually(lambda: history(client, agent, ticket_id)[-1]["delivery_status"] == "delivered")
 
 
 def test_a_reply_outside_the_24_hour_window_fails_at_once_with_graphs_reason(
