@@ -80,23 +80,29 @@ def _field_of(message: str) -> tuple[str, str]:
     return "channel", message
 
 
+def _config(options: ChannelOptions) -> dict[str, Any]:
+    """The settings kept in the clear (secrets are encrypted apart)."""
+    settings = {
+        "api_base": options.api_base,
+        "mode": options.mode,
+        "phone_number_id": options.phone_number_id,
+    }
+    return {key: value for key, value in settings.items() if value is not None}
+
+
+def _secrets(options: ChannelOptions) -> dict[str, str]:
+    return {name: getattr(options, name) for name in SECRET_FIELDS if getattr(options, name)}
+
+
 async def add_channel(
     session: AsyncSession, tenant_id: uuid.UUID, raw: dict[str, Any], secret_key: str
 ) -> Channel:
     """Store a new channel for the tenant; its secrets are encrypted, a Telegram webhook secret made up."""
     options = check_options(raw)
-    secret_values = {name: getattr(options, name) for name in SECRET_FIELDS if getattr(options, name)}
+    secret_values = _secrets(options)
     if options.type == "telegram" and "webhook_secret" not in secret_values:
         secret_values["webhook_secret"] = secrets.token_urlsafe(32)
-    config = {
-        key: value
-        for key, value in {
-            "api_base": options.api_base,
-            "mode": options.mode,
-            "phone_number_id": options.phone_number_id,
-        }.items()
-        if value is not None
-    }
+    config = _config(options)
     channel = Channel(
         tenant_id=tenant_id,
         type=options.type,
@@ -111,6 +117,44 @@ async def add_channel(
     except IntegrityError as exc:
         raise ConflictError(
             f"name: the tenant already has a {options.type} channel named {options.name!r}", field="name"
+        ) from exc
+    return channel
+
+
+async def update_channel(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    changes: dict[str, Any],
+    secret_key: str,
+) -> Channel:
+    """Change a channel's name, settings or secrets (rotating a token): what ``changes`` leaves out,
+    or sends empty, is kept. The result is checked as a whole, like a new channel, before it is saved."""
+    channel = await session.scalar(
+        select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
+    )
+    if channel is None:
+        raise NotFoundError(f"no channel {channel_id}", field="channel_id")
+    if changes.get("type", channel.type) != channel.type:
+        raise InvalidInputError("type", "cannot change: add a new channel of the other type")
+    current = channel_access(channel, secret_key)
+    merged: dict[str, Any] = {
+        "type": channel.type,
+        "name": channel.name,
+        **channel.config,
+        **current.credentials,
+    }
+    merged.update({key: value for key, value in changes.items() if value not in (None, "")})
+    options = check_options(merged)
+    channel.name = options.name
+    channel.config = _config(options)
+    channel.credentials = encrypt_secret(secret_key, json.dumps(_secrets(options)))
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"name: the tenant already has a {channel.type} channel named {options.name!r}", field="name"
         ) from exc
     return channel
 

@@ -55,6 +55,14 @@ class TelegramPollers:
         self._tasks[str(channel.id)] = task
         log.info("telegram.polling", channel_id=str(channel.id))
 
+    async def restart(self, channel: Channel) -> None:
+        """With the channel's new token or mode: the old poller stops, a polling one starts again."""
+        old = self._tasks.pop(str(channel.id), None)
+        if old:
+            old.cancel()
+            await asyncio.gather(old, return_exceptions=True)
+        self.start(channel)
+
     async def stop(self) -> None:
         for task in self._tasks.values():
             task.cancel()

@@ -1,5 +1,5 @@
-"""The admin's channels: list them (secrets masked) and add one; the webhook URL to give the provider;
-the QR code that pairs a WhatsApp number (whatsapp-neonize)."""
+"""The admin's channels: list them (secrets masked), add one, change one (rotate its secrets); the
+webhook URL to give the provider; the QR code that pairs a WhatsApp number (whatsapp-neonize)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from typing import Any
 
 import msgspec
 import segno
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
-from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
+from channels.registry import (
+    CHANNEL_TYPES,
+    add_channel,
+    channel_access,
+    list_channels,
+    masked_credentials,
+    update_channel,
+)
 from channels.whatsapp_neonize import Pairing, PairingState
 from runtime.neonize_sessions import ask_for_pairing, neonize_adapter, neonize_channel
 from runtime.services import Services
@@ -92,6 +99,24 @@ class ChannelAdminController(Controller):
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
         if channel.type == "telegram":
             request.app.state.telegram_pollers.start(channel)  # polling mode: from now, not at restart
+        return _view(channel, secret_key)
+
+    @patch("/{channel_id:uuid}")
+    async def update(
+        self,
+        request: AdminRequest,
+        channel_id: uuid.UUID,
+        data: dict[str, Any],
+        db_session: AsyncSession,
+        services: Services,
+    ) -> ChannelView:
+        """Rename it, change its settings or rotate its secrets; left out or empty, a field is kept.
+        A bad field is a 422 naming it and nothing changes; a polling bot restarts with the new token."""
+        secret_key = services.settings.resolved_secret_key()
+        async with db_session.begin():
+            channel = await update_channel(db_session, request.user.tenant_id, channel_id, data, secret_key)
+        if channel.type == "telegram":
+            await request.app.state.telegram_pollers.restart(channel)
         return _view(channel, secret_key)
 
     @get("/{channel_id:uuid}/pairing")

@@ -62,6 +62,19 @@ async def test_an_admin_adds_a_telegram_channel_and_sees_its_token_masked(
     await expect(row.locator(".credentials")).to_contain_text("token …WXYZ")
     await expect(row).not_to_contain_text("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+    # Rotating the token: a bad one is refused naming the field; a good one replaces it.
+    await row.get_by_role("button", name="Change").click()
+    await expect(page.get_by_label("channel type")).to_be_disabled()
+    await page.get_by_label("token", exact=True).fill("not a token")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.locator('[data-error-for="token"]')).to_contain_text("is not a Telegram bot token")
+    await expect(row.locator(".credentials")).to_contain_text("token …WXYZ")
+    await page.get_by_label("token", exact=True).fill("123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ-NEW1")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(row.locator(".credentials")).to_contain_text("token …NEW1")
+    await expect(page.locator("#channel-status")).to_contain_text("Saved")
+    await expect(page.get_by_role("button", name="Add channel")).to_be_visible()
+
 
 async def test_an_agent_sees_the_customers_photo_and_resends_a_refused_reply(
     browser: Browser, live_server: LiveServer, telegram: FakeTelegram

@@ -283,3 +283,53 @@ def test_a_file_over_the_limit_or_of_a_refused_type_is_answered_with_why(
     )
     assert customer.post(exe).status_code == 200
     assert "tipo de arquivo" in customer.wait_for_replies(2)[1]
+
+
+def test_an_admin_rotates_a_channels_webhook_secret_and_a_bad_change_changes_nothing(
+    client: httpx.Client, live_server: LiveServer, telegram: FakeTelegram
+) -> None:
+    admin = login(client, live_server.admin)
+    added = client.post(
+        "/api/v1/admin/channels",
+        json={
+            "type": "telegram",
+            "name": "rotating",
+            "token": telegram.token,
+            "webhook_secret": "old-secret-1",
+        },
+        headers=admin,
+    )
+    assert added.status_code == 201, added.text
+    url = f"/api/v1/admin/channels/{added.json()['id']}"
+    update = text_update("oi", update_id=int(uuid.uuid4().int % 10**9), chat_id=4321)
+
+    def hook(secret: str) -> int:
+        return client.post(
+            f"/webhooks/telegram/{added.json()['id']}",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+        ).status_code
+
+    for bad, field in (
+        ({"token": "not-a-token"}, "token"),
+        ({"type": "whatsapp-cloud"}, "type"),
+        ({"name": "Bad Name!"}, "name"),
+        ({"colour": "blue"}, "colour"),
+    ):
+        refused = client.patch(url, json=bad, headers=admin)
+        assert refused.status_code == 422 and field in refused.text, (bad, refused.text)
+    assert hook("new-secret-2") == 403, "nothing changed"
+
+    rotated = client.patch(url, json={"webhook_secret": "new-secret-2", "name": "rotated"}, headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["name"] == "rotated" and rotated.json()["credentials"]["webhook_secret"].endswith(
+        "t-2"
+    )
+    assert rotated.json()["credentials"]["token"] == added.json()["credentials"]["token"], "the token is kept"
+    assert hook("old-secret-1") == 403
+    assert hook("new-secret-2") == 200
+
+    agent = login(client, live_server.agent)
+    assert client.patch(url, json={"name": "x"}, headers=agent).status_code == 403
+    missing = client.patch(f"/api/v1/admin/channels/{uuid.uuid4()}", json={"name": "x"}, headers=admin)
+    assert missing.status_code == 404

@@ -4,6 +4,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("channel-form");
+  const SECRETS = ["token", "webhook_secret", "app_secret", "verify_token"];
+  let editing = null;  // the channel being changed; null while adding one
 
   function showTypeFields() {
     const type = $("channel-type").value;
@@ -72,9 +74,44 @@
       c.type === "whatsapp-neonize" ? pairCell(c)
         : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
       el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
-      el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—")));
+      el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
+      el("td", {}, editButton(c))));
     $("channel-rows").replaceChildren(...rows);
-    if (!rows.length) $("channel-rows").append(el("tr", {}, el("td", { colspan: "5", class: "muted" }, "No channels yet.")));
+    if (!rows.length) $("channel-rows").append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, "No channels yet.")));
+  }
+
+  // "Change": the same form, filled in; secrets left empty are kept (type one to rotate it).
+  function editButton(c) {
+    const button = el("button", { type: "button", class: "secondary small", "data-edit": c.id }, "Change");
+    button.addEventListener("click", () => startEditing(c));
+    return button;
+  }
+
+  function startEditing(c) {
+    editing = c;
+    clearErrors();
+    $("channel-form-title").textContent = `Change ${c.type} channel "${c.name}"`;
+    $("channel-type").value = c.type; $("channel-type").disabled = true;
+    showTypeFields();
+    form.querySelector("[name=name]").value = c.name;
+    for (const name of ["phone_number_id", "api_base"]) form.querySelector(`[name=${name}]`).value = c.config[name] || "";
+    for (const name of SECRETS) { const input = form.querySelector(`[name=${name}]`); input.value = ""; input.placeholder = "kept if empty"; }
+    form.querySelector("[name=polling]").checked = c.config.mode === "polling";
+    $("channel-submit").textContent = "Save changes";
+    $("channel-cancel").hidden = false;
+    $("channel-status").textContent = "";
+    form.scrollIntoView();
+  }
+
+  function stopEditing() {
+    editing = null;
+    $("channel-form-title").textContent = "Add a channel";
+    $("channel-type").disabled = false;
+    for (const name of SECRETS) form.querySelector(`[name=${name}]`).placeholder = name === "webhook_secret" ? "made up if empty" : "";
+    $("channel-submit").textContent = "Add channel";
+    $("channel-cancel").hidden = true;
+    form.reset();
+    showTypeFields();
   }
 
   form.addEventListener("submit", async (event) => {
@@ -85,16 +122,22 @@
       if (input.closest("[hidden]") || input.name === "polling") continue;
       if (input.value.trim()) data[input.name] = input.value.trim();
     }
-    if (!form.querySelector("[name=polling]").closest("[hidden]") && form.querySelector("[name=polling]").checked) data.mode = "polling";
-    const response = await fetch("/api/v1/admin/channels", {
-      method: "POST", headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
+    const polling = form.querySelector("[name=polling]");
+    if (!polling.closest("[hidden]")) { if (polling.checked) data.mode = "polling"; else if (editing) data.mode = "webhook"; }
+    const response = await fetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
+      method: editing ? "PATCH" : "POST",
+      headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) { showProblem(body); $("channel-status").textContent = ""; return; }
-    $("channel-status").textContent = `Added: ${body.webhook_path ? "give the provider " + location.origin + body.webhook_path : "polling starts when the server restarts"}`;
-    for (const input of form.querySelectorAll("input[type=password], input[name=webhook_secret]")) input.value = "";
+    const where = body.webhook_path ? "give the provider " + location.origin + body.webhook_path : "polling";
+    const done = editing ? `Saved: ${where}` : `Added: ${where}`;
+    stopEditing();
+    $("channel-status").textContent = done;
     loadChannels();
   });
+
+  $("channel-cancel").addEventListener("click", () => { stopEditing(); $("channel-status").textContent = ""; });
 
   $("channel-type").addEventListener("change", () => { clearErrors(); showTypeFields(); });
   showTypeFields();
