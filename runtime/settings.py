@@ -91,6 +91,11 @@ class Settings:
     """ATENDE_WEBHOOK_ATTEMPTS: tries to POST an event to a webhook subscriber before it is marked failed."""
     webhook_backoff_seconds: float = field(default_factory=lambda: _float("WEBHOOK_BACKOFF_SECONDS", 2))
     """ATENDE_WEBHOOK_BACKOFF_SECONDS: the first wait between webhook tries; each next one doubles."""
+    webhook_private_networks: bool = field(
+        default_factory=lambda: (_env("WEBHOOK_PRIVATE_NETWORKS", "0") or "0").lower() in {"1", "true", "yes"}
+    )
+    """ATENDE_WEBHOOK_PRIVATE_NETWORKS: 1 lets webhooks POST to loopback and private addresses (a
+    self-hosted Atende calling its own services); by default only public addresses are allowed."""
     webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
     public_api_per_minute: int = field(default_factory=lambda: int(_float("PUBLIC_API_PER_MINUTE", 600)))

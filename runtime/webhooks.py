@@ -37,6 +37,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_never
 from runtime.errors import InvalidInputError, NotFoundError
 from runtime.secrets import decrypt_secret, encrypt_secret
 from runtime.services import Services
+from runtime.webhook_targets import check_webhook_target
 
 log = structlog.get_logger(__name__)
 
@@ -122,12 +123,16 @@ async def create_subscription(
     events: list[str],
     created_by_id: uuid.UUID | None,
     secret_key: str,
+    *,
+    allow_private: bool = False,
 ) -> tuple[WebhookSubscription, str]:
     """A subscription and its signing secret in plain text (shown to the admin this once)."""
+    url = _check_url(url)
+    await check_webhook_target(url, allow_private=allow_private)
     plain = SECRET_PREFIX + secrets.token_urlsafe(32)
     subscription = WebhookSubscription(
         tenant_id=tenant_id,
-        url=_check_url(url),
+        url=url,
         events=_check_events(events),
         secret=encrypt_secret(secret_key, plain),
         created_by_id=created_by_id,
@@ -283,10 +288,13 @@ async def _try_once(services: Services, client: httpx.AsyncClient, delivery_id: 
         code: int | None = None
         error: str | None = None
         try:
+            await check_webhook_target(subscription.url, allow_private=settings.webhook_private_networks)
             response = await client.post(subscription.url, content=body, headers=headers)
             code = response.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}: {response.reason_phrase}".strip()
+        except InvalidInputError as exc:
+            error = exc.reason[:MAX_ERROR_LENGTH]  # the name now resolves to a private address
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         now = datetime.datetime.now(datetime.UTC)

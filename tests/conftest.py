@@ -130,7 +130,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """``atende demo`` (the README's first command) serving on a free port, plus a second agent."""
     data_dir = tmp_path_factory.mktemp("live-server")
     # Webhook retries wait 0.2 s, 0.4 s, 0.8 s: a failing subscriber is marked failed within seconds.
-    fast_webhooks = {"ATENDE_WEBHOOK_BACKOFF_SECONDS": "0.2", "ATENDE_WEBHOOK_ATTEMPTS": "4"}
+    fast_webhooks = {
+        "ATENDE_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        "ATENDE_WEBHOOK_ATTEMPTS": "4",
+        "ATENDE_WEBHOOK_PRIVATE_NETWORKS": "1",  # the test subscribers listen on 127.0.0.1
+    }
     process, url = start_atende(data_dir, "demo", env=fast_webhooks)
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())
     second = ("second.agent@demo.atende.dev", "second-agent-pass")

@@ -194,7 +194,13 @@ class IntegrationsController(Controller):
         secret_key = services.settings.resolved_secret_key()
         async with db_session.begin():
             subscription, secret = await create_subscription(
-                db_session, request.user.tenant_id, data.url, data.events, request.user.id, secret_key
+                db_session,
+                request.user.tenant_id,
+                data.url,
+                data.events,
+                request.user.id,
+                secret_key,
+                allow_private=services.settings.webhook_private_networks,
             )
             view = _webhook_view(subscription, secret_key, {})
         return WebhookCreated(id=view.id, secret=secret, webhook=view)

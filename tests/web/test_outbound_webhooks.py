@@ -257,7 +257,11 @@ def test_deliveries_pending_when_the_server_stops_are_sent_after_it_starts(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     data_dir = tmp_path_factory.mktemp("webhook-restart")
-    slow = {"ATENDE_WEBHOOK_BACKOFF_SECONDS": "600", "ATENDE_WEBHOOK_ATTEMPTS": "6"}
+    slow = {
+        "ATENDE_WEBHOOK_BACKOFF_SECONDS": "600",
+        "ATENDE_WEBHOOK_ATTEMPTS": "6",
+        "ATENDE_WEBHOOK_PRIVATE_NETWORKS": "1",  # the subscriber listens on 127.0.0.1
+    }
     with Subscriber(always_fail=True) as subscriber:
         process, url = start_atende(data_dir, "demo", env=slow)
         try:
