@@ -17,6 +17,9 @@ VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 VARIABLES = ("contact.name", "contact.first_name", "ticket.protocol", "agent.name", "company.name")
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_TEXT = 4096
+EMPTY = "\x00"
+"""Stands for a variable with no value (a customer who gave no name) until the text is tidied."""
+LEFT_BY_EMPTY = re.compile(r" *,? *\x00 *(?=[!?.:;]|$)| \x00(?=,)|\x00 ?")
 
 
 def unknown_variables(text: str) -> list[str]:
@@ -100,4 +103,6 @@ class Fill:
         unknown = unknown_variables(text)
         if unknown:
             raise InvalidInputError("text", f"unknown variable {{{{{unknown[0]}}}}}")
-        return VARIABLE.sub(lambda m: values[m.group(1)], text)
+        filled = VARIABLE.sub(lambda m: values[m.group(1)] or EMPTY, text)
+        # A name nobody gave leaves no "Olá, !": its separator goes with it.
+        return LEFT_BY_EMPTY.sub("", filled)

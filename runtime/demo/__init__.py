@@ -8,7 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.quick_replies import save_quick_reply
+from handoff.tags import save_tag
 from knowledge.ingest import collect_files, ingest_files
 from runtime.accounts import Role, Tenant, create_tenant, create_user
 from runtime.services import Services
@@ -17,8 +20,26 @@ DEMO_SLUG = "demo"
 DEMO_KB = Path(__file__).parent / "kb"
 
 
+QUICK_REPLIES = {
+    "ola": "Olá, {{contact.first_name}}! Aqui é {{agent.name}}, da {{company.name}}. Como posso ajudar?",
+    "protocolo": "O protocolo do seu atendimento é {{ticket.protocol}}.",
+    "troca": "Sinto muito pelo problema! Vou abrir a troca agora: você recebe o código de postagem por e-mail.",
+    "tchau": "Obrigado pelo contato, {{contact.first_name}}! Qualquer coisa, é só chamar.",
+}
+TAGS = {"VIP": "#d97706", "Reclamação": "#dc2626", "Troca": "#2563eb", "Entrega": "#059669"}
+
+
+async def _seed_inbox_tools(session: AsyncSession, tenant: Tenant) -> None:
+    """Quick replies and tags, so the inbox shows its tools from the first login."""
+    for shortcut, text in QUICK_REPLIES.items():
+        await save_quick_reply(session, tenant.id, shortcut, text)
+    for name, color in TAGS.items():
+        await save_tag(session, tenant.id, name, color)
+
+
 async def seed_demo(services: Services, console: Console) -> dict[str, str]:
-    """Create the tenant and its two users once; (re)ingest the articles; print the logins."""
+    """Create the tenant, its admin, agent and supervisor, quick replies and tags once; (re)ingest
+    the articles; print the logins."""
     credentials_file = services.settings.data_dir / "demo-credentials.json"
     async with services.database.sessionmaker.begin() as session:
         tenant = await session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
@@ -27,6 +48,7 @@ async def seed_demo(services: Services, console: Console) -> dict[str, str]:
             credentials = {
                 "admin@demo.atende.dev": secrets.token_urlsafe(9),
                 "agent@demo.atende.dev": secrets.token_urlsafe(9),
+                "supervisor@demo.atende.dev": secrets.token_urlsafe(9),
             }
             await create_user(
                 session,
@@ -44,6 +66,15 @@ async def seed_demo(services: Services, console: Console) -> dict[str, str]:
                 Role.AGENT,
                 "Beto Agente",
             )
+            await create_user(
+                session,
+                tenant,
+                "supervisor@demo.atende.dev",
+                credentials["supervisor@demo.atende.dev"],
+                Role.SUPERVISOR,
+                "Carla Supervisora",
+            )
+            await _seed_inbox_tools(session, tenant)
             credentials_file.write_text(json.dumps(credentials))
             credentials_file.chmod(0o600)
     await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, collect_files([DEMO_KB]))

@@ -274,3 +274,17 @@ async def test_two_agents_accepting_at_the_same_instant_one_wins_and_the_other_h
             owner = (await session.get_one(Ticket, ticket.id)).assignee_id
         assert f"already taken by {'Ana' if owner == ana else 'Bruno'}" in lost
         assert [kind for kind, _ in await history(services, tenant, ticket)] == ["created", "accepted"]
+
+
+@pytest.mark.parametrize(
+    ("text", "filled"),
+    [
+        ("Olá, {{contact.first_name}}! Aqui é {{agent.name}}.", "Olá! Aqui é Bia."),
+        ("Oi {{contact.name}}, tudo bem?", "Oi, tudo bem?"),
+        ("Obrigado, {{contact.first_name}}.", "Obrigado."),
+        ("Protocolo {{ticket.protocol}}", "Protocolo 20261124-00007"),
+    ],
+)
+def test_a_customer_who_gave_no_name_leaves_no_gap_in_a_quick_reply(text: str, filled: str) -> None:
+    fill = Fill(contact_name="", protocol="20261124-00007", agent_name="Bia", company_name="Loja")
+    assert fill.render(text) == filled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -165,3 +166,21 @@ def test_another_tenants_agent_cannot_see_or_touch_a_ticket(
     assert client.get("/api/v1/tickets", headers=headers).json() == []
     assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers).status_code == 404
     assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=headers).status_code == 404
+
+
+def test_the_demo_comes_with_a_supervisor_quick_replies_and_tags(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    credentials = json.loads((live_server.data_dir / "demo-credentials.json").read_text())
+    supervisor = login(client, ("supervisor@demo.atende.dev", credentials["supervisor@demo.atende.dev"]))
+    assert client.get("/api/v1/supervisor/queues", headers=supervisor).status_code == 200
+    session = f"s-{uuid.uuid4()}"
+    send(client, session, "quero falar com um atendente")
+    wait_for(client, session, 2)
+    agent = login(client, live_server.agent)
+    ticket = ticket_of(client, agent, session)
+    [hello] = client.get(
+        f"/api/v1/tickets/{ticket['id']}/quick-replies", params={"q": "/ola"}, headers=agent
+    ).json()
+    assert hello["text"] == "Olá! Aqui é Beto Agente, da Jardim Nuvem. Como posso ajudar?", "no name given"
+    assert {"VIP", "Reclamação"} <= {t["name"] for t in client.get("/api/v1/tags", headers=agent).json()}
