@@ -1,4 +1,9 @@
-"""The ``atende`` command line, for people and for scripts."""
+"""The ``atende`` command line, for people and for scripts.
+
+Commands that only read and write rows open the migrated database alone; those that embed, search
+or run the agent import and open ``runtime.services`` (the models, the graph, the channels) inside,
+so ``atende --help`` and ``atende tenant create`` start in about a second.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from agents.classifiers import (
-    ClassifierOptions,
-    Examples,
-    builtin_classifier,
-    cross_validate,
-    parse_labelled_file,
-    replace_tenant_examples,
-    tenant_classifier,
-)
-from agents.tenant_settings import save_classifier_options
 from channels.base import InboundMessage
 from channels.errors import ChannelError
 from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
@@ -39,11 +34,12 @@ from knowledge.search import SearchMode, search
 from knowledge.service import delete_documents, find_collection, list_documents
 from runtime.accounts import Role, create_tenant, create_user, get_tenant
 from runtime.api_keys import create_api_key
-from runtime.broker import broker, run_turn_task
 from runtime.errors import AtendeError
-from runtime.inbound import accept_inbound
-from runtime.services import Services, open_services
+from runtime.migrate import migrated_database
 from runtime.settings import get_settings
+
+if TYPE_CHECKING:
+    from runtime.services import Services
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -92,6 +88,7 @@ def serve(host: str, port: int) -> None:
 def demo(ctx: click.Context, host: str, port: int) -> None:
     """Seed the demo tenant (once), print its logins, and serve."""
     from runtime.demo import seed_demo
+    from runtime.services import open_services
 
     @run_async
     async def _seed() -> None:
@@ -112,7 +109,7 @@ def db() -> None:
 @run_async
 async def db_upgrade() -> None:
     """Apply migrations up to the newest schema."""
-    async with open_services(get_settings()):
+    async with migrated_database(get_settings()):
         pass
     Console().print("database is up to date")
 
@@ -127,7 +124,7 @@ def tenant() -> None:
 @click.option("--name", default=None, help="Display name (defaults to the slug).")
 @run_async
 async def tenant_create(slug: str, name: str | None) -> None:
-    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+    async with migrated_database(get_settings()) as database, database.sessionmaker.begin() as session:
         created = await create_tenant(session, slug, name)
         Console().print(f"tenant {created.slug} created ({created.id})")
 
@@ -145,7 +142,7 @@ def user() -> None:
 @click.option("--name", default=None)
 @run_async
 async def user_create(tenant_slug: str, email: str, password: str, role: str, name: str | None) -> None:
-    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+    async with migrated_database(get_settings()) as database, database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         created = await create_user(session, owner, email, password, role, name)
         Console().print(f"user {created.email} ({created.role}) created in {owner.slug}")
@@ -163,6 +160,8 @@ def kb() -> None:
 @run_async
 async def kb_ingest(paths: tuple[Path, ...], tenant_slug: str, collection: str) -> None:
     """Ingest files and folders: Markdown, text, PDF, DOCX, HTML, CSV/XLSX FAQs. Unchanged files are skipped."""
+    from runtime.services import open_services
+
     async with open_services(get_settings()) as services:
         failed = await ingest_into(services, tenant_slug, list(paths), Console(), collection)
     if failed:
@@ -212,7 +211,7 @@ async def ingest_into(
 @run_async
 async def kb_list(tenant_slug: str, collection: str | None, as_json: bool) -> None:
     """Documents of a tenant, newest first."""
-    async with open_services(get_settings()) as services, services.database.sessionmaker() as session:
+    async with migrated_database(get_settings()) as database, database.sessionmaker() as session:
         owner = await get_tenant(session, tenant_slug)
         rows = await list_documents(session, owner.id, collection)
     listing = [
@@ -258,7 +257,7 @@ async def kb_list(tenant_slug: str, collection: str | None, as_json: bool) -> No
 @run_async
 async def kb_delete(sources: tuple[str, ...], tenant_slug: str, collection: str | None) -> None:
     """Delete documents (by the name `kb list` shows) and their chunks."""
-    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+    async with migrated_database(get_settings()) as database, database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         deleted = await delete_documents(session, owner.id, list(sources), collection)
     missing = sorted(set(sources) - set(deleted))
@@ -273,6 +272,8 @@ async def kb_delete(sources: tuple[str, ...], tenant_slug: str, collection: str 
 @run_async
 async def kb_reindex() -> None:
     """Re-embed every chunk made by another embedding model (after ATENDE_EMBEDDING_MODEL changes)."""
+    from runtime.services import open_services
+
     async with open_services(get_settings()) as services:
         with Progress(TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
             task = bar.add_task("reindex", total=None)
@@ -299,6 +300,8 @@ async def kb_search(
     query: str, tenant_slug: str, k: int, collection: str | None, mode: SearchMode, as_json: bool
 ) -> None:
     """Ranked chunks with their document, heading path, page and each retriever's score and rank."""
+    from runtime.services import open_services
+
     async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         await check_dimension(session, services.embedder)
@@ -375,6 +378,18 @@ async def classify_train(
     The file and the options together define the tenant's classifier: training again replaces both.
     Prints the examples per label and a 5-fold cross-validated accuracy on the tenant's intents.
     """
+    from agents.classifiers import (
+        ClassifierOptions,
+        Examples,
+        builtin_classifier,
+        cross_validate,
+        parse_labelled_file,
+        replace_tenant_examples,
+        tenant_classifier,
+    )
+    from agents.tenant_settings import save_classifier_options
+    from runtime.services import open_services
+
     options = ClassifierOptions(
         builtin_intents=not without_builtin_intents,
         builtin_sentiments=not without_builtin_sentiments,
@@ -446,7 +461,7 @@ async def channel_add(
     raw = {key: value for key, value in options.items() if value is not None}
     raw |= {"type": type_, **({"mode": "polling"} if polling else {})}
     settings = get_settings()
-    async with open_services(settings) as services, services.database.sessionmaker.begin() as session:
+    async with migrated_database(settings) as database, database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         added = await add_channel(session, owner.id, raw, settings.resolved_secret_key())
         channel_id = str(added.id)
@@ -469,7 +484,7 @@ async def channel_add(
 async def channel_list(tenant_slug: str, as_json: bool) -> None:
     """The tenant's channels, with their secrets masked."""
     settings = get_settings()
-    async with open_services(settings) as services, services.database.sessionmaker() as session:
+    async with migrated_database(settings) as database, database.sessionmaker() as session:
         owner = await get_tenant(session, tenant_slug)
         rows: list[dict[str, Any]] = [
             {
@@ -502,7 +517,7 @@ def apikey() -> None:
 @run_async
 async def apikey_create(tenant_slug: str, name: str, as_json: bool) -> None:
     """Make a key; it is printed this once (only its hash is kept)."""
-    async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
+    async with migrated_database(get_settings()) as database, database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         key, plain = await create_api_key(session, owner.id, name, None)
         key_id = str(key.id)
@@ -521,6 +536,10 @@ async def apikey_create(tenant_slug: str, name: str, as_json: bool) -> None:
 @run_async
 async def chat(tenant_slug: str, session_id: str, as_json: bool, text: str) -> None:
     """Send one customer message through the same pipeline as the channels."""
+    from runtime.broker import broker, run_turn_task
+    from runtime.inbound import accept_inbound
+    from runtime.services import open_services
+
     async with open_services(get_settings()) as services:
         broker.state.services = services
         await broker.startup()

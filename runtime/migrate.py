@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from runtime.database import Database, open_database
+from runtime.logging import configure_logging
+from runtime.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -28,3 +34,13 @@ async def upgrade_database(engine: AsyncEngine) -> None:
 
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+@asynccontextmanager
+async def migrated_database(settings: Settings) -> AsyncIterator[Database]:
+    """The database at the newest schema, and nothing else: what commands that only read and write
+    rows need (the agent graph, channels and models load with ``runtime.services``)."""
+    configure_logging(settings.log_level)
+    async with open_database(settings) as database:
+        await upgrade_database(database.engine)
+        yield database

@@ -21,10 +21,9 @@ from channels.whatsapp_cloud import WhatsAppCloudAdapter
 from channels.whatsapp_neonize import NeonizeAdapter
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.rerank import Reranker, get_reranker
-from runtime.database import Database, open_database
+from runtime.database import Database
 from runtime.events import NullPublisher
-from runtime.logging import configure_logging
-from runtime.migrate import upgrade_database
+from runtime.migrate import migrated_database
 from runtime.settings import Settings
 
 SEARCH_K = 5
@@ -56,10 +55,8 @@ class Services:
 @asynccontextmanager
 async def open_services(settings: Settings, publisher: Publisher | None = None) -> AsyncIterator[Services]:
     """Database (migrated), embedding model, and the agent graph with its PostgreSQL checkpointer."""
-    configure_logging(settings.log_level)
     publisher = publisher or NullPublisher()
-    async with open_database(settings) as database:
-        await upgrade_database(database.engine)
+    async with migrated_database(settings) as database:
         pool = AsyncConnectionPool(
             database.url,
             min_size=1,

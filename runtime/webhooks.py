@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,8 +36,10 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_never
 
 from runtime.errors import InvalidInputError, NotFoundError
 from runtime.secrets import decrypt_secret, encrypt_secret
-from runtime.services import Services
 from runtime.webhook_targets import check_webhook_target
+
+if TYPE_CHECKING:
+    from runtime.services import Services  # the models here are imported where services are not
 
 log = structlog.get_logger(__name__)
 
