@@ -61,15 +61,10 @@ async def get_contact(session: AsyncSession, tenant_id: uuid.UUID, contact_id: u
     return contact
 
 
-async def update_profile(
-    session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID, profile: ContactProfileIn
-) -> Contact:
-    """Replace the profile; all fields are checked before any is written."""
+def update_profile(contact: Contact, profile: ContactProfileIn) -> None:
+    """Replace the profile; all fields are checked before any is written (the caller flushes)."""
     name, email, phone, fields = _clean(profile)
-    contact = await get_contact(session, tenant_id, contact_id)
     contact.name, contact.email, contact.phone, contact.custom_fields = name, email, phone, fields
-    await session.flush()
-    return contact
 
 
 async def same_person(session: AsyncSession, contact: Contact) -> list[Contact]:

@@ -3,13 +3,16 @@ and every ticket they had on any channel."""
 
 from __future__ import annotations
 
+import uuid
+
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import same_person
 from channels.models import Channel, Contact, Conversation
 from handoff.models import Queue, Ticket
+from handoff.service import visible_to
 
 PAST_TICKETS = 20
 
@@ -45,8 +48,26 @@ class ContactPanel(msgspec.Struct):
     """Their latest tickets on all those channels, newest first."""
 
 
-async def contact_panel(session: AsyncSession, contact: Contact) -> ContactPanel:
+async def contact_panel(
+    session: AsyncSession, contact: Contact, agent_id: uuid.UUID | None = None
+) -> ContactPanel:
+    """``agent_id``: an agent sees only the tickets they may see, and the person's other contacts
+    only where one of those is (a phone or e-mail typed in must not reveal someone else's)."""
     people = await same_person(session, contact)
+    visible = visible_to(contact.tenant_id, agent_id) if agent_id else true()
+    if agent_id:
+        reachable = set(
+            await session.scalars(
+                select(Conversation.contact_id)
+                .join(Ticket, Ticket.conversation_id == Conversation.id)
+                .where(
+                    Ticket.tenant_id == contact.tenant_id,
+                    Conversation.contact_id.in_([p.id for p in people]),
+                    visible,
+                )
+            )
+        )
+        people = [p for p in people if p.id == contact.id or p.id in reachable]
     channels = {
         c.id: c
         for c in await session.scalars(
@@ -59,7 +80,11 @@ async def contact_panel(session: AsyncSession, contact: Contact) -> ContactPanel
         select(Ticket, Conversation.channel_id, Queue.name)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
         .join(Queue, Queue.id == Ticket.queue_id)
-        .where(Ticket.tenant_id == contact.tenant_id, Conversation.contact_id.in_([p.id for p in people]))
+        .where(
+            Ticket.tenant_id == contact.tenant_id,
+            Conversation.contact_id.in_([p.id for p in people]),
+            visible,
+        )
         .order_by(Ticket.created_at.desc())
         .limit(PAST_TICKETS)
     )

@@ -19,7 +19,7 @@ SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_TEXT = 4096
 EMPTY = "\x00"
 """Stands for a variable with no value (a customer who gave no name) until the text is tidied."""
-LEFT_BY_EMPTY = re.compile(r" *,? *\x00 *(?=[!?.:;]|$)| \x00(?=,)|\x00 ?")
+LEFT_BY_EMPTY = re.compile(r" *,? *\x00 *(?=[!?.:;\n]|$)| \x00(?=,)|^\x00 *, *|\x00 ?", re.MULTILINE)
 
 
 def unknown_variables(text: str) -> list[str]:

@@ -208,7 +208,9 @@ async def accept_ticket(
     if ticket.status == TicketStatus.CLOSED:
         raise TicketConflictError(f"ticket {ticket.protocol} is closed")
     if ticket.assignee_id and ticket.assignee_id != user_id:
-        owner = await session.scalar(select(User.name).where(User.id == ticket.assignee_id))
+        owner = await session.scalar(
+            select(User.name).where(User.tenant_id == tenant_id, User.id == ticket.assignee_id)
+        )
         raise TicketConflictError(f"ticket {ticket.protocol} is already taken by {owner or 'another agent'}")
     if ticket.status != TicketStatus.OPEN or ticket.accepted_at is None:
         record(session, ticket, TicketEventKind.ACCEPTED, user_id)

@@ -2,6 +2,7 @@
 
 A ticket nobody opened counts everything the customer wrote since the conversation's previous
 ticket closed (or since it began): the bot's part of the conversation is news to the agent too.
+A closed ticket stops counting at its closing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ async def unread_counts(
             Message.tenant_id == tenant_id,
             Message.author == Author.CUSTOMER,
             Message.created_at > since,
+            Message.created_at
+            <= func.coalesce(Ticket.closed_at, literal(datetime.datetime.max.replace(tzinfo=datetime.UTC))),
         )
         .group_by(Ticket.id)
     )

@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from agents.classifiers import builtin_classifier
 from runtime.broker import broker, deliver_message_task, deliver_webhook_task, run_turn_task
-from runtime.delivery import pending_deliveries
+from runtime.delivery import pending_deliveries, stop_waiting_reports
 from runtime.events import ChannelsPublisher
 from runtime.inbound import unanswered_messages
 from runtime.neonize_sessions import start_neonize_sessions
@@ -45,7 +45,7 @@ from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.pages import PagesController
-from web.public_api import PublicApiController, openapi_config, rate_limit
+from web.public_api import PublicApiController, openapi_config, rate_limits
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
             finally:
                 await pollers.stop()
+                await stop_waiting_reports()
                 await broker.shutdown()
 
     return Litestar(
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Router(
                 path="/",
                 route_handlers=[PublicApiController],
-                middleware=[rate_limit(settings.public_api_per_minute)],
+                middleware=rate_limits(settings.public_api_per_minute),
             ),
             ChannelAdminController,
             MediaController,

@@ -96,6 +96,7 @@ async def summarize_conversation(
     context = await build_agent_context(services, session, tenant)
     if context.llm is None or not messages:
         return offline_summary(messages, ticket, language)
+    await session.commit()  # nothing written yet: the connection goes back to the pool while the LLM writes
     try:
         completion = await context.llm.complete(
             PROMPT.format(language=LANGUAGES.get(language, "English")),

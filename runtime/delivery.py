@@ -181,6 +181,13 @@ _waiting_reports: set[asyncio.Task[None]] = set()
 """Kept referenced while they wait (the event loop holds tasks only weakly)."""
 
 
+async def stop_waiting_reports() -> None:
+    """At shutdown: the reports still waiting are given up (a status is news, not data to keep)."""
+    for task in list(_waiting_reports):
+        task.cancel()
+    await asyncio.gather(*_waiting_reports, return_exceptions=True)
+
+
 async def _report_later(
     services: Services, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None
 ) -> None:

@@ -59,7 +59,11 @@ async def customer_typing(
     conversation_id = await session.scalar(
         select(Conversation.id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Contact.channel_id == channel.id, Contact.external_id == contact_external_id)
+        .where(
+            Conversation.tenant_id == channel.tenant_id,
+            Contact.channel_id == channel.id,
+            Contact.external_id == contact_external_id,
+        )
     )
     if conversation_id is None:
         return

@@ -104,6 +104,10 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidInputError("url", "must be an http:// or https:// address")
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as exc:
+        raise InvalidInputError("url", "the port must be a number from 1 to 65535") from exc
     if len(url) > 2000:
         raise InvalidInputError("url", "at most 2000 characters")
     return url

@@ -10,8 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.contacts import ContactProfileIn, update_profile
 from channels.models import Contact, Conversation
 from handoff.contact_panel import ContactPanel, contact_panel
+from runtime.accounts import Role
 from web.auth import inbox_roles_only
 from web.tickets import AgentRequest, visible_ticket
+
+
+def _agent(request: AgentRequest) -> uuid.UUID | None:
+    """Whose sight limits the panel: an agent's; supervisors and admins see it all."""
+    return request.user.id if request.user.role == Role.AGENT else None
 
 
 class ContactPanelController(Controller):
@@ -23,7 +29,8 @@ class ContactPanelController(Controller):
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession
     ) -> ContactPanel:
         """Name, e-mail, phone, custom fields, the person's channels and their past tickets."""
-        return await contact_panel(db_session, await self._contact(request, db_session, ticket_id))
+        contact = await self._contact(request, db_session, ticket_id)
+        return await contact_panel(db_session, contact, _agent(request))
 
     @put("/")
     async def update(
@@ -32,8 +39,9 @@ class ContactPanelController(Controller):
         """The profile becomes exactly this; a bad field is a 422 naming it and nothing is saved."""
         async with db_session.begin():
             contact = await self._contact(request, db_session, ticket_id)
-            await update_profile(db_session, request.user.tenant_id, contact.id, data)
-            return await contact_panel(db_session, contact)
+            update_profile(contact, data)
+            await db_session.flush()
+            return await contact_panel(db_session, contact, _agent(request))
 
     @staticmethod
     async def _contact(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Contact:

@@ -1,9 +1,10 @@
 """The inbox's WebSocket: the tenant's tickets and messages as they happen, and the agent's typing.
 
-Supervisors and admins hear everything in their tenant. An agent hears only conversations whose
-ticket they may see (their queues', unstaffed queues', their own): the same rule as the ticket list,
-so no message of another queue ever reaches their browser. An agent's verdict on a conversation is
-kept a few seconds; ticket events always look again, so a transfer takes effect at once.
+Only agents, supervisors and admins connect. Supervisors and admins hear everything in their
+tenant. An agent hears only conversations whose current ticket they may see (their queues',
+unstaffed queues', their own): the same rule as the ticket list, so no message of another queue
+reaches their browser. An agent's verdict on a conversation is kept a few seconds; ticket events
+always look again, so a transfer takes effect at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, WebSocket, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect
+from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from sqlalchemy import select
 
 from handoff import service
@@ -28,6 +29,8 @@ from runtime.typing_relay import Throttle, agent_typing
 from web.auth import AuthUser, user_from_raw_token
 
 VERDICT_SECONDS = 3.0
+INBOX_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+SEE_ALL = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
 class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
@@ -85,6 +88,8 @@ class InboxEventsController(Controller):
     ) -> None:
         """Tickets and messages as they happen (token as a query parameter); the page sends typing."""
         user = await user_from_raw_token(services, socket.app.state.secret_key, token)
+        if user.role not in INBOX_ROLES:
+            raise WebSocketException(detail="only agents, supervisors and admins have an inbox", code=4403)
         await socket.accept()
         view = AgentView(services, user)
 
@@ -116,6 +121,6 @@ async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID
             ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
         except TicketNotFoundError:
             return
-        if user.role == Role.AGENT and not await service.can_see(session, ticket, user.id):
+        if user.role not in SEE_ALL and not await service.can_see(session, ticket, user.id):
             return
         await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)

@@ -53,6 +53,14 @@ def _presented_key(request: Request[Any, Any, Any]) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+ADDRESS_ALLOWANCE = 5
+"""One address may make this many keys' worth of requests (several integrations behind one NAT)."""
+
+
+ADDRESS_ALLOWANCE = 5
+"""One address may make this many keys' worth of requests (several integrations behind one NAT)."""
+
+
 def rate_limited_caller(request: Request[Any, Any, Any]) -> str:
     """Whom the public API's limit counts: the API key (hashed, so no key sits in the store), else
     the address of a caller who sent none."""
@@ -60,11 +68,17 @@ def rate_limited_caller(request: Request[Any, Any, Any]) -> str:
     return f"key:{hash_key(key)}" if key else f"ip:{get_remote_address(request)}"
 
 
-def rate_limit(per_minute: int) -> DefineMiddleware:
-    """``per_minute`` requests per key; more get a 429 whose ``RateLimit-Reset`` says when to retry."""
-    return RateLimitConfig(
-        rate_limit=("minute", per_minute), identifier_for_request=rate_limited_caller
-    ).middleware
+def rate_limits(per_minute: int) -> list[DefineMiddleware]:
+    """``per_minute`` requests per key; more get a 429 whose ``RateLimit-Reset`` says when to retry.
+    An address gets ``ADDRESS_ALLOWANCE`` times that whatever keys it sends, so made-up keys (each a
+    fresh count) cannot flood the key check."""
+    per_key = RateLimitConfig(rate_limit=("minute", per_minute), identifier_for_request=rate_limited_caller)
+    per_address = RateLimitConfig(
+        rate_limit=("minute", per_minute * ADDRESS_ALLOWANCE),
+        identifier_for_request=lambda request: f"address:{get_remote_address(request)}",
+        set_rate_limit_headers=False,
+    )
+    return [per_address.middleware, per_key.middleware]
 
 
 async def provide_api_client(request: Request[Any, Any, Any], services: Services) -> ApiClient:

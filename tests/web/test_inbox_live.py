@@ -50,6 +50,10 @@ def test_unread_counts_what_the_customer_wrote_since_someone_read_the_ticket(
     assert unread(client, agent, ticket["id"]) == 1
     client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi! Já vejo."}, headers=agent)
     assert unread(client, agent, ticket["id"]) == 0, "answering is reading"
+    client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=agent)
+    send(client, session, "obrigada!")
+    wait_for(client, session, 8)
+    assert unread(client, agent, ticket["id"]) == 0, "a closed ticket stops counting"
     assert client.post(f"/api/v1/tickets/{uuid.uuid4()}/seen", headers=agent).status_code == 404
 
 

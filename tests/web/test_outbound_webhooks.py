@@ -229,6 +229,7 @@ def test_unreachable_subscribers_fail_with_the_error_and_deleted_ones_get_nothin
     ("body", "field"),
     [
         ({"url": "ftp://example.com/x", "events": ["message.created"]}, "url"),
+        ({"url": "https://example.com:99999/x", "events": ["message.created"]}, "url"),
         ({"url": "https://example.com/x", "events": []}, "events"),
         ({"url": "https://example.com/x", "events": ["message.deleted"]}, "events"),
     ],

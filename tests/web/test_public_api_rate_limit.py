@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
-from web.public_api import rate_limit
+from web.public_api import ADDRESS_ALLOWANCE, rate_limits
 
 
 @get("/api/v1/public/ping", sync_to_thread=False)
@@ -14,7 +14,7 @@ def ping() -> dict[str, str]:
 
 
 def test_each_key_gets_its_own_allowance_and_the_429_says_when_to_retry() -> None:
-    app = Litestar([ping], middleware=[rate_limit(3)])
+    app = Litestar([ping], middleware=rate_limits(3))
     with TestClient(app) as client:
         first = {"Authorization": "Bearer atd_first_integration"}
         for _ in range(3):
@@ -29,3 +29,13 @@ def test_each_key_gets_its_own_allowance_and_the_429_says_when_to_retry() -> Non
         second = client.get("/api/v1/public/ping", headers={"X-API-Key": "atd_second_integration"})
         assert second.status_code == 200 and second.headers["RateLimit-Remaining"] == "2"
         assert client.get("/api/v1/public/ping").status_code == 200, "no key: counted by address"
+
+
+def test_made_up_keys_from_one_address_hit_the_address_limit() -> None:
+    app = Litestar([ping], middleware=rate_limits(2))
+    with TestClient(app) as client:
+        answers = [
+            client.get("/api/v1/public/ping", headers={"X-API-Key": f"atd_made_up_{n}"}).status_code
+            for n in range(2 * ADDRESS_ALLOWANCE + 1)
+        ]
+    assert answers.count(200) == 2 * ADDRESS_ALLOWANCE and answers[-1] == 429

@@ -302,6 +302,22 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
     )
 
 
+def test_only_agents_supervisors_and_admins_open_an_inbox_socket(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant = make_admin_tenant(live_server)
+    token = login_token(client, add_person(live_server, tenant.slug, "knowledge_manager"))
+    url = live_server.url.replace("http://", "ws://") + f"/api/v1/inbox/events?token={token}"
+
+    async def connect() -> None:
+        async with websockets.connect(url) as socket_:
+            await asyncio.wait_for(socket_.recv(), timeout=10)
+
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        asyncio.run(connect())
+    assert refused.value.response.status_code == 403, "a knowledge manager has no inbox"
+
+
 def login_token(client: httpx.Client, credentials: tuple[str, str]) -> str:
     headers, _ = login_with_id(client, credentials)
     return headers["Authorization"].removeprefix("Bearer ")

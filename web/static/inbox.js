@@ -248,6 +248,8 @@
     "?": () => $("shortcuts").showModal(),
   };
 
+  const TICKET_KEYS = ["r", "n", "a", "t", "x"];  // act on the open ticket: nothing without one
+
   function step(delta) {
     const tickets = state.lists[state.status];
     if (!tickets.length) return;
@@ -261,7 +263,7 @@
     if (e.key === "Escape" && typing && e.target.blur) { e.target.blur(); return; }
     if (typing || e.ctrlKey || e.metaKey || e.altKey || !$("login").hidden) return;
     const action = SHORTCUTS[e.key];
-    if (!action) return;
+    if (!action || (TICKET_KEYS.includes(e.key) && !state.ticket)) return;
     e.preventDefault();
     action();
   }
