@@ -110,6 +110,23 @@ PT: dict[str, str] = {
 }
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "pt": PT}
 
+# Why the bot handed off, as agents.nodes words it: (pattern, replacement with $1-style groups).
+REASONS_PT: list[tuple[str, str]] = [
+    (r"^the customer asked to talk to a person$", "o cliente pediu para falar com uma pessoa"),
+    (r"^intent (\S+) always goes to a human$", "a intenção $1 sempre vai para uma pessoa"),
+    (r"^sentiment (\S+) is at or below (\S+)$", "sentimento $1, no limite de $2 ou abaixo"),
+    (r"^churn risk (\S+) is at or above (\S+)(.*)$", "risco de churn $1, no limite de $2 ou acima$3"),
+    (
+        r"^(\d+) bot answers in a row without the customer saying it is solved$",
+        "$1 respostas do bot seguidas sem o cliente dizer que resolveu",
+    ),
+    (r"^best passage relevance (\S+) is below (\S+)$", "a base não tem resposta (relevância $1, mínimo $2)"),
+    (r"^the language model failed: (.*)$", "o modelo de linguagem falhou: $1"),
+    (r"^the reply would reveal the instructions$", "a resposta revelaria as instruções do bot"),
+    (r"^the model found no answer in the passages$", "o modelo não achou resposta na base"),
+]
+REASONS: dict[str, list[tuple[str, str]]] = {"en": [], "pt": REASONS_PT}
+
 
 def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
     for choice in (query, cookie):
@@ -126,4 +143,4 @@ def page_context(language: str) -> dict[str, Any]:
     """What a translated template needs: ``_`` for its text, the catalog for its script."""
     catalog = CATALOGS[language]
     translate: Callable[[str], str] = lambda text: catalog.get(text, text)  # noqa: E731
-    return {"lang": language, "_": translate, "catalog": catalog}
+    return {"lang": language, "_": translate, "catalog": catalog, "reasons": REASONS[language]}

@@ -45,7 +45,9 @@ async def test_an_agent_works_the_inbox_in_portuguese_by_keyboard_and_sees_unrea
     await agent.locator("body").press("j")  # the first ticket of the list: the newest
     await expect(agent.locator("#ticket-title")).to_contain_text(second)
     await expect(newest.locator(".unread")).to_have_count(0)
-    await expect(agent.locator("#ticket-reason")).to_contain_text("pendente · transferido porque")
+    await expect(agent.locator("#ticket-reason")).to_have_text(
+        "pendente · transferido porque o cliente pediu para falar com uma pessoa"
+    )
     await agent.locator("body").press("j")
     await expect(agent.locator("#ticket-title")).to_contain_text(first)
     await agent.locator("body").press("k")

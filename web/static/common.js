@@ -106,6 +106,15 @@ function liveSocket(url, onEvent, onReconnect) {
   return (data) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(data)); };
 }
 
+// Why the bot handed off, in the page's language (patterns in window.ATENDE_REASONS; else as written).
+function reasonText(reason) {
+  for (const [pattern, replacement] of window.ATENDE_REASONS || []) {
+    const found = new RegExp(pattern);
+    if (found.test(reason)) return reason.replace(found, replacement);
+  }
+  return reason;
+}
+
 // The page's language: the server puts its catalog in window.ATENDE_CATALOG (English is the key).
 function t(text, values = {}) {
   const template = (window.ATENDE_CATALOG || {})[text] || text;

@@ -24,7 +24,7 @@
       const item = el("li", { "data-ticket-id": ticket.id, class: state.ticket && state.ticket.id === ticket.id ? "active" : "" },
         el("span", { class: "status" }, t(ticket.status)), el("strong", {}, `#${ticket.protocol}`),
         ticket.unread ? el("span", { class: "unread", "data-unread": String(ticket.unread) }, String(ticket.unread)) : "",
-        el("div", { class: "muted" }, `${ticket.contact || ""} · ${ticket.reason}`),
+        el("div", { class: "muted" }, `${ticket.contact || ""} · ${reasonText(ticket.reason)}`),
         ...(ticket.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)),
         slaBadge(ticket));
       item.addEventListener("click", () => openTicket(ticket.id));
@@ -53,7 +53,7 @@
   function showTicketHeader(ticket) {
     $("ticket-header").hidden = false;
     $("ticket-title").textContent = `#${ticket.protocol} · ${ticket.contact || ""}`;
-    $("ticket-reason").textContent = t("{status} · escalated because {reason}", { status: t(ticket.status), reason: ticket.reason });
+    $("ticket-reason").textContent = t("{status} · escalated because {reason}", { status: t(ticket.status), reason: reasonText(ticket.reason) });
     $("accept").hidden = ticket.status !== "pending";
     $("close").hidden = ticket.status === "closed";
     $("transfer-open").hidden = ticket.status === "closed";
@@ -112,7 +112,7 @@
     $("summary").replaceChildren(
       el("div", {}, el("strong", {}, t("Wants: ")), s.wants || "—"),
       el("div", {}, el("strong", {}, t("Bot tried: ")), s.bot_tried.join("; ")),
-      el("div", {}, el("strong", {}, t("Escalated because: ")), s.escalated_because),
+      el("div", {}, el("strong", {}, t("Escalated because: ")), reasonText(s.escalated_because)),
       el("div", { class: "muted" }, mood + (s.churn_reasons.length ? ` (${s.churn_reasons.join(", ")})` : "")));
     $("suggestions").replaceChildren(...assist.suggestions.map((g) => {
       const use = el("button", { class: "secondary small", type: "button" }, t("Use"));
@@ -148,7 +148,7 @@
       const here = past.id === id;
       const item = el("li", { "data-past-ticket": past.id, class: here ? "active" : "" },
         el("strong", {}, `#${past.protocol}`), ` ${t(past.status)} · ${past.channel_type} · ${past.queue}`,
-        el("div", { class: "muted" }, `${new Date(past.created_at).toLocaleDateString()} · ${past.reason}` +
+        el("div", { class: "muted" }, `${new Date(past.created_at).toLocaleDateString()} · ${reasonText(past.reason)}` +
           (past.csat_rating ? ` · ${t("rated {rating}/5", { rating: past.csat_rating })}` : "") + (here ? ` ${t("(this conversation)")}` : "")));
       if (!here) item.addEventListener("click", () => openTicket(past.id).catch(() => null));
       return item;
