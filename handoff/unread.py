@@ -57,5 +57,7 @@ async def unread_counts(
 
 async def mark_seen(session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID) -> None:
     await session.execute(
-        update(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.id == ticket_id).values(seen_at=func.now())
+        update(Ticket)
+        .where(Ticket.tenant_id == tenant_id, Ticket.id == ticket_id)
+        .values(seen_at=datetime.datetime.now(datetime.UTC))  # the clock messages are stamped with
     )

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from handoff import service
 from handoff.errors import TicketNotFoundError
-from handoff.models import Ticket
+from handoff.models import QueueMember, Ticket
 from runtime.accounts import Role
 from runtime.events import inbox_stream
 from runtime.services import Services
@@ -40,15 +40,21 @@ class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
 
 
 class AgentView:
-    """Which events of the tenant's stream one agent may receive."""
+    """Which events of the tenant's stream one agent may receive.
+
+    A ticket event is judged by that ticket (its queue and assignee against the agent's queues,
+    looked up at most every few seconds); a message or typing event by its conversation's current
+    ticket, remembered a few seconds.
+    """
 
     def __init__(self, services: Services, user: AuthUser) -> None:
         self._services = services
         self._user = user
         self._verdicts: dict[str, tuple[bool, float]] = {}
+        self._queues: tuple[set[str], set[str], float] = (set(), set(), 0.0)
 
     async def allows(self, event: dict[str, Any]) -> bool:
-        if self._user.role != Role.AGENT:
+        if self._user.role in SEE_ALL:
             return True
         ticket = event.get("ticket")
         conversation_id = (
@@ -57,24 +63,50 @@ class AgentView:
         if not isinstance(conversation_id, str):
             return False
         known = self._verdicts.get(conversation_id)
-        if ticket is None and known and known[1] > time.monotonic():
+        now = time.monotonic()
+        if isinstance(ticket, dict):
+            visible = await self._sees_ticket(ticket)
+            if ticket.get("status") != "closed":
+                self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
+            # A ticket leaving the agent's view is news to them once: their list drops it.
+            return visible or (known is not None and known[0])
+        if known and known[1] > now:
             return known[0]
-        visible = await self._sees(uuid.UUID(conversation_id))
-        self._verdicts[conversation_id] = (visible, time.monotonic() + VERDICT_SECONDS)
-        # A ticket leaving the agent's view is news to them once: their list drops it.
-        return visible or (ticket is not None and known is not None and known[0])
+        visible = await self._sees_conversation(uuid.UUID(conversation_id))
+        self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
+        return visible
 
-    async def _sees(self, conversation_id: uuid.UUID) -> bool:
+    async def _sees_ticket(self, ticket: dict[str, Any]) -> bool:
+        """The rule of ``handoff.service.visible_to``, on the ticket the event carries."""
+        mine, staffed, fresh_until = self._queues
+        if fresh_until <= time.monotonic():
+            tenant_id, agent_id = self._user.tenant_id, self._user.id
+            async with self._services.database.sessionmaker() as session:
+                rows = await session.execute(
+                    select(QueueMember.queue_id, QueueMember.user_id).where(
+                        QueueMember.tenant_id == tenant_id
+                    )
+                )
+                members = rows.tuples().all()
+            mine = {str(queue) for queue, user in members if user == agent_id}
+            staffed = {str(queue) for queue, _ in members}
+            self._queues = (mine, staffed, time.monotonic() + VERDICT_SECONDS)
+        queue = ticket.get("queue_id")
+        return ticket.get("assignee_id") == str(self._user.id) or queue in mine or queue not in staffed
+
+    async def _sees_conversation(self, conversation_id: uuid.UUID) -> bool:
+        """Whether the conversation's current (latest) ticket is one the agent may see."""
         tenant_id, agent_id = self._user.tenant_id, self._user.id
         async with self._services.database.sessionmaker() as session:
-            found = await session.scalar(
+            latest = (
                 select(Ticket.id)
-                .where(
-                    Ticket.tenant_id == tenant_id,
-                    Ticket.conversation_id == conversation_id,
-                    service.visible_to(tenant_id, agent_id),
-                )
+                .where(Ticket.tenant_id == tenant_id, Ticket.conversation_id == conversation_id)
+                .order_by(Ticket.created_at.desc())
                 .limit(1)
+                .scalar_subquery()
+            )
+            found = await session.scalar(
+                select(Ticket.id).where(Ticket.id == latest, service.visible_to(tenant_id, agent_id))
             )
         return found is not None
 

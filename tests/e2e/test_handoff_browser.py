@@ -226,7 +226,8 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
     await expect(agent.locator("#assist")).to_be_visible(timeout=LIVE)
     await expect(summary).to_contain_text(question)  # wants
     await expect(summary).to_contain_text("10 vezes sem juros")  # the bot's earlier answer
-    await expect(summary).to_contain_text(detail["ticket"]["reason"])  # escalated because
+    assert detail["ticket"]["reason"] == "the customer asked to talk to a person"
+    await expect(summary).to_contain_text("o cliente pediu para falar com uma pessoa")  # why, in Portuguese
     await expect(summary).to_contain_text(latest["intent"])
     await expect(summary).to_contain_text(latest["sentiment"])
     await expect(summary).to_contain_text(str(latest["churn_risk"]))
