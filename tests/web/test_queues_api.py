@@ -15,7 +15,7 @@ from runtime.accounts import create_user, get_tenant
 from runtime.database import open_database
 from runtime.settings import Settings
 from tests.conftest import LiveServer
-from tests.web.helpers import AdminTenant, login_with_id, make_admin_tenant
+from tests.web.helpers import AdminTenant, login, login_with_id, make_admin_tenant
 
 
 @pytest.fixture(scope="module")
@@ -246,9 +246,23 @@ def test_agents_see_their_queues_and_a_supervisor_sees_and_reassigns_all(
     assert ticket["id"] in listed(agent), "assigned to them now"
 
 
+def set_reopen_window(live_server: LiveServer, slug: str, hours: int) -> None:
+    async def save() -> None:
+        async with (
+            open_database(Settings(data_dir=live_server.data_dir)) as database,
+            database.sessionmaker.begin() as session,
+        ):
+            (await get_tenant(session, slug)).reopen_window_hours = hours
+
+    asyncio.run(save())
+
+
+@pytest.mark.parametrize("handled_an_earlier_ticket", [False, True])
 def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see(
-    client: httpx.Client, live_server: LiveServer
+    client: httpx.Client, live_server: LiveServer, handled_an_earlier_ticket: bool
 ) -> None:
+    """With ``handled_an_earlier_ticket``, the agent took and closed this customer's first ticket:
+    the second one, in another queue, is still none of their business."""
     tenant = make_admin_tenant(live_server)
     admin, _ = login_with_id(client, tenant.admin)
     _, agent_id = login_with_id(client, tenant.agent)
@@ -267,6 +281,21 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
     ).json()
     session = escalate(client, tenant)
     ticket = wait_for_ticket(client, admin, session)
+    if handled_an_earlier_ticket:
+        set_reopen_window(live_server, tenant.slug, 0)  # the next hand-off is a new ticket
+        agent = login(client, tenant.agent)
+        assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent).status_code == 200
+        assert client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=agent).status_code == 200
+        first = ticket["id"]
+        client.post(
+            f"/api/v1/webchat/{tenant.slug}/messages",
+            json={"session_id": session, "text": "quero falar com um atendente de novo"},
+        )
+        deadline = time.monotonic() + 60
+        while ticket["id"] == first:
+            assert time.monotonic() < deadline, "no second ticket"
+            time.sleep(0.2)
+            ticket = wait_for_ticket(client, admin, session)
     client.post(f"/api/v1/tickets/{ticket['id']}/transfer", json={"queue_id": billing["id"]}, headers=admin)
     base = live_server.url.replace("http://", "ws://") + "/api/v1/inbox/events?token="
 
