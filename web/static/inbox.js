@@ -61,9 +61,17 @@
     $("reply").hidden = ticket.status === "closed";
   }
 
+  // A POST's answer can arrive after the live event that already moved the message on (the channel
+  // refused it, or took it): the newer news stays.
+  const heardAt = {};
+  function showAnswered(message, askedAt) {
+    if ((heardAt[message.id] || 0) >= askedAt) return;
+    upsertMessage($("messages"), message, VIEW);
+  }
+
   async function resend(message) {
-    const updated = await api(`/api/v1/tickets/${state.ticket.id}/messages/${message.id}/resend`, { method: "POST" });
-    upsertMessage($("messages"), updated, VIEW);
+    const askedAt = Date.now();
+    showAnswered(await api(`/api/v1/tickets/${state.ticket.id}/messages/${message.id}/resend`, { method: "POST" }), askedAt);
   }
   const VIEW = { showDecision: true, onResend: resend };
 
@@ -226,6 +234,7 @@
       showTyping(event);
     } else if (event.type === "message.created" || event.type === "message.updated") {
       const open = state.ticket && event.conversation_id === state.ticket.conversation_id;
+      heardAt[event.message.id] = Date.now();
       if (open) upsertMessage($("messages"), event.message, VIEW);
       if (event.type !== "message.created" || event.message.author !== "customer") return;
       if (open) { $("typing").textContent = ""; markSeen(state.ticket.id); return; }
@@ -334,6 +343,7 @@
       e.preventDefault();
       const input = $("reply-text"), file = $("reply-file");
       const text = input.value.trim();
+      const askedAt = Date.now();
       let message;
       if ($("reply-note").checked) {
         if (!text) return;
@@ -354,7 +364,7 @@
         return;
       }
       input.value = "";
-      upsertMessage($("messages"), message, VIEW);
+      showAnswered(message, askedAt);
     });
     document.addEventListener("keydown", onKey);
     const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
