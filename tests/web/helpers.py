@@ -7,6 +7,8 @@ another test module; here there is one copy of each, and no test module imports 
 
 from __future__ import annotations
 
+import abc
+
 import asyncio
 import time
 import uuid
@@ -131,18 +133,18 @@ def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
 # ---- a customer on a messaging channel --------------------------------------------------------------
 
 
-class ChannelCustomer:
+class ChannelCustomer(abc.ABC):
     """A customer writing on a messaging channel; a channel's tests say how to read what was sent to them."""
 
     name: str
 
+    @abc.abstractmethod
     def received(self) -> Sequence[Any]:
         """What the channel's fake server took for this customer, in order."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def texts(self) -> list[str]:
         """The words of the text replies among what was received."""
-        raise NotImplementedError
 
     def wait_for_replies(self, count: int, timeout: float = 90) -> list[str]:
         deadline = time.monotonic() + timeout
