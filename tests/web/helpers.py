@@ -8,7 +8,6 @@ another test module; here there is one copy of each, and no test module imports 
 from __future__ import annotations
 
 import abc
-
 import asyncio
 import time
 import uuid
