@@ -9,7 +9,7 @@ import numpy as np
 
 from agents.guardrails import looks_like_injection
 from knowledge.embeddings import Embedder
-from knowledge.search import Passage
+from knowledge.passages import Passage
 from knowledge.text import term_coverage
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÁÉÍÓÚÂÊÔÃÕÇ0-9\"“(])")

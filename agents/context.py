@@ -13,7 +13,7 @@ from agents.classifiers import Classifier, ConversationHistory
 from agents.llm import ChatMessage, LLMProvider
 from agents.policy import EscalationPolicy
 from knowledge.embeddings import Embedder
-from knowledge.search import Passage
+from knowledge.passages import Passage
 
 Search = Callable[[str, NDArray[np.float32]], Awaitable[list[Passage]]]
 

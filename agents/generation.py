@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from agents.guardrails import fence, leaks_prompt
 from agents.llm import ChatMessage, LLMProvider, Usage
 from agents.prompts import NO_ANSWER, passages_block, system_prompt
-from knowledge.search import Passage
+from knowledge.passages import Passage
 
 _CITATION = re.compile(r"\s*\[(\d+)\]")
 Delta = Callable[[str], Awaitable[None]]

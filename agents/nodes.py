@@ -14,7 +14,7 @@ from agents.llm import LLMError
 from agents.llm_classification import classify_with_llm
 from agents.replies import say, when
 from agents.state import AgentState
-from knowledge.search import Passage
+from knowledge.passages import Passage
 
 SMALL_TALK = {"greeting", "thanks", "goodbye"}
 RESOLVED = {"thanks", "goodbye"}

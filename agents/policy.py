@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from runtime.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

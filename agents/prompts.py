@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.guardrails import fence
-from knowledge.search import Passage
+from knowledge.passages import Passage
 
 NO_ANSWER = "NO_ANSWER"
 LANGUAGE_NAMES = {"pt": "Brazilian Portuguese", "en": "English", "es": "Spanish"}

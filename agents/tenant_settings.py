@@ -14,9 +14,9 @@ from agents.classifiers import ClassifierOptions, classifier_options
 from agents.llm import LLMProvider, ProviderConfig, build_provider, close_provider
 from agents.models import AgentSettings
 from agents.policy import EscalationPolicy, policy_from_builtins, validation_field
-from runtime.errors import InvalidInputError
-from runtime.secrets import MASK, decrypt_secret, encrypt_secret, mask_secret
-from runtime.settings import Settings
+from core.errors import InvalidInputError
+from core.secrets import MASK, decrypt_secret, encrypt_secret, mask_secret
+from core.settings import Settings
 
 ProviderKind = Literal["openai", "anthropic", "openai-compatible"]
 PROVIDER_KINDS: tuple[str, ...] = ("openai", "anthropic", "openai-compatible")

@@ -29,8 +29,8 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from agents.classifiers import INTENT_HEAD, OUT_OF_SCOPE, SENTIMENT_HEAD, EmbeddingHead, asks_for_human
+from core.settings import Settings
 from knowledge.embeddings import get_embedder
-from runtime.settings import Settings
 
 console = Console(stderr=True)
 Pairs = list[tuple[str, str]]

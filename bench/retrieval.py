@@ -26,13 +26,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
+from conversations.services import Services, open_services
+from core.accounts import create_tenant
+from core.settings import Settings
 from knowledge.chunking import chunk_blocks, embedding_text
 from knowledge.ingest import IncomingDocument, ingest_documents
 from knowledge.parsing import parse_document
 from knowledge.search import SearchMode, search
-from runtime.accounts import create_tenant
-from runtime.services import Services, open_services
-from runtime.settings import Settings
 
 console = Console(stderr=True)
 

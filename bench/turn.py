@@ -25,12 +25,12 @@ import numpy as np
 from rich.console import Console
 
 from agents.graph import durability
+from agents.tenant_context import build_agent_context
+from conversations.services import open_services
+from core.accounts import create_tenant
+from core.settings import Settings
 from knowledge.ingest import collect_files, ingest_files
-from runtime.accounts import create_tenant
 from runtime.demo import DEMO_KB
-from runtime.services import open_services
-from runtime.settings import Settings
-from runtime.turn_context import build_agent_context
 
 MESSAGES = [
     "Qual o prazo para devolver um produto?",

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Contact
-from runtime.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError, NotFoundError
 
 PHONE_CHANNELS = ("whatsapp-cloud", "whatsapp-neonize")
 MAX_CUSTOM_FIELDS = 30

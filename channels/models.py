@@ -50,7 +50,7 @@ class Channel(UUIDv7AuditBase):
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     """Settings that are not secret: the API's address, the mode (webhook or polling)."""
     credentials: Mapped[str | None] = mapped_column(Text)
-    """Tokens and secrets as one JSON object, encrypted (see runtime.secrets)."""
+    """Tokens and secrets as one JSON object, encrypted (see core.secrets)."""
 
 
 class Contact(UUIDv7AuditBase):

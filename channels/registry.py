@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import ChannelAccess
 from channels.models import Channel
-from runtime.errors import ConflictError, InvalidInputError, NotFoundError
-from runtime.secrets import decrypt_secret, encrypt_secret, mask_secret
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.secrets import decrypt_secret, encrypt_secret, mask_secret
 
 ChannelType = Literal["telegram", "whatsapp-cloud", "whatsapp-neonize"]
 CHANNEL_TYPES: tuple[str, ...] = ("telegram", "whatsapp-cloud", "whatsapp-neonize")

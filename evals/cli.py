@@ -21,14 +21,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import AtendeError
 from evals.gates import Gate, GateSyntaxError, parse_gate
 from evals.report import build_report, now, write_json
 from evals.results import CaseResult, Report
 from evals.suite import LoadedCase, SuiteError, load_suites, resolve_suite
-from runtime.errors import AtendeError
 
 if TYPE_CHECKING:
-    from runtime.services import Services
+    from conversations.services import Services
 
 T = TypeVar("T")
 USAGE_ERROR = 2
@@ -138,10 +138,10 @@ async def _run_suites(
     concurrency: int,
     judge: bool,
 ) -> Report:
+    from conversations.services import open_services
+    from core.accounts import get_tenant
+    from core.settings import get_settings
     from evals.runner import run_cases
-    from runtime.accounts import get_tenant
-    from runtime.services import open_services
-    from runtime.settings import get_settings
 
     run_id = f"{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     started_at = now()

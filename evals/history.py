@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from core.errors import NotFoundError
 from evals.models import EvalRun
 from evals.results import Report
-from runtime.errors import NotFoundError
 
 MAX_LISTED = 500
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import AtendeError
 from evals.suite import ClassificationCase, ClassificationExpect, RetrievalCase, dump_jsonl
-from runtime.errors import AtendeError
 
 Pairs = list[tuple[str, str]]
 SPLIT_SEED = 7

@@ -20,16 +20,16 @@ from agents.context import AgentContext
 from agents.llm import ChatMessage, LLMProvider
 from agents.llm_classification import classify_with_llm
 from agents.state import AgentState
+from agents.tenant_context import build_agent_context
+from conversations.services import Services
+from core.accounts import Tenant
 from evals.groundedness import groundedness
 from evals.judge import LLMJudge
 from evals.results import CaseResult, Check, ClassificationRecord, RetrievalRecord, TurnRecord
 from evals.suite import ClassificationCase, ConversationCase, LoadedCase, RetrievalCase, TurnExpect
-from knowledge.search import Passage
+from knowledge.passages import Passage
 from knowledge.search import search as search_knowledge
 from knowledge.text import normalize
-from runtime.accounts import Tenant
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
 
 SEARCH_DEPTH = 20
 """Passages fetched for a retrieval case: enough for 10 distinct documents in most knowledge bases."""

@@ -16,15 +16,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from agents.llm import LLMProvider
+from agents.tenant_context import build_agent_context
+from conversations.services import Services
+from core.accounts import Tenant
 from evals.judge import LLMJudge
 from evals.pipeline import EvalPipeline
 from evals.results import CaseResult
 from evals.suite import ClassificationCase, ConversationCase, LoadedCase, RetrievalCase, SuiteError
 from knowledge.reindex import check_dimension
 from knowledge.service import list_documents
-from runtime.accounts import Tenant
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
 
 OFFLINE_JUDGE = "offline: groundedness by sentence embeddings, rubrics skipped"
 BATCH = 32

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from runtime.errors import AtendeError
+from core.errors import AtendeError
 
 
 class _Case(msgspec.Struct, forbid_unknown_fields=True, frozen=True, tag_field="kind", omit_defaults=True):

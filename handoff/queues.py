@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours, validation_field
+from core.accounts import Presence, User
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 from handoff.models import Queue, QueueMember, Ticket, TicketStatus
 from handoff.sla import sla_of
-from runtime.accounts import Presence, User
-from runtime.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 class QueueSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

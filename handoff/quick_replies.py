@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import ConflictError, InvalidInputError, NotFoundError
 from handoff.models import QuickReply
-from runtime.errors import ConflictError, InvalidInputError, NotFoundError
 
 VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
 VARIABLES = ("contact.name", "contact.first_name", "ticket.protocol", "agent.name", "company.name")

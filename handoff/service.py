@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, MessageContent
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
+from core.accounts import Tenant, User
+from core.errors import InvalidInputError
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.history import record
 from handoff.models import Queue, QueueMember, Ticket, TicketEventKind, TicketStatus, TicketTag
 from handoff.ticket_router import assign_next, assign_waiting
-from runtime.accounts import Tenant, User
-from runtime.errors import InvalidInputError
 
 DEFAULT_QUEUE_NAME = "Atendimento"
 MAX_REPLY_LENGTH = 4096

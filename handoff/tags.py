@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import ConflictError, InvalidInputError
 from handoff.models import Tag, TicketTag
-from runtime.errors import ConflictError, InvalidInputError
 
 COLOR = "#0123456789abcdefABCDEF"
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours
+from core.accounts import Presence, User
 from handoff.history import record
 from handoff.models import Queue, QueueMember, Routing, Ticket, TicketEventKind, TicketStatus
-from runtime.accounts import Presence, User
 
 
 def is_staffed(queue: Queue, now: datetime.datetime) -> bool:

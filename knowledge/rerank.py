@@ -8,7 +8,7 @@ import threading
 from functools import lru_cache
 
 from knowledge.embeddings import resolve_model_path
-from knowledge.search import Passage
+from knowledge.passages import Passage
 
 
 class Reranker:

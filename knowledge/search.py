@@ -8,8 +8,7 @@ silently returns fewer than k results. Every retriever's score and rank is kept 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
 from knowledge.language import detect_language, fts_config
+from knowledge.passages import Passage
+from knowledge.rerank import Reranker
 from knowledge.text import content_words, strip_accents, term_coverage
-
-if TYPE_CHECKING:
-    from knowledge.rerank import Reranker
 
 RRF_K = 5
 FUSION_WEIGHTS = (1.0, 0.3)
@@ -34,33 +32,6 @@ CANDIDATES = 40
 RERANK_CANDIDATES = 20
 MAX_QUERY_CHARS = 1000
 SearchMode = Literal["hybrid", "dense", "lexical"]
-
-
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: str
-    document: str
-    title: str
-    heading_path: str
-    text: str
-    dense_score: float
-    lexical_score: float
-    fused_score: float
-    term_coverage: float
-    """Share of the query's content words found in the passage (by stem)."""
-    page: int | None = None
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
-    rerank_score: float | None = None
-    """The cross-encoder's score, when a re-ranker is configured."""
-
-    @property
-    def relevance(self) -> float:
-        """How well the passage matches: meaning first, shared words as supporting evidence."""
-        return self.dense_score + 0.3 * self.term_coverage
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class QueryTooLongError(KnowledgeError):

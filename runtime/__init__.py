@@ -1,1 +1,1 @@
-"""Atende's runtime: settings, database, jobs, the app factory, the CLI and the inbound pipeline."""
+"""The application shell: the app factory, the CLI, the job broker and its tasks."""

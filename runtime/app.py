@@ -23,15 +23,15 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from agents.classifiers import builtin_classifier
-from runtime.broker import broker, deliver_message_task, deliver_webhook_task, run_turn_task
-from runtime.delivery import pending_deliveries, stop_waiting_reports
-from runtime.events import ChannelsPublisher
-from runtime.inbound import unanswered_messages
-from runtime.neonize_sessions import start_neonize_sessions
-from runtime.services import open_services
-from runtime.settings import Settings, get_settings
-from runtime.telegram_polling import TelegramPollers
-from runtime.webhooks import pending_webhook_deliveries
+from conversations.delivery import pending_deliveries, stop_waiting_reports
+from conversations.neonize_sessions import start_neonize_sessions
+from conversations.services import open_services
+from conversations.telegram_polling import TelegramPollers
+from conversations.turn import unanswered_messages
+from core.realtime import ChannelsPublisher
+from core.settings import Settings, get_settings
+from integrations.webhooks import pending_webhook_deliveries
+from runtime.broker import BrokerJobs, broker
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channel_webhooks import ChannelWebhookController
@@ -79,18 +79,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def services_lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_services(settings, ChannelsPublisher(channels)) as services:
+        jobs = BrokerJobs()
+        async with open_services(settings, ChannelsPublisher(channels), jobs) as services:
             app.state.services = services
             broker.state.services = services
             # The built-in classifier heads, before the first customer's message (cached per machine).
             await asyncio.to_thread(builtin_classifier, services.embedder)
             await broker.startup()
             for message_id in await unanswered_messages(services):
-                await run_turn_task.kiq(str(message_id))
+                await jobs.run_turn(message_id)
             for message_id in await pending_deliveries(services):
-                await deliver_message_task.kiq(str(message_id))
+                await jobs.deliver_message(message_id)
             for delivery_id in await pending_webhook_deliveries(services):
-                await deliver_webhook_task.kiq(str(delivery_id))
+                await jobs.deliver_webhook(delivery_id)
             pollers = TelegramPollers(services)
             app.state.telegram_pollers = pollers
             await pollers.start_stored()

@@ -1,4 +1,4 @@
-"""The one task broker: taskiq in process on embedded defaults (Redis arrives with issues #6 and #7)."""
+"""The one task broker: taskiq in process on embedded defaults; ``BrokerJobs`` is how the pipeline enqueues."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 from taskiq import Context, InMemoryBroker, TaskiqDepends
 from taskiq.middlewares import SmartRetryMiddleware
 
+from conversations.delivery import deliver_message
+from conversations.services import Services
+from conversations.turn import run_turn
+from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
-from runtime.delivery import deliver_message
-from runtime.inbound import run_turn
-from runtime.services import Services
-from runtime.webhooks import deliver_webhook
 
 broker = InMemoryBroker().with_middlewares(
     SmartRetryMiddleware(default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True)
@@ -51,3 +51,19 @@ async def ingest_upload_task(tenant_id: str, document_id: str, context: Context 
         uuid.UUID(document_id),
         services.settings.uploads_dir,
     )
+
+
+class BrokerJobs:
+    """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker."""
+
+    async def run_turn(self, message_id: uuid.UUID) -> None:
+        await run_turn_task.kiq(str(message_id))
+
+    async def deliver_message(self, message_id: uuid.UUID) -> None:
+        await deliver_message_task.kiq(str(message_id))
+
+    async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
+        await deliver_webhook_task.kiq(str(delivery_id))
+
+    async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        await ingest_upload_task.kiq(str(tenant_id), str(document_id))

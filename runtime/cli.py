@@ -1,7 +1,7 @@
 """The ``atende`` command line, for people and for scripts.
 
 Commands that only read and write rows open the migrated database alone; those that embed, search
-or run the agent import and open ``runtime.services`` (the models, the graph, the channels) inside,
+or run the agent import and open ``conversations.services`` (the models, the graph, the channels) inside,
 so ``atende --help`` and ``atende tenant create`` start in about a second.
 """
 
@@ -24,22 +24,22 @@ from rich.table import Table
 from channels.base import InboundMessage
 from channels.errors import ChannelError
 from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
+from core.accounts import Role, create_tenant, create_user, get_tenant
+from core.errors import AtendeError
+from core.migrate import migrated_database
+from core.settings import get_settings
 from evals.cli import eval_group
 from handoff.errors import HandoffError
+from integrations.api_keys import create_api_key
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestResult, IngestStatus, collect_files, ingest_files
 from knowledge.models import DEFAULT_COLLECTION
 from knowledge.reindex import check_dimension, reindex
 from knowledge.search import SearchMode, search
 from knowledge.service import delete_documents, find_collection, list_documents
-from runtime.accounts import Role, create_tenant, create_user, get_tenant
-from runtime.api_keys import create_api_key
-from runtime.errors import AtendeError
-from runtime.migrate import migrated_database
-from runtime.settings import get_settings
 
 if TYPE_CHECKING:
-    from runtime.services import Services
+    from conversations.services import Services
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -87,8 +87,8 @@ def serve(host: str, port: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int) -> None:
     """Seed the demo tenant (once), print its logins, and serve."""
+    from conversations.services import open_services
     from runtime.demo import seed_demo
-    from runtime.services import open_services
 
     @run_async
     async def _seed() -> None:
@@ -160,7 +160,7 @@ def kb() -> None:
 @run_async
 async def kb_ingest(paths: tuple[Path, ...], tenant_slug: str, collection: str) -> None:
     """Ingest files and folders: Markdown, text, PDF, DOCX, HTML, CSV/XLSX FAQs. Unchanged files are skipped."""
-    from runtime.services import open_services
+    from conversations.services import open_services
 
     async with open_services(get_settings()) as services:
         failed = await ingest_into(services, tenant_slug, list(paths), Console(), collection)
@@ -272,7 +272,7 @@ async def kb_delete(sources: tuple[str, ...], tenant_slug: str, collection: str 
 @run_async
 async def kb_reindex() -> None:
     """Re-embed every chunk made by another embedding model (after ATENDE_EMBEDDING_MODEL changes)."""
-    from runtime.services import open_services
+    from conversations.services import open_services
 
     async with open_services(get_settings()) as services:
         with Progress(TextColumn("re-embedding"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
@@ -300,7 +300,7 @@ async def kb_search(
     query: str, tenant_slug: str, k: int, collection: str | None, mode: SearchMode, as_json: bool
 ) -> None:
     """Ranked chunks with their document, heading path, page and each retriever's score and rank."""
-    from runtime.services import open_services
+    from conversations.services import open_services
 
     async with open_services(get_settings()) as services, services.database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
@@ -388,7 +388,7 @@ async def classify_train(
         tenant_classifier,
     )
     from agents.tenant_settings import save_classifier_options
-    from runtime.services import open_services
+    from conversations.services import open_services
 
     options = ClassifierOptions(
         builtin_intents=not without_builtin_intents,
@@ -536,27 +536,20 @@ async def apikey_create(tenant_slug: str, name: str, as_json: bool) -> None:
 @run_async
 async def chat(tenant_slug: str, session_id: str, as_json: bool, text: str) -> None:
     """Send one customer message through the same pipeline as the channels."""
-    from runtime.broker import broker, run_turn_task
-    from runtime.inbound import accept_inbound
-    from runtime.services import open_services
+    from conversations.receive import accept_on_default_channel
+    from conversations.services import open_services
+    from conversations.turn import run_turn
+    from runtime.broker import BrokerJobs
 
-    async with open_services(get_settings()) as services:
-        broker.state.services = services
-        await broker.startup()
-        try:
-            async with services.database.sessionmaker() as session:
-                owner = await get_tenant(session, tenant_slug)
-            inbound = InboundMessage(
-                contact_external_id=session_id, text=text, channel_message_id=str(uuid.uuid4())
-            )
-            message_id, _ = await accept_inbound(services, owner, "webchat", inbound)
-            job = await run_turn_task.kiq(str(message_id))
-            outcome = await job.wait_result(timeout=600)
-            if outcome.is_err:
-                raise click.ClickException(f"the turn failed: {outcome.error}")
-            result = outcome.return_value
-        finally:
-            await broker.shutdown()
+    async with open_services(get_settings(), jobs=BrokerJobs()) as services:
+        async with services.database.sessionmaker() as session:
+            owner = await get_tenant(session, tenant_slug)
+        inbound = InboundMessage(
+            contact_external_id=session_id, text=text, channel_message_id=str(uuid.uuid4())
+        )
+        # The turn runs here rather than as a job: this command waits for its answer.
+        received = await accept_on_default_channel(services, owner, "webchat", inbound)
+        result = (await run_turn(services, received.message_id)).as_dict()
     if as_json:
         keys = ("reply", "escalated", "ticket_id", "citations", "classification")
         click.echo(json.dumps({k: result[k] for k in keys}, ensure_ascii=False))

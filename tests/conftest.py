@@ -20,10 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conversations.services import Services, open_services
+from core.accounts import Tenant, create_tenant
+from core.settings import Settings
 from knowledge.ingest import collect_files, ingest_files
-from runtime.accounts import Tenant, create_tenant
-from runtime.services import Services, open_services
-from runtime.settings import Settings
+from runtime.broker import BrokerJobs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KB_FIXTURES = FIXTURES / "kb"
@@ -38,7 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(settings) as ready:
+    async with open_services(settings, jobs=BrokerJobs()) as ready:
         yield ready
 
 

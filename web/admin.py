@@ -23,7 +23,7 @@ from agents.tenant_settings import (
     server_llm_choices,
 )
 from agents.usage import usage_summary
-from runtime.services import Services
+from conversations.services import Services
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]

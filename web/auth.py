@@ -15,8 +15,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.accounts import Role, User, authenticate
-from runtime.services import Services
+from conversations.services import Services
+from core.accounts import Role, User, authenticate
 
 TOKEN_LIFETIME = timedelta(hours=12)
 

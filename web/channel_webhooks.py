@@ -33,11 +33,10 @@ from channels.whatsapp_cloud import (
     is_signed_by,
     status_updates,
 )
-from runtime.broker import run_turn_task
-from runtime.delivery import report_status
-from runtime.errors import AtendeError
-from runtime.inbound import accept_on_channel
-from runtime.services import Services
+from conversations.delivery import report_status
+from conversations.receive import receive
+from conversations.services import Services
+from core.errors import AtendeError
 
 log = structlog.get_logger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -120,9 +119,7 @@ class ChannelWebhookController(Controller):
         if inbound is None:
             log.info("telegram.update_ignored", channel_id=str(channel_id), update_id=update.update_id)
             return {"ok": True}
-        message_id, created = await accept_on_channel(services, channel, inbound)
-        if created:
-            await run_turn_task.kiq(str(message_id))
+        await receive(services, channel, inbound)
         return {"ok": True}
 
     @get("/whatsapp-cloud/{channel_id:uuid}", exclude_from_auth=True, media_type=MediaType.TEXT)
@@ -158,9 +155,7 @@ class ChannelWebhookController(Controller):
         check_signature(request.headers.get(SIGNATURE_HEADER), body, access.credentials["app_secret"])
         messages, statuses = _whatsapp_webhook(channel, body)
         for inbound in messages:
-            message_id, created = await accept_on_channel(services, channel, inbound)
-            if created:
-                await run_turn_task.kiq(str(message_id))
+            await receive(services, channel, inbound)
         for update in statuses:
             await report_status(services, channel, update.wamid, update.status, update.error)
         return {"ok": True}

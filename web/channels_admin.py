@@ -23,8 +23,8 @@ from channels.registry import (
     update_channel,
 )
 from channels.whatsapp_neonize import Pairing, PairingState
-from runtime.neonize_sessions import ask_for_pairing, neonize_adapter, neonize_channel
-from runtime.services import Services
+from conversations.neonize_sessions import ask_for_pairing, neonize_adapter, neonize_channel
+from conversations.services import Services
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]

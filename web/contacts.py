@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import ContactProfileIn, update_profile
 from channels.models import Contact, Conversation
+from core.accounts import Role
 from handoff.contact_panel import ContactPanel, contact_panel
-from runtime.accounts import Role
 from web.auth import inbox_roles_only
 from web.tickets import AgentRequest, visible_ticket
 

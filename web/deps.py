@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.services import Services
+from conversations.services import Services
 
 
 def provide_services(state: State) -> Services:

@@ -9,9 +9,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
 from channels.errors import ChannelError
+from core.errors import AtendeError
 from handoff.errors import HandoffError
 from knowledge.errors import KnowledgeError
-from runtime.errors import AtendeError
 
 PROBLEM_JSON = "application/problem+json"
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")

@@ -19,13 +19,13 @@ from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from sqlalchemy import select
 
+from conversations.services import Services
+from conversations.typing import Throttle, agent_typing
+from core.accounts import Role
+from core.realtime import inbox_stream
 from handoff import service
 from handoff.errors import TicketNotFoundError
 from handoff.models import QueueMember, Ticket
-from runtime.accounts import Role
-from runtime.events import inbox_stream
-from runtime.services import Services
-from runtime.typing_relay import Throttle, agent_typing
 from web.auth import AuthUser, user_from_raw_token
 
 VERDICT_SECONDS = 3.0

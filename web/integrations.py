@@ -13,12 +13,11 @@ from litestar.params import Parameter
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.accounts import User
-from runtime.api_keys import MAX_NAME_LENGTH, ApiKey, create_api_key, list_api_keys, revoke_api_key
-from runtime.broker import deliver_webhook_task
-from runtime.secrets import decrypt_secret, mask_secret
-from runtime.services import Services
-from runtime.webhooks import (
+from conversations.services import Services
+from core.accounts import User
+from core.secrets import decrypt_secret, mask_secret
+from integrations.api_keys import MAX_NAME_LENGTH, ApiKey, create_api_key, list_api_keys, revoke_api_key
+from integrations.webhooks import (
     EVENT_TYPES,
     WebhookDelivery,
     WebhookSubscription,
@@ -235,11 +234,12 @@ class IntegrationsController(Controller):
         webhook_id: uuid.UUID,
         delivery_id: uuid.UUID,
         db_session: AsyncSession,
+        services: Services,
     ) -> WebhookDeliveryView:
         """Send a failed delivery again (same delivery id, a fresh count of tries)."""
         async with db_session.begin():
             delivery = await redeliver(db_session, request.user.tenant_id, webhook_id, delivery_id)
             view = _delivery_view(delivery)
         if view.status == "pending":
-            await deliver_webhook_task.kiq(view.id)
+            await services.jobs.deliver_webhook(uuid.UUID(view.id))
         return view

@@ -17,15 +17,14 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.service import unanswered_questions
+from conversations.services import Services
+from core.accounts import Role
 from knowledge.gaps import group_gaps
 from knowledge.models import DEFAULT_COLLECTION
 from knowledge.reindex import check_dimension
 from knowledge.search import MAX_QUERY_CHARS, SearchMode, search
 from knowledge.service import delete_documents, document_chunks, find_collection, get_document, list_documents
 from knowledge.uploads import accept_upload
-from runtime.accounts import Role
-from runtime.broker import ingest_upload_task
-from runtime.services import Services
 from web.auth import AuthUser
 
 ManagerRequest = Request[AuthUser, Token, State]
@@ -103,7 +102,7 @@ class KnowledgeController(Controller):
                     services.settings.max_upload_bytes,
                 )
             if outcome.status == "queued" and outcome.document_id:
-                await ingest_upload_task.kiq(str(request.user.tenant_id), outcome.document_id)
+                await services.jobs.ingest_upload(request.user.tenant_id, uuid.UUID(outcome.document_id))
             outcomes.append(UploadView(outcome.source, outcome.status, outcome.document_id, outcome.error))
         return outcomes
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import content_of
 from channels.media_store import MediaNotFoundError
 from channels.models import Message
-from runtime.errors import NotFoundError
-from runtime.services import Services
+from conversations.services import Services
+from core.errors import NotFoundError
 from web.auth import AuthUser, inbox_roles_only
 
 

@@ -10,7 +10,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.accounts import get_tenant
+from core.accounts import get_tenant
 from web.i18n import COOKIE, choose_language, page_context
 
 

@@ -26,11 +26,11 @@ from channels.base import MAX_TEXT_LENGTH
 from channels.contacts import get_contact
 from channels.models import Contact, Conversation
 from channels.views import MessageView, message_view
+from conversations.notify import Outgoing, send_outgoing
+from conversations.services import Services
 from handoff.views import TicketView, ticket_view
-from runtime import public_api
-from runtime.api_keys import VISIBLE_CHARS, hash_key, use_api_key
-from runtime.notify import Outgoing, send_outgoing
-from runtime.services import Services
+from integrations import public_api
+from integrations.api_keys import VISIBLE_CHARS, hash_key, use_api_key
 
 API_KEY_SCHEME = "ApiKey"
 Limit = Annotated[int, Parameter(ge=1, le=100, description="how many items per page")]

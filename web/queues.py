@@ -13,14 +13,14 @@ from litestar.security.jwt import Token
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.notify import notify_inbox
+from conversations.services import Services
+from core.accounts import User
 from handoff.models import Queue
 from handoff.queues import get_queue, list_queues, queue_loads, save_queue
 from handoff.service import default_queue
 from handoff.ticket_router import assign_waiting, queues_of
 from handoff.views import ticket_event
-from runtime.accounts import User
-from runtime.notify import notify_inbox
-from runtime.services import Services
 from web.auth import AuthUser, admin_only, inbox_roles_only, supervisors_only
 
 UserRequest = Request[AuthUser, Token, State]

@@ -10,10 +10,10 @@ from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.service import conversation_messages
-from runtime.accounts import Tenant
-from runtime.assist import HandoffSummary, Suggestion, suggest_replies, summarize
-from runtime.conversation_summary import ConversationSummary, summarize_conversation
-from runtime.services import Services
+from conversations.services import Services
+from core.accounts import Tenant
+from handoff.copilot.suggestions import HandoffSummary, Suggestion, suggest_replies, summarize
+from handoff.copilot.summary import ConversationSummary, summarize_conversation
 from web.auth import inbox_roles_only
 from web.tickets import AgentRequest, visible_ticket
 

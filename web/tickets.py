@@ -19,6 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.models import Channel, Contact, Conversation
 from channels.service import conversation_messages
 from channels.views import MessageView, message_view
+from conversations.delivery import mark_for_resend
+from conversations.media import store_agent_file
+from conversations.notify import Outgoing, notify_inbox, send_outgoing
+from conversations.services import Services
+from core.accounts import Role, Tenant, User
+from core.errors import InvalidInputError
 from handoff import service
 from handoff.csat import ask_rating
 from handoff.errors import TicketNotFoundError
@@ -30,13 +36,6 @@ from handoff.sla import sla_of
 from handoff.tags import set_ticket_tags, tags_of
 from handoff.unread import mark_seen, unread_counts
 from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
-from runtime.accounts import Role, Tenant, User
-from runtime.broker import deliver_message_task
-from runtime.delivery import mark_for_resend
-from runtime.errors import InvalidInputError
-from runtime.media import store_agent_file
-from runtime.notify import Outgoing, notify_inbox, send_outgoing
-from runtime.services import Services
 from web.auth import AuthUser, inbox_roles_only
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
@@ -336,7 +335,7 @@ class TicketController(Controller):
                 db_session, request.user.tenant_id, ticket.conversation_id, message_id
             )
             view = message_view(message)
-        await deliver_message_task.kiq(str(message.id))
+        await services.jobs.deliver_message(message.id)
         return view
 
     @post("/{ticket_id:uuid}/close", status_code=200)

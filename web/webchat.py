@@ -17,11 +17,10 @@ from channels.models import Channel, Contact, Conversation
 from channels.service import conversation_messages, get_or_create_channel
 from channels.views import MessageView, message_view
 from channels.webchat import session_stream
-from runtime.accounts import get_tenant
-from runtime.broker import run_turn_task
-from runtime.inbound import accept_inbound
-from runtime.services import Services
-from runtime.typing_relay import Throttle, customer_typing
+from conversations.receive import receive_on_default_channel
+from conversations.services import Services
+from conversations.typing import Throttle, customer_typing
+from core.accounts import get_tenant
 
 
 class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
@@ -58,10 +57,10 @@ class WebChatController(Controller):
             text=data.text,
             channel_message_id=data.message_id or str(uuid.uuid4()),
         )
-        message_id, created = await accept_inbound(services, tenant, "webchat", inbound)
-        if created:
-            await run_turn_task.kiq(str(message_id))
-        return WebChatMessageAccepted(id=str(message_id), session_id=data.session_id, duplicate=not created)
+        received = await receive_on_default_channel(services, tenant, "webchat", inbound)
+        return WebChatMessageAccepted(
+            id=str(received.message_id), session_id=data.session_id, duplicate=not received.created
+        )
 
     @get("/sessions/{session_id:str}/messages", exclude_from_auth=True)
     async def list_messages(

@@ -32,8 +32,8 @@ from agents.classifiers._classifier import (
     cached_builtin_classifier,
 )
 from agents.classifiers.models import ClassifierExample
+from core.errors import InvalidInputError
 from knowledge.embeddings import Embedder
-from runtime.errors import InvalidInputError
 
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MAX_TEXT_CHARS = 2000

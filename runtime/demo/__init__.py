@@ -10,11 +10,11 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.services import Services
+from core.accounts import Role, Tenant, create_tenant, create_user
 from handoff.quick_replies import save_quick_reply
 from handoff.tags import save_tag
 from knowledge.ingest import collect_files, ingest_files
-from runtime.accounts import Role, Tenant, create_tenant, create_user
-from runtime.services import Services
 
 DEMO_SLUG = "demo"
 DEMO_KB = Path(__file__).parent / "kb"

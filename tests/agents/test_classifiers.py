@@ -29,7 +29,7 @@ from agents.classifiers import (
     tenant_classifier,
 )
 from agents.classifiers.models import ClassifierExample
-from runtime.services import Services
+from conversations.services import Services
 from tests.conftest import MakeTenant, run_cli
 
 DATA = Path(__file__).parents[2] / "agents" / "classifiers" / "data"

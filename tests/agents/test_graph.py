@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from runtime.accounts import Tenant
-from runtime.services import Services
+from conversations.services import Services
+from core.accounts import Tenant
 from tests.agents.turns import agent_turn
 from tests.conftest import MakeTenant
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from runtime.logging import configure_logging
-from runtime.services import Services
+from conversations.services import Services
+from core.logging import configure_logging
 from tests.agents.turns import agent_turn
 from tests.conftest import KB_FIXTURES, MakeTenant
 

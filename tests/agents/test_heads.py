@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.classifiers import OUT_OF_SCOPE, EmbeddingHead, HeadConfig
-from runtime.services import Services
+from conversations.services import Services
 
 EXAMPLES = {
     "card_lost": ["I lost my card", "my card was stolen", "I can't find my debit card anywhere"],

@@ -12,9 +12,9 @@ import pytest
 
 from agents.policy import EscalationPolicy, policy_from_builtins
 from agents.tenant_settings import get_policy, save_policy
-from runtime.accounts import Tenant
-from runtime.errors import InvalidInputError
-from runtime.services import Services
+from conversations.services import Services
+from core.accounts import Tenant
+from core.errors import InvalidInputError
 from tests.agents.turns import agent_turn
 from tests.conftest import MakeTenant
 

@@ -6,9 +6,9 @@ import datetime
 import uuid
 from typing import Any
 
-from runtime.accounts import Tenant
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
+from agents.tenant_context import build_agent_context
+from conversations.services import Services
+from core.accounts import Tenant
 
 
 async def agent_turn(

@@ -9,12 +9,12 @@ import msgspec
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from core.accounts import get_tenant
+from core.database import open_database
+from core.settings import Settings
 from evals.history import store_run
 from evals.results import Report
 from evals.scoring import overall
-from runtime.accounts import get_tenant
-from runtime.database import open_database
-from runtime.settings import Settings
 from tests.conftest import LiveServer
 from tests.web.test_eval_runs_api import StoredRuns, run_suite_twice
 

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, Page, expect
 
-from runtime.accounts import create_tenant, create_user
-from runtime.database import open_database
+from core.accounts import create_tenant, create_user
+from core.database import open_database
+from core.settings import Settings
 from runtime.demo import DEMO_KB
-from runtime.settings import Settings
 from tests.conftest import LiveServer, run_cli
 
 PASSWORD = "handoff-pass-1"

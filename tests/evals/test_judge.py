@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.tenant_settings import save_llm_settings
+from conversations.services import Services
 from evals import scoring
 from evals.runner import run_cases
 from evals.suite import load_suites
-from runtime.services import Services
 from tests.conftest import MakeTenant
 from tests.fakes.llm_servers import FakeOpenAI
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from channels.models import Message
+from conversations.services import Services
 from evals import scoring
 from evals.runner import run_cases
 from evals.suite import SuiteError, load_suites
 from handoff.models import Ticket
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 CASES: list[dict[str, Any]] = [

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from channels.service import get_or_create_channel, get_or_create_conversation
+from conversations.services import Services
+from core.accounts import Presence, Tenant, User, create_user, next_ticket_number
+from core.errors import InvalidInputError
 from handoff.models import Ticket, TicketStatus
 from handoff.queues import save_queue
 from handoff.service import close_ticket, open_ticket
-from runtime.accounts import Presence, Tenant, User, create_user, next_ticket_number
-from runtime.errors import InvalidInputError
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 ALWAYS_CLOSED = {"timezone": "America/Sao_Paulo", "weekly": {}}

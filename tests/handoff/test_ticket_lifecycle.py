@@ -11,6 +11,9 @@ import pytest
 
 from channels.models import Author, Conversation, ConversationMode, Direction, Message
 from channels.service import conversation_messages, get_or_create_channel, get_or_create_conversation
+from conversations.services import Services
+from core.accounts import Presence, Tenant, create_user, next_ticket_number
+from core.errors import ConflictError, InvalidInputError
 from handoff.errors import TicketConflictError
 from handoff.history import ticket_history
 from handoff.models import Queue, Ticket, TicketStatus
@@ -30,9 +33,6 @@ from handoff.service import (
 )
 from handoff.sla import sla_of
 from handoff.tags import save_tag, set_ticket_tags
-from runtime.accounts import Presence, Tenant, create_user, next_ticket_number
-from runtime.errors import ConflictError, InvalidInputError
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 

@@ -7,9 +7,9 @@ import uuid
 import numpy as np
 from sqlalchemy import text
 
+from conversations.services import Services
 from knowledge.ingest import IncomingDocument, ingest_documents
 from knowledge.search import search
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 

@@ -14,10 +14,10 @@ from openpyxl import Workbook
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import select
 
+from conversations.services import Services
 from knowledge.ingest import IngestStatus, collect_files, ingest_files
 from knowledge.models import Chunk, Document
 from knowledge.search import search
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 

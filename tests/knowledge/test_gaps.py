@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from conversations.services import Services
 from knowledge.gaps import group_gaps
-from runtime.services import Services
 
 
 async def test_questions_group_by_what_they_ask_for(services: Services) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from conversations.services import Services
 from knowledge.ingest import IngestStatus, collect_files, ingest_files
 from knowledge.models import Chunk, Document
 from knowledge.search import search
-from runtime.services import Services
 from tests.conftest import KB_FIXTURES, MakeTenant
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from conversations.services import open_services
+from core.accounts import create_tenant
+from core.settings import Settings
 from knowledge.errors import EmbeddingMismatchError
 from knowledge.ingest import collect_files, ingest_files
 from knowledge.reindex import check_dimension, reindex
 from knowledge.search import search
-from runtime.accounts import create_tenant
-from runtime.services import open_services
-from runtime.settings import Settings
 from tests.conftest import KB_FIXTURES
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from conversations.services import Services
 from knowledge.embeddings import resolve_model_path
 from knowledge.rerank import Reranker
 from knowledge.search import search
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 

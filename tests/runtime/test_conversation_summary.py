@@ -10,11 +10,12 @@ from sqlalchemy import select
 from agents.models import LlmUsage
 from channels.base import InboundMessage
 from channels.service import conversation_messages
+from conversations.receive import accept_on_default_channel
+from conversations.services import Services
+from conversations.turn import run_turn
+from core.accounts import Tenant
+from handoff.copilot.summary import summarize_conversation
 from handoff.models import Ticket
-from runtime.accounts import Tenant
-from runtime.conversation_summary import summarize_conversation
-from runtime.inbound import accept_inbound, run_turn
-from runtime.services import Services
 from tests.conftest import MakeTenant
 from tests.fakes.llm_servers import FakeError, FakeOpenAI
 from tests.runtime.test_llm_turns import _openai, _use_llm
@@ -31,7 +32,7 @@ async def _escalated(services: Services, tenant: Tenant) -> tuple[Ticket, list[s
     ]
     for text in said:
         inbound = InboundMessage(session, text, channel_message_id=uuid.uuid4().hex)
-        message_id, _ = await accept_inbound(services, tenant, "webchat", inbound)
+        message_id, _ = await accept_on_default_channel(services, tenant, "webchat", inbound)
         await run_turn(services, message_id)
     async with services.database.sessionmaker() as db:
         ticket = (await db.scalars(select(Ticket).where(Ticket.tenant_id == tenant.id))).one()

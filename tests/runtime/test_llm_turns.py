@@ -16,10 +16,11 @@ from agents.models import LlmUsage
 from agents.tenant_settings import save_llm_settings
 from channels.base import InboundMessage
 from channels.webchat import WebChatAdapter
+from conversations.receive import accept_on_default_channel
+from conversations.services import Services
+from conversations.turn import TurnResult, run_turn
+from core.accounts import Tenant
 from handoff.models import Ticket
-from runtime.accounts import Tenant
-from runtime.inbound import TurnResult, accept_inbound, run_turn
-from runtime.services import Services
 from tests.conftest import MakeTenant
 from tests.fakes.llm_servers import FakeAnthropic, FakeError, FakeOpenAI
 
@@ -65,7 +66,7 @@ def _openai(server: FakeOpenAI) -> dict[str, Any]:
 
 async def _ask(services: Services, tenant: Tenant, text: str = QUESTION) -> TurnResult:
     inbound = InboundMessage(f"s-{uuid.uuid4().hex[:8]}", text, channel_message_id=uuid.uuid4().hex)
-    message_id, _ = await accept_inbound(services, tenant, "webchat", inbound)
+    message_id, _ = await accept_on_default_channel(services, tenant, "webchat", inbound)
     return await run_turn(services, message_id)
 
 

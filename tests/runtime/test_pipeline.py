@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from channels.base import InboundMessage
 from channels.errors import InvalidMessageError
 from channels.models import Author, Message
+from conversations.receive import accept_on_default_channel
+from conversations.services import Services
+from conversations.turn import run_turn, unanswered_messages
 from handoff.models import Ticket, TicketStatus
-from runtime.inbound import accept_inbound, run_turn, unanswered_messages
-from runtime.services import Services
 from tests.conftest import MakeTenant
 
 
@@ -35,8 +36,8 @@ async def test_the_same_channel_message_twice_is_stored_and_answered_once(
 ) -> None:
     tenant = await make_tenant()
     inbound = InboundMessage("session-1", "Como tiro a segunda via do boleto?", channel_message_id="wamid-1")
-    first_id, first_new = await accept_inbound(services, tenant, "webchat", inbound)
-    second_id, second_new = await accept_inbound(services, tenant, "webchat", inbound)
+    first_id, first_new = await accept_on_default_channel(services, tenant, "webchat", inbound)
+    second_id, second_new = await accept_on_default_channel(services, tenant, "webchat", inbound)
     assert (first_new, second_new) == (True, False)
     assert first_id == second_id
 
@@ -58,14 +59,14 @@ async def test_in_human_mode_the_bot_stays_silent_and_the_ticket_stays_open(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    ask, _ = await accept_inbound(
+    ask, _ = await accept_on_default_channel(
         services, tenant, "webchat", InboundMessage("s", "quero falar com um atendente", "m1")
     )
     escalation = await run_turn(services, ask)
     assert escalation.escalated and escalation.ticket_id
     assert "Vou transferir você para um atendente humano" in (escalation.reply or "")
 
-    follow_up, _ = await accept_inbound(
+    follow_up, _ = await accept_on_default_channel(
         services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m2")
     )
     silent = await run_turn(services, follow_up)
@@ -99,7 +100,7 @@ async def test_an_agent_failure_is_retried_then_handed_to_a_human(
 ) -> None:
     tenant = await make_tenant()
     broken = dataclasses.replace(services, graph=_BrokenGraph(services.graph))  # type: ignore[arg-type]
-    message_id, _ = await accept_inbound(
+    message_id, _ = await accept_on_default_channel(
         services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via?", "m1")
     )
     result = await run_turn(broken, message_id)
@@ -114,7 +115,7 @@ async def test_messages_left_unanswered_by_a_stopped_process_are_found_and_answe
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    message_id, _ = await accept_inbound(
+    message_id, _ = await accept_on_default_channel(
         services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m1")
     )
     # The process stopped before the turn ran: the app's start-up sweep finds the message.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.errors import InvalidInputError
-from runtime.webhook_targets import check_webhook_target
+from core.errors import InvalidInputError
+from core.url_guard import check_webhook_target
 
 
 @pytest.mark.parametrize(

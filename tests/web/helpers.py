@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from runtime.accounts import create_tenant, create_user
-from runtime.database import open_database
-from runtime.settings import Settings
+from core.accounts import create_tenant, create_user
+from core.database import open_database
+from core.settings import Settings
 from tests.conftest import LiveServer
 
 # ---- staff: logging in, and tenants of a test's own --------------------------------------------------

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from agents.usage import record_usage
 from channels.models import Conversation
-from runtime.accounts import get_tenant
-from runtime.database import open_database
-from runtime.settings import Settings
+from core.accounts import get_tenant
+from core.database import open_database
+from core.settings import Settings
 from tests.conftest import LiveServer
 from tests.web.helpers import AdminTenant, login, make_admin_tenant
 

@@ -141,10 +141,10 @@ def test_the_contact_panel_shows_the_profile_and_tickets_from_every_channel(
 def _whatsapp_ticket(live_server: LiveServer, phone: str) -> None:
     """A past WhatsApp conversation of the same person, escalated, through the app's own services."""
     from channels.service import get_or_create_channel, get_or_create_conversation
+    from core.accounts import get_tenant, next_ticket_number
+    from core.database import open_database
+    from core.settings import Settings
     from handoff.service import open_ticket
-    from runtime.accounts import get_tenant, next_ticket_number
-    from runtime.database import open_database
-    from runtime.settings import Settings
 
     async def make() -> None:
         async with (

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import websockets
 
-from runtime.accounts import create_user, get_tenant
-from runtime.database import open_database
-from runtime.settings import Settings
+from core.accounts import create_user, get_tenant
+from core.database import open_database
+from core.settings import Settings
 from tests.conftest import LiveServer
 from tests.web.helpers import AdminTenant, login, login_with_id, make_admin_tenant
 

@@ -18,13 +18,12 @@ from agents.answerer import extractive_answer
 from agents.generation import generate_grounded
 from agents.guardrails import new_canary
 from agents.llm import LLMError
+from agents.tenant_context import AgentResources, build_agent_context
 from agents.usage import record_usage
 from channels.models import Author, Direction, Message
+from core.accounts import Tenant
 from handoff.models import Ticket
-from knowledge.search import Passage
-from runtime.accounts import Tenant
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
+from knowledge.passages import Passage
 
 log = structlog.get_logger(__name__)
 NOT_A_REQUEST = {"greeting", "thanks", "goodbye", "human_agent"}
@@ -93,12 +92,12 @@ def _citation(passage: Passage) -> dict[str, Any]:
 
 
 async def suggest_replies(
-    services: Services, session: AsyncSession, tenant: Tenant, messages: list[Message]
+    resources: AgentResources, session: AsyncSession, tenant: Tenant, messages: list[Message]
 ) -> list[Suggestion]:
     request = customer_request(messages)
     if request is None:
         return []
-    context = await build_agent_context(services, session, tenant)
+    context = await build_agent_context(resources, session, tenant)
     passages = [
         p
         for p in await context.search(request.text, await context.vector(request.text))

@@ -1,25 +1,22 @@
-"""What the agent needs to know for one turn: the tenant's settings and the conversation so far."""
+"""What the agent knows of a conversation for one turn: earlier sentiment, repeat contacts, past tickets
+and the recent transcript."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.classifiers import ConversationHistory, tenant_classifier
+from agents.classifiers import ConversationHistory
 from agents.context import AgentContext
 from agents.llm import ChatMessage
-from agents.tenant_settings import tenant_agent_settings
+from agents.tenant_context import build_agent_context
 from channels.models import Author, Direction, Message
+from conversations.services import Services
+from core.accounts import Tenant
 from handoff.models import Ticket
-from knowledge.search import Passage
-from knowledge.search import search as search_knowledge
-from runtime.accounts import Tenant
-from runtime.services import SEARCH_K, Services
 
 TRANSCRIPT_MESSAGES = 10
 HISTORY_DAYS = 30
@@ -73,32 +70,12 @@ async def conversation_history(
     return history, transcript
 
 
-async def build_agent_context(
-    services: Services, session: AsyncSession, tenant: Tenant, message: Message | None = None
+async def build_turn_context(
+    services: Services, session: AsyncSession, tenant: Tenant, message: Message
 ) -> AgentContext:
-    """The tenant's classifier, policy and LLM; with a stored message, its conversation too."""
-    embedder = services.embedder
-    reranker = services.reranker
-
-    async def search(query: str, vector: NDArray[np.float32]) -> list[Passage]:
-        return await search_knowledge(
-            session, embedder, tenant.id, query, SEARCH_K, reranker=reranker, vector=vector
-        )
-
-    tenant_settings = await tenant_agent_settings(session, tenant.id, services.settings)
-    policy, llm = tenant_settings.policy, tenant_settings.llm
-    context = AgentContext(
-        search=search,
-        embedder=embedder,
-        classifier=await tenant_classifier(session, tenant.id, embedder, tenant_settings.classifier),
-        policy=policy,
-        min_relevance=policy.retrieval_threshold(services.settings.min_relevance),
-        llm=llm.provider if llm else None,
-        llm_classifies=bool(llm and llm.classifies),
-        company=tenant.name,
+    """The tenant's context for the agent, with this conversation's history up to the message."""
+    context = await build_agent_context(services, session, tenant)
+    context.history, context.transcript = await conversation_history(
+        session, tenant.id, message.conversation_id, message.created_at
     )
-    if message is not None:
-        context.history, context.transcript = await conversation_history(
-            session, tenant.id, message.conversation_id, message.created_at
-        )
     return context

@@ -12,9 +12,9 @@ import structlog
 from channels.base import ChannelAccess
 from channels.models import DeliveryStatus, Message
 from channels.views import message_view
-from runtime.events import inbox_stream
-from runtime.services import Services
-from runtime.webhooks import queue_webhooks
+from conversations.services import Services
+from core.realtime import inbox_stream
+from integrations.webhooks import queue_webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ class Outgoing:
 
 
 async def notify_inbox(services: Services, tenant_id: uuid.UUID, event: dict[str, Any]) -> None:
-    """Tell the tenant's inbox, and queue the event for its webhook subscribers (see runtime.webhooks)."""
+    """Tell the tenant's inbox, and queue the event for its webhook subscribers (see integrations.webhooks)."""
     await services.publisher.publish(inbox_stream(tenant_id), event)
     try:
         delivery_ids = await queue_webhooks(services, tenant_id, event)
@@ -52,11 +52,8 @@ async def notify_inbox(services: Services, tenant_id: uuid.UUID, event: dict[str
             "webhook.queue_failed", event_type=event.get("type"), error=type(exc).__name__, exc_info=exc
         )
         return
-    if delivery_ids:
-        from runtime.broker import deliver_webhook_task  # the broker's tasks import this module
-
-        for delivery_id in delivery_ids:
-            await deliver_webhook_task.kiq(str(delivery_id))
+    for delivery_id in delivery_ids:
+        await services.jobs.deliver_webhook(delivery_id)
 
 
 async def send_outgoing(services: Services, outgoing: Outgoing) -> None:
@@ -71,9 +68,7 @@ async def send_outgoing(services: Services, outgoing: Outgoing) -> None:
         },
     )
     if outgoing.channel_type not in INSTANT_CHANNELS:
-        from runtime.broker import deliver_message_task  # the broker's tasks import this module
-
-        await deliver_message_task.kiq(outgoing.message["id"])
+        await services.jobs.deliver_message(uuid.UUID(outgoing.message["id"]))
         return
     channel = ChannelAccess(outgoing.channel_id, outgoing.tenant_id, outgoing.channel_type, {}, {})
     await services.adapters[outgoing.channel_type].deliver(

@@ -19,14 +19,13 @@ from channels.telegram import TelegramAdapter
 from channels.webchat import WebChatAdapter
 from channels.whatsapp_cloud import WhatsAppCloudAdapter
 from channels.whatsapp_neonize import NeonizeAdapter
+from conversations.jobs import Jobs, NoJobs
+from core.database import Database
+from core.migrate import migrated_database
+from core.realtime import NullPublisher
+from core.settings import Settings
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.rerank import Reranker, get_reranker
-from runtime.database import Database
-from runtime.events import NullPublisher
-from runtime.migrate import migrated_database
-from runtime.settings import Settings
-
-SEARCH_K = 5
 
 
 @dataclass
@@ -38,6 +37,7 @@ class Services:
     media: MediaStore
     adapters: dict[str, ChannelAdapter]
     turn_slots: asyncio.Semaphore
+    jobs: Jobs
     """Bounds agent turns at once (settings.turn_concurrency): each holds a connection while it runs."""
 
     @property
@@ -53,8 +53,11 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, publisher: Publisher | None = None) -> AsyncIterator[Services]:
-    """Database (migrated), embedding model, and the agent graph with its PostgreSQL checkpointer."""
+async def open_services(
+    settings: Settings, publisher: Publisher | None = None, jobs: Jobs | None = None
+) -> AsyncIterator[Services]:
+    """Database (migrated), embedding model, and the agent graph with its PostgreSQL checkpointer; jobs go
+    to ``jobs``, which the application shell provides (none for commands that enqueue nothing)."""
     publisher = publisher or NullPublisher()
     async with migrated_database(settings) as database:
         pool = AsyncConnectionPool(
@@ -85,6 +88,7 @@ async def open_services(settings: Settings, publisher: Publisher | None = None) 
                     "whatsapp-neonize": whatsapp_neonize,
                 },
                 turn_slots=asyncio.Semaphore(max(1, settings.turn_concurrency)),
+                jobs=jobs or NoJobs(),
             )
         finally:
             await telegram.close()

@@ -1,6 +1,6 @@
 """Outbound webhooks: a tenant's events POSTed, signed, to the URLs its admins subscribe.
 
-Every event the inbox hears (``runtime.notify.notify_inbox``) is stored as one delivery row per
+Every event the inbox hears (``conversations.notify.notify_inbox``) is stored as one delivery row per
 matching subscription, then sent by a job. The receiver gets the JSON event with
 ``X-Atende-Event``, ``X-Atende-Delivery`` (one id per event and subscription, the same on every
 try), ``X-Atende-Timestamp`` and ``X-Atende-Signature: sha256=<hex HMAC-SHA256(secret,
@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,12 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_never
 
-from runtime.errors import InvalidInputError, NotFoundError
-from runtime.secrets import decrypt_secret, encrypt_secret
-from runtime.webhook_targets import check_webhook_target
-
-if TYPE_CHECKING:
-    from runtime.services import Services  # the models here are imported where services are not
+from core.errors import InvalidInputError, NotFoundError
+from core.resources import CoreResources
+from core.secrets import decrypt_secret, encrypt_secret
+from core.url_guard import check_webhook_target
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +60,7 @@ class WebhookSubscription(UUIDv7AuditBase):
     url: Mapped[str] = mapped_column(Text)
     events: Mapped[list[str]] = mapped_column(JSONB, default=list)
     secret: Mapped[str] = mapped_column(Text)
-    """The signing secret, encrypted (see runtime.secrets)."""
+    """The signing secret, encrypted (see core.secrets)."""
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
@@ -230,7 +228,9 @@ async def redeliver(
     return delivery
 
 
-async def queue_webhooks(services: Services, tenant_id: uuid.UUID, event: dict[str, Any]) -> list[uuid.UUID]:
+async def queue_webhooks(
+    services: CoreResources, tenant_id: uuid.UUID, event: dict[str, Any]
+) -> list[uuid.UUID]:
     """Store the event once per subscription that wants it; the ids to hand to the delivery job."""
     event_type = event.get("type")
     if event_type not in EVENT_TYPES:
@@ -270,7 +270,7 @@ class _Try:
     attempts: int
 
 
-async def _try_once(services: Services, client: httpx.AsyncClient, delivery_id: uuid.UUID) -> _Try:
+async def _try_once(services: CoreResources, client: httpx.AsyncClient, delivery_id: uuid.UUID) -> _Try:
     """One POST, under the row's lock; records what the subscriber answered."""
     settings = services.settings
     async with services.database.sessionmaker.begin() as session:
@@ -334,7 +334,7 @@ def _wait(first: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-async def deliver_webhook(services: Services, delivery_id: uuid.UUID) -> str:
+async def deliver_webhook(services: CoreResources, delivery_id: uuid.UUID) -> str:
     """Send one pending delivery, trying again with backoff; returns the status it ends in."""
     settings = services.settings
     tried = _Try("locked", 0)
@@ -353,7 +353,7 @@ async def deliver_webhook(services: Services, delivery_id: uuid.UUID) -> str:
     return tried.status
 
 
-async def pending_webhook_deliveries(services: Services) -> list[uuid.UUID]:
+async def pending_webhook_deliveries(services: CoreResources) -> list[uuid.UUID]:
     """Deliveries not yet sent nor given up on (the process stopped): a startup sweep."""
     async with services.database.sessionmaker() as session:
         rows = await session.scalars(

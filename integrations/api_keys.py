@@ -17,8 +17,8 @@ from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.accounts import User
-from runtime.errors import InvalidInputError, NotFoundError
+from core.accounts import User
+from core.errors import InvalidInputError, NotFoundError
 
 KEY_PREFIX = "atd_"
 VISIBLE_CHARS = 12

@@ -15,13 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agents.guardrails import fence
 from agents.llm import LLMError
 from agents.llm.base import ChatMessage
+from agents.tenant_context import AgentResources, build_agent_context
 from agents.usage import record_usage
 from channels.models import Author, Message
+from core.accounts import Tenant
+from handoff.copilot.suggestions import customer_request
 from handoff.models import Ticket
-from runtime.accounts import Tenant
-from runtime.assist import customer_request
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
 
 log = structlog.get_logger(__name__)
 TRANSCRIPT_MESSAGES = 80
@@ -86,14 +85,14 @@ def offline_summary(messages: list[Message], ticket: Ticket, language: str = "en
 
 
 async def summarize_conversation(
-    services: Services,
+    resources: AgentResources,
     session: AsyncSession,
     tenant: Tenant,
     ticket: Ticket,
     messages: list[Message],
     language: str,
 ) -> ConversationSummary:
-    context = await build_agent_context(services, session, tenant)
+    context = await build_agent_context(resources, session, tenant)
     if context.llm is None or not messages:
         return offline_summary(messages, ticket, language)
     await session.commit()  # nothing written yet: the connection goes back to the pool while the LLM writes

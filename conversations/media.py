@@ -12,8 +12,8 @@ import structlog
 from channels.base import Attachment, AttachmentKind, MediaAdapter, content_of
 from channels.models import Channel, Message
 from channels.registry import channel_access
-from runtime.errors import InvalidInputError
-from runtime.services import Services
+from conversations.services import Services
+from core.errors import InvalidInputError
 
 log = structlog.get_logger(__name__)
 

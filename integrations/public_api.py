@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import get_contact
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
+from core.errors import NotFoundError
 from handoff.models import Ticket
-from runtime.errors import NotFoundError
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ import sys
 
 import structlog
 
-from runtime.pii import PersonalDataFilter, mask_event
+from core.pii import PersonalDataFilter, mask_event
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -7,7 +7,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from runtime.errors import AtendeError
+from core.errors import AtendeError
 
 
 class SecretUnreadableError(AtendeError):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from runtime.embedded_postgres import EmbeddedPostgres
-from runtime.settings import Settings
+from core.embedded_postgres import EmbeddedPostgres
+from core.settings import Settings
 
 
 def sqlalchemy_url(url: str) -> str:

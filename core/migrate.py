@@ -11,9 +11,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from runtime.database import Database, open_database
-from runtime.logging import configure_logging
-from runtime.settings import Settings
+from core.database import Database, open_database
+from core.logging import configure_logging
+from core.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -39,7 +39,7 @@ async def upgrade_database(engine: AsyncEngine) -> None:
 @asynccontextmanager
 async def migrated_database(settings: Settings) -> AsyncIterator[Database]:
     """The database at the newest schema, and nothing else: what commands that only read and write
-    rows need (the agent graph, channels and models load with ``runtime.services``)."""
+    rows need (the agent graph, channels and models load with ``conversations.services``)."""
     configure_logging(settings.log_level)
     async with open_database(settings) as database:
         await upgrade_database(database.engine)

@@ -14,7 +14,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from runtime.errors import InvalidInputError
+from core.errors import InvalidInputError
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 """Counted global by Python, yet it reaches IPv4 addresses, private ones included, through a gateway."""

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import TypingAdapter
 from channels.models import Channel, Contact, Conversation
 from channels.registry import channel_access
-from runtime.events import inbox_stream
-from runtime.services import Services
+from conversations.services import Services
+from core.realtime import inbox_stream
 
 log = structlog.get_logger(__name__)
 

@@ -10,9 +10,8 @@ from aiogram.types import Update
 from channels.models import Channel
 from channels.registry import channel_access, channels_of_type
 from channels.telegram import TelegramAdapter, inbound_from_update, poll_channel
-from runtime.broker import run_turn_task
-from runtime.inbound import accept_on_channel
-from runtime.services import Services
+from conversations.receive import receive
+from conversations.services import Services
 
 log = structlog.get_logger(__name__)
 
@@ -22,9 +21,7 @@ async def _take(services: Services, channel: Channel, update: Update) -> None:
     if inbound is None:
         log.info("telegram.update_ignored", channel_id=str(channel.id), update_id=update.update_id)
         return
-    message_id, created = await accept_on_channel(services, channel, inbound)
-    if created:
-        await run_turn_task.kiq(str(message_id))
+    await receive(services, channel, inbound)
 
 
 class TelegramPollers:

@@ -25,9 +25,9 @@ from channels.base import ChannelAccess, ChannelAdapter, DeliveryFailedError
 from channels.models import Channel, Contact, Conversation, DeliveryStatus, Message
 from channels.registry import channel_access
 from channels.views import message_view
-from runtime.errors import ConflictError, NotFoundError
-from runtime.notify import notify_inbox
-from runtime.services import Services
+from conversations.notify import notify_inbox
+from conversations.services import Services
+from core.errors import ConflictError, NotFoundError
 
 log = structlog.get_logger(__name__)
 MAX_WAIT_SECONDS = 60.0

@@ -16,21 +16,19 @@ from agents.graph import durability
 from agents.replies import say
 from agents.state import AgentState
 from agents.usage import record_usage
-from channels.base import Attachment, InboundMessage, StreamingAdapter
+from channels.base import Attachment, StreamingAdapter
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
-from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
-from channels.views import message_event
+from conversations.history import build_turn_context
+from conversations.media import keep_media
+from conversations.notify import Outgoing, notify_inbox, send_outgoing
+from conversations.services import Services
+from conversations.typing import show_typing
+from core.accounts import Tenant, next_ticket_number
 from handoff.csat import take_rating
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
 from handoff.views import ticket_event
 from knowledge.language import detect_language
-from runtime.accounts import Tenant, next_ticket_number
-from runtime.media import keep_media
-from runtime.notify import Outgoing, notify_inbox, send_outgoing
-from runtime.services import Services
-from runtime.turn_context import build_agent_context
-from runtime.typing_relay import show_typing
 
 log = structlog.get_logger(__name__)
 
@@ -55,49 +53,6 @@ class TurnResult:
         return asdict(self)
 
 
-async def accept_inbound(
-    services: Services, tenant: Tenant, channel_type: str, inbound: InboundMessage
-) -> tuple[uuid.UUID, bool]:
-    """On the tenant's default channel of a type (the web chat, the CLI): see ``accept_on_channel``."""
-    async with services.database.sessionmaker.begin() as session:
-        channel = await get_or_create_channel(session, tenant.id, channel_type)
-        stored = await _store(session, channel, inbound)
-    return await _announce(services, channel, *stored)
-
-
-async def accept_on_channel(
-    services: Services, channel: Channel, inbound: InboundMessage
-) -> tuple[uuid.UUID, bool]:
-    """Persist the message (idempotent on the channel's id); says whether it is new and needs a turn."""
-    async with services.database.sessionmaker.begin() as session:
-        stored = await _store(session, channel, inbound)
-    return await _announce(services, channel, *stored)
-
-
-async def _store(
-    session: AsyncSession, channel: Channel, inbound: InboundMessage
-) -> tuple[Message, Conversation, bool]:
-    _, conversation = await get_or_create_conversation(
-        session, channel, inbound.contact_external_id, inbound.contact_name
-    )
-    message, created = await store_inbound(session, channel, conversation, inbound)
-    return message, conversation, created
-
-
-async def _announce(
-    services: Services, channel: Channel, message: Message, conversation: Conversation, created: bool
-) -> tuple[uuid.UUID, bool]:
-    """After the commit: the inbox hears of a new message; a duplicate is only logged."""
-    log_fields = {"tenant_id": str(channel.tenant_id), "channel": channel.type, "message_id": str(message.id)}
-    if created:
-        log.info("inbound.stored", **log_fields)
-        event = message_event(message)
-        await notify_inbox(services, channel.tenant_id, {**event, "conversation_id": str(conversation.id)})
-    else:
-        log.info("inbound.duplicate", **log_fields)
-    return message.id, created
-
-
 async def _run_graph(
     services: Services, session: AsyncSession, tenant: Tenant, message: Message, on_delta: Delta
 ) -> dict[str, Any]:
@@ -110,7 +65,7 @@ async def _run_graph(
     last_error: Exception | None = None
     for attempt in range(1, GRAPH_ATTEMPTS + 1):
         try:
-            context = await build_agent_context(services, session, tenant, message)
+            context = await build_turn_context(services, session, tenant, message)
             snapshot = await services.graph.aget_state(config)
             resume = bool(snapshot.next) and snapshot.values.get("message_id") == str(message.id)
             if resume:

@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.models import Channel
 from channels.registry import channel_access, channels_of_type
 from channels.whatsapp_neonize import NeonizeAdapter, Pairing, inbound_from_event, statuses_from_receipt
-from runtime.broker import run_turn_task
-from runtime.delivery import report_status
-from runtime.errors import NotFoundError
-from runtime.inbound import accept_on_channel
-from runtime.services import Services
+from conversations.delivery import report_status
+from conversations.receive import receive
+from conversations.services import Services
+from core.errors import NotFoundError
 
 log = structlog.get_logger(__name__)
 
@@ -37,9 +36,7 @@ async def _take_message(services: Services, channel: Channel, event: MessageEv) 
     if inbound is None:
         log.info("whatsapp_neonize.message_ignored", channel_id=str(channel.id), message_id=event.Info.ID)
         return
-    message_id, created = await accept_on_channel(services, channel, inbound)
-    if created:
-        await run_turn_task.kiq(str(message_id))
+    await receive(services, channel, inbound)
 
 
 async def _take_receipt(services: Services, channel: Channel, event: ReceiptEv) -> None:

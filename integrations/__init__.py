@@ -1,0 +1,1 @@
+"""Other systems talking to a tenant: outbound webhooks, the public API, API keys."""

@@ -1,0 +1,33 @@
+"""A passage found for a query, with every retriever's score and rank kept for the decision record."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    document: str
+    title: str
+    heading_path: str
+    text: str
+    dense_score: float
+    lexical_score: float
+    fused_score: float
+    term_coverage: float
+    """Share of the query's content words found in the passage (by stem)."""
+    page: int | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    rerank_score: float | None = None
+    """The cross-encoder's score, when a re-ranker is configured."""
+
+    @property
+    def relevance(self) -> float:
+        """How well the passage matches: meaning first, shared words as supporting evidence."""
+        return self.dense_score + 0.3 * self.term_coverage
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
