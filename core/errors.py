@@ -1,13 +1,29 @@
-"""Domain errors shared by every part; the web layer turns them into RFC 9457 problem responses."""
+"""The one error base of every part: a code, a detail and, for bad input, the field at fault.
+
+Parts raise these and never speak HTTP; the web edge (``web/errors.py``) and the CLI turn them into
+problem responses and one-line messages, each in one place.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    INVALID_INPUT = "invalid_input"
+    INTERNAL = "internal"
+
 
 class AtendeError(Exception):
-    """Base error: carries an HTTP status and, for bad input, the field at fault."""
+    """Base error: what went wrong (``code``), said for a person (``detail``), and the field at fault."""
 
-    status_code = 400
-    title = "Bad request"
+    code: ClassVar[ErrorCode] = ErrorCode.BAD_REQUEST
 
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
@@ -16,8 +32,9 @@ class AtendeError(Exception):
 
 
 class InvalidInputError(AtendeError):
-    status_code = 422
-    title = "Invalid input"
+    """Bad input: names the field and why."""
+
+    code = ErrorCode.INVALID_INPUT
 
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}", field=field)
@@ -25,15 +42,18 @@ class InvalidInputError(AtendeError):
 
 
 class NotFoundError(AtendeError):
-    status_code = 404
-    title = "Not found"
+    code = ErrorCode.NOT_FOUND
 
 
 class ConflictError(AtendeError):
-    status_code = 409
-    title = "Conflict"
+    """The thing is in a state that forbids the action (taken by someone else, closed, a duplicate)."""
+
+    code = ErrorCode.CONFLICT
 
 
-class PermissionDeniedError(AtendeError):
-    status_code = 403
-    title = "Forbidden"
+class ForbiddenError(AtendeError):
+    code = ErrorCode.FORBIDDEN
+
+
+class UnauthenticatedError(AtendeError):
+    code = ErrorCode.UNAUTHENTICATED

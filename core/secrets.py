@@ -7,13 +7,13 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from core.errors import AtendeError
+from core.errors import AtendeError, ErrorCode
 
 
 class SecretUnreadableError(AtendeError):
     """The secret was encrypted under another ATENDE_SECRET_KEY."""
 
-    status_code = 500
+    code = ErrorCode.INTERNAL
     title = "Secret unreadable"
 
 

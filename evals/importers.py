@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import AtendeError
+from core.errors import AtendeError, ErrorCode
 from evals.suite import ClassificationCase, ClassificationExpect, RetrievalCase, dump_jsonl
 
 Pairs = list[tuple[str, str]]
@@ -37,7 +37,7 @@ the bench's 0.35."""
 class DatasetError(AtendeError):
     """The dataset is not where, or not what, the importer expects."""
 
-    status_code = 422
+    code = ErrorCode.INVALID_INPUT
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from core.errors import AtendeError
+from core.errors import AtendeError, ErrorCode
 
 
 class _Case(msgspec.Struct, forbid_unknown_fields=True, frozen=True, tag_field="kind", omit_defaults=True):
@@ -106,8 +106,7 @@ def kind_of(case: Case) -> str:
 class SuiteError(AtendeError):
     """A suite that cannot run: the file, line and field at fault, and why."""
 
-    status_code = 422
-    title = "Invalid eval suite"
+    code = ErrorCode.INVALID_INPUT
 
     def __init__(self, file: Path | str, line: int | None, field: str | None, reason: str) -> None:
         where = f"{file}:{line}" if line else str(file)

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-
-class KnowledgeError(Exception):
-    status_code = 400
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.field = field
+from core.errors import AtendeError, ConflictError, ErrorCode, NotFoundError
 
 
-class UnreadableDocumentError(KnowledgeError):
+class UnreadableDocumentError(AtendeError):
     """A file that cannot be read or parsed; the ingest reports it and goes on."""
 
-    status_code = 422
+    code = ErrorCode.INVALID_INPUT
 
 
-class DocumentNotFoundError(KnowledgeError):
-    status_code = 404
+class DocumentNotFoundError(NotFoundError):
+    pass
 
 
-class EmbeddingMismatchError(KnowledgeError):
+class EmbeddingMismatchError(ConflictError):
     """The configured model makes vectors of another size than the stored ones."""
-
-    status_code = 409

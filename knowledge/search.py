@@ -15,8 +15,8 @@ from numpy.typing import NDArray
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import AtendeError, ErrorCode
 from knowledge.embeddings import Embedder
-from knowledge.errors import KnowledgeError
 from knowledge.language import detect_language, fts_config
 from knowledge.passages import Passage
 from knowledge.rerank import Reranker
@@ -34,8 +34,8 @@ MAX_QUERY_CHARS = 1000
 SearchMode = Literal["hybrid", "dense", "lexical"]
 
 
-class QueryTooLongError(KnowledgeError):
-    status_code = 422
+class QueryTooLongError(AtendeError):
+    code = ErrorCode.INVALID_INPUT
 
 
 _SEARCH_SQL = """

@@ -22,16 +22,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from channels.base import InboundMessage
-from channels.errors import ChannelError
 from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
 from core.accounts import Role, create_tenant, create_user, get_tenant
 from core.errors import AtendeError
 from core.migrate import migrated_database
 from core.settings import get_settings
 from evals.cli import eval_group
-from handoff.errors import HandoffError
 from integrations.api_keys import create_api_key
-from knowledge.errors import KnowledgeError
 from knowledge.ingest import IngestResult, IngestStatus, collect_files, ingest_files
 from knowledge.models import DEFAULT_COLLECTION
 from knowledge.reindex import check_dimension, reindex
@@ -44,7 +41,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 err = Console(stderr=True)
-DOMAIN_ERRORS = (AtendeError, ChannelError, HandoffError, KnowledgeError)
 
 
 def run_async(command: Callable[P, Awaitable[R]]) -> Callable[P, R]:
@@ -54,7 +50,7 @@ def run_async(command: Callable[P, Awaitable[R]]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return asyncio.run(command(*args, **kwargs))  # type: ignore[arg-type]
-        except DOMAIN_ERRORS as exc:
+        except AtendeError as exc:
             err.print(f"[red]error:[/red] {exc.detail}")
             sys.exit(1)
 

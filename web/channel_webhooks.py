@@ -36,38 +36,28 @@ from channels.whatsapp_cloud import (
 from conversations.delivery import report_status
 from conversations.receive import receive
 from conversations.services import Services
-from core.errors import AtendeError
+from core.errors import AtendeError, ForbiddenError, UnauthenticatedError
 
 log = structlog.get_logger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 
 
-class UnauthenticatedWebhookError(AtendeError):
-    status_code = 401
-    title = "Unauthorized"
-
-
 class MalformedPayloadError(AtendeError):
-    title = "Malformed payload"
-
-
-class ForbiddenWebhookError(AtendeError):
-    status_code = 403
-    title = "Forbidden"
+    """A provider's body that is not what its API sends."""
 
 
 def check_secret(given: str | None, expected: str, header: str) -> None:
     if not given:
-        raise UnauthenticatedWebhookError(f"{header}: missing")
+        raise UnauthenticatedError(f"{header}: missing")
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ForbiddenWebhookError(f"{header}: does not match this channel's secret")
+        raise ForbiddenError(f"{header}: does not match this channel's secret")
 
 
 def check_signature(given: str | None, body: bytes, app_secret: str) -> None:
     if not given:
-        raise UnauthenticatedWebhookError(f"{SIGNATURE_HEADER}: missing")
+        raise UnauthenticatedError(f"{SIGNATURE_HEADER}: missing")
     if not is_signed_by(body, given, app_secret):
-        raise ForbiddenWebhookError(f"{SIGNATURE_HEADER}: does not match the body signed with the app secret")
+        raise ForbiddenError(f"{SIGNATURE_HEADER}: does not match the body signed with the app secret")
 
 
 def _whatsapp_webhook(channel: Channel, body: bytes) -> tuple[list[InboundMessage], list[StatusUpdate]]:
@@ -137,7 +127,7 @@ class ChannelWebhookController(Controller):
         access = channel_access(channel, services.settings.resolved_secret_key())
         expected = access.credentials["verify_token"]
         if mode != "subscribe" or not hmac.compare_digest((verify_token or "").encode(), expected.encode()):
-            raise ForbiddenWebhookError("hub.verify_token: does not match this channel's verify token")
+            raise ForbiddenError("hub.verify_token: does not match this channel's verify token")
         return Response(challenge, media_type=MediaType.TEXT)
 
     @post("/whatsapp-cloud/{channel_id:uuid}", exclude_from_auth=True, status_code=200)

@@ -8,14 +8,19 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 
-from channels.errors import ChannelError
-from core.errors import AtendeError
-from handoff.errors import HandoffError
-from knowledge.errors import KnowledgeError
+from core.errors import AtendeError, ErrorCode
 
 PROBLEM_JSON = "application/problem+json"
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
-DOMAIN_ERRORS = (AtendeError, ChannelError, HandoffError, KnowledgeError)
+HTTP_STATUS = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.INVALID_INPUT: 422,
+    ErrorCode.INTERNAL: 500,
+}
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -34,11 +39,10 @@ def _problem(
     return Response(body | extra, status_code=status, media_type=PROBLEM_JSON)
 
 
-def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    field = getattr(exc, "field", None)
-    reason = getattr(exc, "reason", None) or str(getattr(exc, "detail", exc))
-    extra = {"errors": [{"field": field, "reason": reason}]} if field else {}
-    return _problem(request, int(getattr(exc, "status_code", 400)), str(getattr(exc, "detail", exc)), **extra)
+def domain_error_handler(request: Request[Any, Any, Any], exc: AtendeError) -> Response[dict[str, Any]]:
+    reason = getattr(exc, "reason", None) or exc.detail
+    extra = {"errors": [{"field": exc.field, "reason": reason}]} if exc.field else {}
+    return _problem(request, HTTP_STATUS[exc.code], exc.detail, code=str(exc.code), **extra)
 
 
 def validation_error_handler(
@@ -69,5 +73,5 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 exception_handlers: dict[type[Exception] | int, Any] = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
-    **dict.fromkeys(DOMAIN_ERRORS, domain_error_handler),
+    AtendeError: domain_error_handler,
 }
