@@ -3,16 +3,14 @@ and every ticket they had on any channel."""
 
 from __future__ import annotations
 
-import uuid
-
 import msgspec
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import same_person
 from channels.models import Channel, Contact, Conversation
 from handoff.models import Queue, Ticket
-from handoff.service import visible_to
+from handoff.visibility import Visibility
 
 PAST_TICKETS = 20
 
@@ -48,14 +46,12 @@ class ContactPanel(msgspec.Struct):
     """Their latest tickets on all those channels, newest first."""
 
 
-async def contact_panel(
-    session: AsyncSession, contact: Contact, agent_id: uuid.UUID | None = None
-) -> ContactPanel:
-    """``agent_id``: an agent sees only the tickets they may see, and the person's other contacts
-    only where one of those is (a phone or e-mail typed in must not reveal someone else's)."""
+async def contact_panel(session: AsyncSession, contact: Contact, view: Visibility) -> ContactPanel:
+    """An agent sees only the tickets they may see, and the person's other contacts only where one
+    of those is (a phone or e-mail typed in must not reveal someone else's)."""
     people = await same_person(session, contact)
-    visible = visible_to(contact.tenant_id, agent_id) if agent_id else true()
-    if agent_id:
+    visible = view.where()
+    if view.queues is not None:
         reachable = set(
             await session.scalars(
                 select(Conversation.contact_id)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, MessageContent
@@ -16,8 +16,9 @@ from core.accounts import Tenant, User
 from core.errors import InvalidInputError
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.history import record
-from handoff.models import Queue, QueueMember, Ticket, TicketEventKind, TicketStatus, TicketTag
+from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus, TicketTag
 from handoff.ticket_router import assign_next, assign_waiting
+from handoff.visibility import Visibility
 
 DEFAULT_QUEUE_NAME = "Atendimento"
 MAX_REPLY_LENGTH = 4096
@@ -118,25 +119,6 @@ async def get_ticket(
     return ticket
 
 
-def visible_to(tenant_id: uuid.UUID, agent_id: uuid.UUID) -> ColumnElement[bool]:
-    """Tickets an agent may see: their queues', unstaffed queues' and those assigned to them."""
-    member_of = select(QueueMember.queue_id).where(
-        QueueMember.tenant_id == tenant_id, QueueMember.user_id == agent_id
-    )
-    staffed = select(QueueMember.queue_id).where(QueueMember.tenant_id == tenant_id)
-    return or_(
-        Ticket.assignee_id == agent_id, Ticket.queue_id.in_(member_of), Ticket.queue_id.not_in(staffed)
-    )
-
-
-async def can_see(session: AsyncSession, ticket: Ticket, agent_id: uuid.UUID) -> bool:
-    """Whether an agent (not a supervisor or admin) may see this ticket."""
-    visible = await session.scalar(
-        select(Ticket.id).where(Ticket.id == ticket.id, visible_to(ticket.tenant_id, agent_id))
-    )
-    return visible is not None
-
-
 @dataclass(frozen=True)
 class TicketFilters:
     status: str | None = None
@@ -147,8 +129,8 @@ class TicketFilters:
     """A channel type: webchat, telegram, whatsapp-cloud…"""
     text: str | None = None
     """In the contact's name or id, the protocol, or any message of the conversation."""
-    visible_to: uuid.UUID | None = None
-    """An agent: only their queues' tickets, queues nobody belongs to, and tickets assigned to them."""
+    visible: Visibility | None = None
+    """Only what this viewer may see (``handoff.visibility``)."""
 
 
 async def list_tickets(
@@ -162,8 +144,8 @@ async def list_tickets(
         .join(Contact, Contact.id == Conversation.contact_id)
         .where(Ticket.tenant_id == tenant_id)
     )
-    if filters.visible_to:
-        query = query.where(visible_to(tenant_id, filters.visible_to))
+    if filters.visible:
+        query = query.where(filters.visible.where())
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     if filters.queue_id:

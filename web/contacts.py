@@ -9,15 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import ContactProfileIn, update_profile
 from channels.models import Contact, Conversation
-from core.accounts import Role
 from handoff.contact_panel import ContactPanel, contact_panel
+from handoff.visibility import Visibility, visibility
 from web.auth import inbox_roles_only
 from web.tickets import AgentRequest, visible_ticket
 
 
-def _agent(request: AgentRequest) -> uuid.UUID | None:
-    """Whose sight limits the panel: an agent's; supervisors and admins see it all."""
-    return request.user.id if request.user.role == Role.AGENT else None
+async def _view(request: AgentRequest, db_session: AsyncSession) -> Visibility:
+    return await visibility(db_session, request.user.tenant_id, request.user.id, request.user.role)
 
 
 class ContactPanelController(Controller):
@@ -30,7 +29,7 @@ class ContactPanelController(Controller):
     ) -> ContactPanel:
         """Name, e-mail, phone, custom fields, the person's channels and their past tickets."""
         contact = await self._contact(request, db_session, ticket_id)
-        return await contact_panel(db_session, contact, _agent(request))
+        return await contact_panel(db_session, contact, await _view(request, db_session))
 
     @put("/")
     async def update(
@@ -41,7 +40,7 @@ class ContactPanelController(Controller):
             contact = await self._contact(request, db_session, ticket_id)
             update_profile(contact, data)
             await db_session.flush()
-            return await contact_panel(db_session, contact, _agent(request))
+            return await contact_panel(db_session, contact, await _view(request, db_session))
 
     @staticmethod
     async def _contact(request: AgentRequest, db_session: AsyncSession, ticket_id: uuid.UUID) -> Contact:

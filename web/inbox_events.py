@@ -25,12 +25,12 @@ from core.accounts import Role
 from core.realtime import inbox_stream
 from handoff import service
 from handoff.errors import TicketNotFoundError
-from handoff.models import QueueMember, Ticket
+from handoff.models import Ticket
+from handoff.visibility import WHOLE_TENANT, Visibility, can_see, visibility
 from web.auth import AuthUser, user_from_raw_token
 
 VERDICT_SECONDS = 3.0
 INBOX_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
-SEE_ALL = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
 class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
@@ -40,21 +40,21 @@ class InboxSays(msgspec.Struct, tag_field="type", tag="typing"):
 
 
 class AgentView:
-    """Which events of the tenant's stream one agent may receive.
+    """Which events of the tenant's stream one person may receive, by ``handoff.visibility``.
 
-    A ticket event is judged by that ticket (its queue and assignee against the agent's queues,
-    looked up at most every few seconds); a message or typing event by its conversation's current
-    ticket, remembered a few seconds.
+    A ticket event is judged by that ticket, against the person's visibility (looked up at most
+    every few seconds); a message or typing event by its conversation's current ticket, remembered
+    a few seconds.
     """
 
     def __init__(self, services: Services, user: AuthUser) -> None:
         self._services = services
         self._user = user
         self._verdicts: dict[str, tuple[bool, float]] = {}
-        self._queues: tuple[set[str], set[str], float] = (set(), set(), 0.0)
+        self._visibility: tuple[Visibility | None, float] = (None, 0.0)
 
     async def allows(self, event: dict[str, Any]) -> bool:
-        if self._user.role in SEE_ALL:
+        if self._user.role in WHOLE_TENANT:
             return True
         ticket = event.get("ticket")
         conversation_id = (
@@ -65,7 +65,9 @@ class AgentView:
         known = self._verdicts.get(conversation_id)
         now = time.monotonic()
         if isinstance(ticket, dict):
-            visible = await self._sees_ticket(ticket)
+            assignee = ticket.get("assignee_id")
+            view = await self._view()
+            visible = view.sees(uuid.UUID(ticket["queue_id"]), uuid.UUID(assignee) if assignee else None)
             if ticket.get("status") != "closed":
                 self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
             # A ticket leaving the agent's view is news to them once: their list drops it.
@@ -76,39 +78,28 @@ class AgentView:
         self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
         return visible
 
-    async def _sees_ticket(self, ticket: dict[str, Any]) -> bool:
-        """The rule of ``handoff.service.visible_to``, on the ticket the event carries."""
-        mine, staffed, fresh_until = self._queues
-        if fresh_until <= time.monotonic():
-            tenant_id, agent_id = self._user.tenant_id, self._user.id
+    async def _view(self) -> Visibility:
+        view, fresh_until = self._visibility
+        if view is None or fresh_until <= time.monotonic():
             async with self._services.database.sessionmaker() as session:
-                rows = await session.execute(
-                    select(QueueMember.queue_id, QueueMember.user_id).where(
-                        QueueMember.tenant_id == tenant_id
-                    )
-                )
-                members = rows.tuples().all()
-            mine = {str(queue) for queue, user in members if user == agent_id}
-            staffed = {str(queue) for queue, _ in members}
-            self._queues = (mine, staffed, time.monotonic() + VERDICT_SECONDS)
-        queue = ticket.get("queue_id")
-        return ticket.get("assignee_id") == str(self._user.id) or queue in mine or queue not in staffed
+                view = await visibility(session, self._user.tenant_id, self._user.id, self._user.role)
+            self._visibility = (view, time.monotonic() + VERDICT_SECONDS)
+        return view
 
     async def _sees_conversation(self, conversation_id: uuid.UUID) -> bool:
         """Whether the conversation's current (latest) ticket is one the agent may see."""
-        tenant_id, agent_id = self._user.tenant_id, self._user.id
         async with self._services.database.sessionmaker() as session:
             latest = (
-                select(Ticket.id)
-                .where(Ticket.tenant_id == tenant_id, Ticket.conversation_id == conversation_id)
-                .order_by(Ticket.created_at.desc())
-                .limit(1)
-                .scalar_subquery()
-            )
-            found = await session.scalar(
-                select(Ticket.id).where(Ticket.id == latest, service.visible_to(tenant_id, agent_id))
-            )
-        return found is not None
+                await session.execute(
+                    select(Ticket.queue_id, Ticket.assignee_id)
+                    .where(
+                        Ticket.tenant_id == self._user.tenant_id, Ticket.conversation_id == conversation_id
+                    )
+                    .order_by(Ticket.created_at.desc())
+                    .limit(1)
+                )
+            ).first()
+        return latest is not None and (await self._view()).sees(latest.queue_id, latest.assignee_id)
 
 
 class InboxEventsController(Controller):
@@ -153,6 +144,6 @@ async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID
             ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
         except TicketNotFoundError:
             return
-        if user.role not in SEE_ALL and not await service.can_see(session, ticket, user.id):
+        if not await can_see(session, ticket, user.id, user.role):
             return
         await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)

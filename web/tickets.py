@@ -36,6 +36,7 @@ from handoff.sla import sla_of
 from handoff.tags import set_ticket_tags, tags_of
 from handoff.unread import mark_seen, unread_counts
 from handoff.views import TagView, TicketView, tag_view, ticket_event, ticket_view
+from handoff.visibility import can_see, visibility
 from web.auth import AuthUser, inbox_roles_only
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
@@ -88,7 +89,7 @@ async def visible_ticket(request: AgentRequest, db_session: AsyncSession, ticket
     """An agent outside the ticket's queue gets the same 404 as for another tenant's ticket, whether
     they read it or act on it."""
     ticket = await service.get_ticket(db_session, request.user.tenant_id, ticket_id)
-    if request.user.role == Role.AGENT and not await service.can_see(db_session, ticket, request.user.id):
+    if not await can_see(db_session, ticket, request.user.id, request.user.role):
         raise TicketNotFoundError(f"ticket {ticket_id} not found")
     return ticket
 
@@ -115,8 +116,8 @@ class TicketController(Controller):
             default=None, max_length=200, description="contact, protocol or message text"
         ),
     ) -> list[TicketView]:
-        agent_only = request.user.id if request.user.role == Role.AGENT else None
-        filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q, agent_only)
+        view = await visibility(db_session, request.user.tenant_id, request.user.id, request.user.role)
+        filters = service.TicketFilters(status, queue_id, assignee_id, tag_id, channel, q, view)
         rows = await service.list_tickets(db_session, request.user.tenant_id, filters)
         ids = [ticket.id for ticket, _ in rows]
         tags = await tags_of(db_session, request.user.tenant_id, ids)

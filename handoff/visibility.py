@@ -1,0 +1,59 @@
+"""Which tickets a person on the team may see: the one home of the rule.
+
+Admins and supervisors see every ticket of their tenant. An agent sees the tickets assigned to them
+and those of the queues they may work: their own queues, and queues nobody belongs to (so a tenant
+that has set up no queues hides nothing). The ticket list, a ticket's page, the contact panel and
+the inbox socket's filter all ask a ``Visibility``: as a filter on tickets in SQL, or of one ticket.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts import Role
+from handoff.models import Queue, QueueMember, Ticket
+
+WHOLE_TENANT = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class Visibility:
+    viewer_id: uuid.UUID
+    queues: frozenset[uuid.UUID] | None
+    """The queues whose tickets the viewer sees; None: every queue of the tenant."""
+
+    def sees(self, queue_id: uuid.UUID, assignee_id: uuid.UUID | None) -> bool:
+        return self.queues is None or assignee_id == self.viewer_id or queue_id in self.queues
+
+    def where(self) -> ColumnElement[bool]:
+        """The same rule as a filter on ``Ticket`` rows."""
+        if self.queues is None:
+            return true()
+        return or_(Ticket.assignee_id == self.viewer_id, Ticket.queue_id.in_(self.queues))
+
+
+async def visibility(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str
+) -> Visibility:
+    """What this person sees now, from one query over the tenant's queues and their members."""
+    if role in WHOLE_TENANT:
+        return Visibility(user_id, None)
+    rows = await session.execute(
+        select(Queue.id, QueueMember.user_id)
+        .outerjoin(QueueMember, QueueMember.queue_id == Queue.id)
+        .where(Queue.tenant_id == tenant_id)
+    )
+    members: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for queue_id, member_id in rows.tuples():
+        members.setdefault(queue_id, set()).update({member_id} if member_id else set())
+    workable = {queue for queue, people in members.items() if user_id in people or not people}
+    return Visibility(user_id, frozenset(workable))
+
+
+async def can_see(session: AsyncSession, ticket: Ticket, user_id: uuid.UUID, role: str) -> bool:
+    view = await visibility(session, ticket.tenant_id, user_id, role)
+    return view.sees(ticket.queue_id, ticket.assignee_id)
