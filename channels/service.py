@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -126,3 +126,30 @@ async def unanswered_questions(
             .limit(limit)
         )
     )
+
+
+def add_bot_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    *,
+    reply_to: Message | None = None,
+    citations: list[dict[str, Any]] | None = None,
+    decision: dict[str, Any] | None = None,
+) -> Message:
+    """The bot's outbound message in a conversation, added to the session (the caller flushes and
+    delivers it): the one place a bot message is made."""
+    message = Message(
+        tenant_id=conversation.tenant_id,
+        conversation_id=conversation.id,
+        channel_id=conversation.channel_id,
+        reply_to_id=reply_to.id if reply_to else None,
+        direction=Direction.OUTBOUND,
+        author=Author.BOT,
+        text=text,
+        citations=citations or [],
+        decision=decision,
+        processed=True,
+    )
+    session.add(message)
+    return message

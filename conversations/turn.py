@@ -17,7 +17,8 @@ from agents.replies import say
 from agents.state import AgentState
 from agents.usage import record_usage
 from channels.base import Attachment, StreamingAdapter
-from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
+from channels.models import Channel, Contact, Conversation, ConversationMode, Direction, Message
+from channels.service import add_bot_message
 from conversations.history import build_turn_context
 from conversations.media import keep_media
 from conversations.notify import Outgoing, notify_inbox, send_outgoing
@@ -164,19 +165,10 @@ async def _thank_for_rating(
     }
     message.processed, message.decision = True, decision
     contact = await session.get_one(Contact, conversation.contact_id)
-    thanks = Message(
-        tenant_id=message.tenant_id,
-        conversation_id=conversation.id,
-        channel_id=message.channel_id,
-        reply_to_id=message.id,
-        direction=Direction.OUTBOUND,
-        author=Author.BOT,
-        text=say("csat_thanks", detect_language(message.text, default="pt")),
-        citations=[],
-        decision=decision,
-        processed=True,
+    language = detect_language(message.text, default="pt")
+    thanks = add_bot_message(
+        session, conversation, say("csat_thanks", language), reply_to=message, decision=decision
     )
-    session.add(thanks)
     await session.flush()
     return _BotTurn(
         result=_result(message, thanks, None),
@@ -260,19 +252,14 @@ async def _bot_turn(
     if decision["action"] == "escalate":
         ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
         reply_text += " " + say("protocol", state["classification"]["language"], protocol=ticket.protocol)
-    reply = Message(
-        tenant_id=message.tenant_id,
-        conversation_id=conversation.id,
-        channel_id=message.channel_id,
-        reply_to_id=message.id,
-        direction=Direction.OUTBOUND,
-        author=Author.BOT,
-        text=reply_text,
-        citations=state.get("citations", []),
+    reply = add_bot_message(
+        session,
+        conversation,
+        reply_text,
+        reply_to=message,
+        citations=state.get("citations"),
         decision=decision,
-        processed=True,
     )
-    session.add(reply)
     await session.flush()
     return _BotTurn(
         result=_result(message, reply, ticket),

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.replies import say
-from channels.models import Author, Conversation, Direction, Message
+from channels.models import Conversation, Direction, Message
+from channels.service import add_bot_message
 from handoff.models import Ticket, TicketStatus
 from knowledge.language import detect_language
 
@@ -38,17 +39,7 @@ async def _language(session: AsyncSession, ticket: Ticket) -> str:
 async def ask_rating(session: AsyncSession, ticket: Ticket) -> Message:
     """The question, stored as the bot's message (the caller delivers it on the channel)."""
     conversation = await session.get_one(Conversation, ticket.conversation_id)
-    question = Message(
-        tenant_id=ticket.tenant_id,
-        conversation_id=ticket.conversation_id,
-        channel_id=conversation.channel_id,
-        direction=Direction.OUTBOUND,
-        author=Author.BOT,
-        text=say("csat_question", await _language(session, ticket)),
-        citations=[],
-        processed=True,
-    )
-    session.add(question)
+    question = add_bot_message(session, conversation, say("csat_question", await _language(session, ticket)))
     ticket.csat_asked_at = _now()
     await session.flush()
     return question
