@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.llm.base import LlmCall
 from agents.models import LlmUsage
 
 
@@ -17,19 +20,21 @@ def record_usage(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     conversation_id: uuid.UUID | None,
-    usage: dict[str, Any],
+    usage: LlmCall | Mapping[str, object],
 ) -> None:
-    """``usage`` as the graph carries it: provider, model, input_tokens, output_tokens, cost_usd, purpose."""
+    """One call in the ledger; a mapping is read as an ``LlmCall`` (provider, model, input_tokens,
+    output_tokens, cost_usd, purpose; ``reply`` when it names none)."""
+    call = usage if isinstance(usage, LlmCall) else msgspec.convert(usage, LlmCall)
     session.add(
         LlmUsage(
             tenant_id=tenant_id,
             conversation_id=conversation_id,
-            purpose=usage.get("purpose", "reply"),
-            provider=usage["provider"],
-            model=usage["model"],
-            input_tokens=int(usage["input_tokens"]),
-            output_tokens=int(usage["output_tokens"]),
-            cost_usd=decimal.Decimal(str(usage["cost_usd"])),
+            purpose=call.purpose,
+            provider=call.provider,
+            model=call.model,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            cost_usd=decimal.Decimal(str(call.cost_usd)),
         )
     )
 
@@ -49,17 +54,6 @@ _SUMS = (
     func.sum(LlmUsage.output_tokens).label("output_tokens"),
     func.sum(LlmUsage.cost_usd).label("cost_usd"),
 )
-
-
-async def conversation_usage(
-    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
-) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            select(*_SUMS).where(LlmUsage.tenant_id == tenant_id, LlmUsage.conversation_id == conversation_id)
-        )
-    ).one()
-    return _totals(row)
 
 
 async def usage_summary(session: AsyncSession, tenant_id: uuid.UUID, days: int = 30) -> dict[str, Any]:

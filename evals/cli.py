@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.errors import AtendeError
 from evals.gates import Gate, GateSyntaxError, parse_gate
 from evals.report import build_report, now, write_json
-from evals.results import CaseResult, Report
+from evals.results import CaseResult, Report, format_metric
 from evals.suite import LoadedCase, SuiteError, load_suites, resolve_suite
 
 if TYPE_CHECKING:
@@ -204,16 +204,6 @@ async def _store(services: Services, tenant_id: uuid.UUID, report: Report) -> No
         err.print(f"stored eval run {report.run_id}: see /evals in the web app")
 
 
-def _value(metric: str, value: float) -> str:
-    if metric.endswith("_ms"):
-        return f"{value:.0f} ms"
-    if metric == "cost_usd":
-        return f"${value:.4f}"
-    if metric in {"tokens", "cases"}:
-        return f"{value:.0f}"
-    return f"{value:.3f}"
-
-
 def print_summary(report: Report, console: Console) -> None:
     table = Table(
         title=f"eval {report.run_id} on {report.tenant}" + (" (incomplete)" if report.incomplete else "")
@@ -221,11 +211,11 @@ def print_summary(report: Report, console: Console) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for metric, value in report.metrics.items():
-        table.add_row(metric, _value(metric, value))
+        table.add_row(metric, format_metric(metric, value))
     console.print(table)
     for gate in report.gates:
         sign = ">=" if gate.direction == "min" else "<="
-        measured = "not measured" if gate.value is None else _value(gate.metric, gate.value)
+        measured = format_metric(gate.metric, gate.value)
         status = "[green]ok[/green]" if gate.passed else "[red]FAILED[/red]"
         console.print(f"gate {gate.metric} {sign} {gate.threshold}: {measured} {status}")
     failed = report.failed_cases
@@ -286,8 +276,8 @@ def eval_compare(before: Path, after: Path, tolerance: float, latency_tolerance:
         )
         table.add_row(
             change.metric,
-            "-" if change.before is None else _value(change.metric, change.before),
-            "-" if change.after is None else _value(change.metric, change.after),
+            "-" if change.before is None else format_metric(change.metric, change.before),
+            "-" if change.after is None else format_metric(change.metric, change.after),
             shown,
             "[red]regression[/red]" if change.regression else "",
         )

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from evals import charts
-from evals.results import Report
+from evals.results import Report, format_metric
 from evals.scoring import METRICS
 
 MAX_FAILING_SHOWN = 200
@@ -29,24 +29,12 @@ def _latencies(report: Report) -> list[float]:
     ]
 
 
-def _format(metric: str, value: float | None) -> str:
-    if value is None:
-        return "not measured"
-    if metric.endswith("_ms"):
-        return f"{value:.0f} ms"
-    if metric == "cost_usd":
-        return f"${value:.4f}"
-    if metric in {"tokens", "cases"}:
-        return f"{value:.0f}"
-    return f"{value:.3f}"
-
-
 def render_html(report: Report) -> str:
     failing = report.failed_cases
     context: dict[str, Any] = {
         "report": report,
         "descriptions": METRICS,
-        "fmt": _format,
+        "fmt": format_metric,
         "metric_bars": charts.metric_bars(report.metrics),
         "case_strip": charts.case_strip(report.cases),
         "histogram": charts.histogram(_latencies(report)),

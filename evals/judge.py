@@ -63,18 +63,11 @@ class LLMJudge:
         conversation = "\n".join(f"{who}: {text}" for who, text in transcript)
         prompt = f"<conversation>\n{fence(conversation)}\n</conversation>\n<criteria>\n{fence(rubric)}\n</criteria>"
         try:
-            verdict, usage = await self.llm.complete_json(
-                RUBRIC_INSTRUCTIONS,
-                [ChatMessage(role="user", content=prompt)],
-                RUBRIC_SCHEMA,
-                name="rubric_verdict",
-                max_tokens=200,
-            )
+            verdict = await self._ask(RUBRIC_INSTRUCTIONS, prompt, RUBRIC_SCHEMA, "rubric_verdict", 200)
         except LLMError as exc:
             return Check(
                 name="rubric", passed=None, expected=rubric, actual=f"the judge failed: {exc.reason}"
             )
-        self.usage.add(usage)
         return Check(
             name="rubric",
             passed=bool(verdict.get("passed")),
@@ -91,17 +84,22 @@ class LLMJudge:
         cited = "\n\n".join(f"[{i}] {p}" for i, p in enumerate(passages, start=1))
         prompt = f"<passages>\n{fence(cited)}\n</passages>\n<reply>\n{fence(numbered)}\n</reply>"
         try:
-            verdict, usage = await self.llm.complete_json(
-                GROUNDED_INSTRUCTIONS,
-                [ChatMessage(role="user", content=prompt)],
-                GROUNDED_SCHEMA,
-                name="groundedness",
-                max_tokens=50 + 10 * len(sentences),
+            verdict = await self._ask(
+                GROUNDED_INSTRUCTIONS, prompt, GROUNDED_SCHEMA, "groundedness", 50 + 10 * len(sentences)
             )
         except LLMError:
             return None
-        self.usage.add(usage)
         supported = [bool(v) for v in verdict.get("supported", [])][: len(sentences)]
         if len(supported) < len(sentences):
             supported += [False] * (len(sentences) - len(supported))
         return sum(supported) / len(sentences)
+
+    async def _ask(
+        self, instructions: str, prompt: str, schema: dict[str, Any], name: str, max_tokens: int
+    ) -> dict[str, Any]:
+        """One structured question to the judge, its tokens counted apart from the bot's."""
+        verdict, usage = await self.llm.complete_json(
+            instructions, [ChatMessage(role="user", content=prompt)], schema, name=name, max_tokens=max_tokens
+        )
+        self.usage.add(usage)
+        return verdict

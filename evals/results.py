@@ -101,6 +101,19 @@ class Report(msgspec.Struct, kw_only=True):
         return [c for c in self.cases if not c.passed]
 
 
+def format_metric(metric: str, value: float | None) -> str:
+    """A metric's value as people read it, in the CLI summary and the HTML report alike."""
+    if value is None:
+        return "not measured"
+    if metric.endswith("_ms"):
+        return f"{value:.0f} ms"
+    if metric == "cost_usd":
+        return f"${value:.4f}"
+    if metric in {"tokens", "cases"}:
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
 def encode_report(report: Report) -> bytes:
     return msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n"
 

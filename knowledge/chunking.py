@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from knowledge.parsing import Block
-from knowledge.parsing._markdown import markdown_blocks
 
 TokenCounter = Callable[[str], int]
 DEFAULT_MAX_TOKENS = 200
@@ -114,12 +113,6 @@ def chunk_blocks(
         packed.append(block)
     flush()
     return chunks
-
-
-def chunk_markdown(
-    text: str, count: TokenCounter = approximate_tokens, max_tokens: int = DEFAULT_MAX_TOKENS
-) -> list[TextChunk]:
-    return chunk_blocks(markdown_blocks(text), count, max_tokens)
 
 
 def document_title(blocks: list[Block], fallback: str) -> str:

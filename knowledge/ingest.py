@@ -78,7 +78,6 @@ class _Prepared:
     language: str = "und"
     page_count: int | None = None
     chunks: list[TextChunk] = field(default_factory=list)
-    existing_id: uuid.UUID | None = None
 
 
 def collect_files(paths: Iterable[Path]) -> list[SourceFile]:

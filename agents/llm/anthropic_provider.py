@@ -6,7 +6,6 @@ whose ``input_schema`` is the schema, which every Claude model supports. The SDK
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from agents.llm.base import ChatMessage, Completion, LLMError, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
 from agents.llm.sdk_errors import broken_stream, to_llm_error
-from agents.llm.telemetry import log_completed, log_failed, make_usage
+from agents.llm.telemetry import LlmCall, make_usage
 
 _TAKE_TEMPERATURE = (
     "claude-3",
@@ -97,11 +96,17 @@ class AnthropicProvider:
     def _usage(self, input_tokens: int, output_tokens: int) -> Usage:
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
 
+    def _translate(self, exc: BaseException) -> LLMError | None:
+        if isinstance(exc, anthropic.APIError):
+            return self._error(exc)
+        if isinstance(exc, httpx2.TransportError):  # this SDK does not wrap errors once the body streams
+            return broken_stream(self.name, exc)
+        return None
+
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        started = time.perf_counter()
-        try:
+        with LlmCall("complete", self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -109,21 +114,16 @@ class AnthropicProvider:
                 max_tokens=max_tokens,
                 extra_body=self._sampling(temperature),
             )
-        except anthropic.APIError as exc:
-            error = self._error(exc)
-            log_failed("complete", self.model, error, started)
-            raise error from exc
         text = "".join(block.text for block in response.content if block.type == "text")
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
-        log_completed("complete", usage, started)
+        call.completed(usage)
         return Completion(text=text, usage=usage)
 
     async def stream(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> AsyncIterator[str | Usage]:
-        started = time.perf_counter()
         input_tokens = output_tokens = 0
-        try:
+        with LlmCall("stream", self.model, self._translate) as call:
             events = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -145,16 +145,8 @@ class AnthropicProvider:
                         output_tokens = event.usage.output_tokens
                         if event.usage.input_tokens is not None:
                             input_tokens = event.usage.input_tokens
-        except anthropic.APIError as exc:
-            error = self._error(exc)
-            log_failed("stream", self.model, error, started)
-            raise error from exc
-        except httpx2.TransportError as exc:  # this SDK does not wrap errors once the body streams
-            error = broken_stream(self.name, exc)
-            log_failed("stream", self.model, error, started)
-            raise error from exc
         usage = self._usage(input_tokens, output_tokens)
-        log_completed("stream", usage, started)
+        call.completed(usage)
         yield usage
 
     async def complete_json(
@@ -166,8 +158,7 @@ class AnthropicProvider:
         name: str,
         max_tokens: int = 512,
     ) -> tuple[dict[str, Any], Usage]:
-        started = time.perf_counter()
-        try:
+        with LlmCall("json", self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -179,17 +170,18 @@ class AnthropicProvider:
                 ],
                 tool_choice={"type": "tool", "name": name},
             )
-        except anthropic.APIError as exc:
-            error = self._error(exc)
-            log_failed("json", self.model, error, started)
-            raise error from exc
+            answer = next(
+                (
+                    block.input
+                    for block in response.content
+                    if block.type == "tool_use" and block.name == name and isinstance(block.input, dict)
+                ),
+                None,
+            )
+            if answer is None:
+                raise LLMError(
+                    self.name, f"the reply did not call the {name} tool (stop_reason={response.stop_reason})"
+                )
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
-        for block in response.content:
-            if block.type == "tool_use" and block.name == name and isinstance(block.input, dict):
-                log_completed("json", usage, started)
-                return block.input, usage
-        error = LLMError(
-            self.name, f"the reply did not call the {name} tool (stop_reason={response.stop_reason})"
-        )
-        log_failed("json", self.model, error, started)
-        raise error
+        call.completed(usage)
+        return answer, usage

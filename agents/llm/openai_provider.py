@@ -7,7 +7,6 @@ backoff that honours ``retry-after``. We only map what finally fails to ``LLMErr
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from agents.llm.base import ChatMessage, Completion, LLMError, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
 from agents.llm.sdk_errors import broken_stream, to_llm_error
-from agents.llm.telemetry import log_completed, log_failed, make_usage
+from agents.llm.telemetry import LlmCall, make_usage
 
 # Local servers usually ignore the key, but the SDK insists on one. Passing it also keeps the SDK from
 # sending the environment's OPENAI_API_KEY, a key meant for OpenAI, to some other server.
@@ -87,12 +86,20 @@ class OpenAIProvider:
             connection_error=openai.APIConnectionError,
         )
 
+    def _translate(self, exc: BaseException) -> LLMError | None:
+        if isinstance(exc, openai.APIError):
+            return self._error(exc)
+        if isinstance(
+            exc, httpx2.TransportError
+        ):  # the SDK wraps these today; a broken stream must not leak raw
+            return broken_stream(self.name, exc)
+        return None
+
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        started = time.perf_counter()
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        try:
+        with LlmCall("complete", self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -100,22 +107,17 @@ class OpenAIProvider:
                 max_completion_tokens=max_completion_tokens,
                 max_tokens=max_legacy_tokens,
             )
-        except openai.APIError as exc:
-            error = self._error(exc)
-            log_failed("complete", self.model, error, started)
-            raise error from exc
         text = (response.choices[0].message.content or "") if response.choices else ""
         usage = self._usage(response.usage)
-        log_completed("complete", usage, started)
+        call.completed(usage)
         return Completion(text=text, usage=usage)
 
     async def stream(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> AsyncIterator[str | Usage]:
-        started = time.perf_counter()
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
         usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
-        try:
+        with LlmCall("stream", self.model, self._translate) as call:
             chunks = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -132,15 +134,7 @@ class OpenAIProvider:
                     for choice in chunk.choices:
                         if choice.index == 0 and choice.delta.content:
                             yield choice.delta.content
-        except openai.APIError as exc:
-            error = self._error(exc)
-            log_failed("stream", self.model, error, started)
-            raise error from exc
-        except httpx2.TransportError as exc:  # the SDK wraps these today; a broken stream must not leak raw
-            error = broken_stream(self.name, exc)
-            log_failed("stream", self.model, error, started)
-            raise error from exc
-        log_completed("stream", usage, started)
+        call.completed(usage)
         yield usage
 
     async def complete_json(
@@ -152,9 +146,8 @@ class OpenAIProvider:
         name: str,
         max_tokens: int = 512,
     ) -> tuple[dict[str, Any], Usage]:
-        started = time.perf_counter()
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        try:
+        with LlmCall("json", self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -166,22 +159,14 @@ class OpenAIProvider:
                 max_completion_tokens=max_completion_tokens,
                 max_tokens=max_legacy_tokens,
             )
-        except openai.APIError as exc:
-            error = self._error(exc)
-            log_failed("json", self.model, error, started)
-            raise error from exc
-        usage = self._usage(response.usage)
-        message = response.choices[0].message if response.choices else None
-        try:
+            message = response.choices[0].message if response.choices else None
             if message is None:
                 raise LLMError(self.name, "the reply had no choices")
             if message.refusal:
                 raise LLMError(self.name, f"the model refused to fill {name}: {message.refusal}")
             parsed = _parse_object(self.name, name, message.content or "")
-        except LLMError as error:
-            log_failed("json", self.model, error, started)
-            raise
-        log_completed("json", usage, started)
+        usage = self._usage(response.usage)
+        call.completed(usage)
         return parsed, usage
 
 

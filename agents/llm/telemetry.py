@@ -6,6 +6,8 @@ Prompts, replies and keys are never logged: they carry customer data and secrets
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -54,3 +56,35 @@ def log_failed(call: str, model: str, error: LLMError, started: float, **extra: 
         latency_ms=elapsed_ms(started),
         **extra,
     )
+
+
+class LlmCall:
+    """One call to a provider, timed: what fails inside is turned into an ``LLMError`` by the
+    provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
+
+    Errors the provider does not know (``translate`` gives None) pass through untouched.
+    """
+
+    def __init__(self, call: str, model: str, translate: Callable[[BaseException], LLMError | None]) -> None:
+        self.call = call
+        self.model = model
+        self._translate = translate
+        self.started = time.perf_counter()
+
+    def __enter__(self) -> LlmCall:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            return
+        error = exc if isinstance(exc, LLMError) else self._translate(exc)
+        if error is None:
+            return
+        log_failed(self.call, self.model, error, self.started)
+        if error is not exc:
+            raise error from exc
+
+    def completed(self, usage: Usage) -> None:
+        log_completed(self.call, usage, self.started)

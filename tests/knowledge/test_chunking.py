@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from knowledge.chunking import approximate_tokens, chunk_blocks, chunk_markdown
+from knowledge.chunking import DEFAULT_MAX_TOKENS, TextChunk, approximate_tokens, chunk_blocks
 from knowledge.parsing import Block
+from knowledge.parsing._markdown import markdown_blocks
+
+
+def chunk_markdown(text: str, max_tokens: int = DEFAULT_MAX_TOKENS) -> list[TextChunk]:
+    return chunk_blocks(markdown_blocks(text), approximate_tokens, max_tokens)
 
 
 def test_chunks_keep_their_heading_path() -> None:
