@@ -6,9 +6,10 @@ high-precision "asks for a person" rule keeps precedence over the model.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from agents.classifiers import SENTIMENTS, ConversationHistory, churn_risk
+from agents.classifiers import SENTIMENTS, Classification, ConversationHistory, churn_risk
 from agents.guardrails import fence
 from agents.llm import ChatMessage, LLMError, LLMProvider, Usage
 
@@ -33,8 +34,8 @@ def classification_schema(labels: list[str]) -> dict[str, Any]:
 
 
 async def classify_with_llm(
-    llm: LLMProvider, text: str, offline: dict[str, Any], labels: list[str], history: ConversationHistory
-) -> tuple[dict[str, Any], Usage | None]:
+    llm: LLMProvider, text: str, offline: Classification, labels: list[str], history: ConversationHistory
+) -> tuple[Classification, Usage | None]:
     """The model's intent and sentiment over the offline result; the offline one if the model fails."""
     try:
         answer, usage = await llm.complete_json(
@@ -45,28 +46,28 @@ async def classify_with_llm(
             max_tokens=100,
         )
     except LLMError as exc:
-        return {**offline, "classified_by": "offline", "llm_error": exc.reason}, None
-    intent = str(answer["intent"]) if answer.get("intent") in labels else str(offline["intent"])
-    if offline.get("intent_rule"):
-        intent = str(offline["intent"])
-    sentiment = answer["sentiment"] if answer.get("sentiment") in SENTIMENTS else offline["sentiment"]
+        return replace(offline, classified_by="offline", llm_error=exc.reason), None
+    intent = str(answer["intent"]) if answer.get("intent") in labels else offline.intent
+    if offline.intent_rule:
+        intent = offline.intent
+    sentiment = str(answer["sentiment"]) if answer.get("sentiment") in SENTIMENTS else offline.sentiment
     raw_score = answer.get("sentiment_score")
     score = (
         max(-1.0, min(1.0, float(raw_score)))
         if isinstance(raw_score, int | float)
-        else offline["sentiment_score"]
+        else offline.sentiment_score
     )
     risk, reasons = churn_risk(
         intent, [*history.sentiments, score], history.repeat_contacts, history.past_escalations
     )
-    merged = {
-        **offline,
-        "intent": intent,
-        "sentiment": sentiment,
-        "sentiment_score": round(score, 3),
-        "out_of_scope": intent == "out_of_scope",
-        "churn_risk": risk,
-        "churn_reasons": reasons,
-        "classified_by": "llm",
-    }
+    merged = replace(
+        offline,
+        intent=intent,
+        sentiment=sentiment,
+        sentiment_score=round(score, 3),
+        out_of_scope=intent == "out_of_scope",
+        churn_risk=risk,
+        churn_reasons=reasons,
+        classified_by="llm",
+    )
     return merged, usage

@@ -8,7 +8,7 @@ from agents.state import AgentState
 
 
 def after_decide(state: AgentState) -> Literal["respond", "escalate"]:
-    return "escalate" if state["decision"]["action"] == "escalate" else "respond"
+    return "escalate" if state["decision"].action == "escalate" else "respond"
 
 
 def after_respond(state: AgentState) -> Literal["escalate", "__end__"]:
@@ -16,4 +16,4 @@ def after_respond(state: AgentState) -> Literal["escalate", "__end__"]:
 
     ``"__end__"`` is LangGraph's END.
     """
-    return "escalate" if state["decision"]["action"] == "escalate" else "__end__"
+    return "escalate" if state["decision"].action == "escalate" else "__end__"

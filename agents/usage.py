@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.llm.base import LlmCall
+from agents.llm.base import UsageRecord
 from agents.models import LlmUsage
 
 
@@ -20,11 +20,11 @@ def record_usage(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     conversation_id: uuid.UUID | None,
-    usage: LlmCall | Mapping[str, object],
+    usage: UsageRecord | Mapping[str, object],
 ) -> None:
-    """One call in the ledger; a mapping is read as an ``LlmCall`` (provider, model, input_tokens,
+    """One call in the ledger; a mapping is read as an ``UsageRecord`` (provider, model, input_tokens,
     output_tokens, cost_usd, purpose; ``reply`` when it names none)."""
-    call = usage if isinstance(usage, LlmCall) else msgspec.convert(usage, LlmCall)
+    call = usage if isinstance(usage, UsageRecord) else msgspec.convert(usage, UsageRecord)
     session.add(
         LlmUsage(
             tenant_id=tenant_id,

@@ -1,4 +1,4 @@
-"""The protocol every channel adapter follows, and the normalized inbound message."""
+"""The protocol every channel adapter follows, the normalized inbound message, and the typed outgoing one."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import msgspec
 
 from channels.errors import InvalidMessageError
+from channels.views import CitationView, MessageView
 
 MAX_TEXT_LENGTH = 4096
 
@@ -110,17 +111,53 @@ class Publisher(Protocol):
     async def publish(self, stream: str, event: dict[str, Any]) -> None: ...
 
 
+@dataclass(frozen=True, kw_only=True)
+class OutgoingMessage:
+    """A stored message on its way to the customer, as every adapter reads it; ``outgoing_message``
+    makes it, and nothing else does."""
+
+    id: str
+    text: str
+    citations: tuple[CitationView, ...] = ()
+    """The passages the reply cites (channels that show plain text list their documents after it)."""
+    attachments: tuple[Attachment, ...] = ()
+    """The files it carries that the media store holds (each has a ``path``): what a channel sends."""
+    reply_to: str | None = None
+    """The channel's id of the earlier message it quotes, if it quotes one."""
+    view: MessageView
+    """The whole message as the inbox shows it; the web chat page gets it without the decision."""
+
+
+def outgoing_message(view: MessageView) -> OutgoingMessage:
+    """The one place a stored message (its view) becomes what an adapter delivers."""
+    content = content_of(view.content)
+    return OutgoingMessage(
+        id=view.id,
+        text=view.text,
+        citations=tuple(view.citations),
+        attachments=tuple(a for a in content.attachments if a.path),
+        reply_to=content.quoted,
+        view=view,
+    )
+
+
 class ChannelAdapter(Protocol):
     """Delivers an outbound message to the customer on one kind of channel."""
 
     type: str
 
     async def deliver(
-        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+        self, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
     ) -> str | None:
-        """Send ``message`` (a MessageView as plain data); returns the channel's id for it, if any.
-        Raises DeliveryFailedError."""
+        """Send ``message``; returns the channel's id for it, if any. Raises DeliveryFailedError."""
         ...
+
+
+@runtime_checkable
+class ClosingAdapter(Protocol):
+    """An adapter that holds connections or sessions, closed when the services close."""
+
+    async def close(self) -> None: ...
 
 
 @runtime_checkable

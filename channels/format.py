@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from channels.base import OutgoingMessage
 
 
-def text_with_sources(message: dict[str, Any]) -> str:
+def text_with_sources(message: OutgoingMessage) -> str:
     """The web chat shows citations beside the reply; elsewhere they follow it, one per line."""
     seen: dict[str, None] = {}
-    for citation in message.get("citations") or []:
-        seen.setdefault(citation.get("title") or citation["document"], None)
+    for citation in message.citations:
+        seen.setdefault(citation.title or citation.document, None)
     if not seen:
-        return str(message["text"])
-    return str(message["text"]) + "\n\n" + "\n".join(f"📄 {title}" for title in seen)
+        return message.text
+    return message.text + "\n\n" + "\n".join(f"📄 {title}" for title in seen)

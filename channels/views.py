@@ -47,7 +47,3 @@ def message_view(message: Message) -> MessageView:
         delivery_status=message.delivery_status,
         delivery_error=message.delivery_error,
     )
-
-
-def message_event(message: Message) -> dict[str, Any]:
-    return {"type": "message.created", "message": msgspec.to_builtins(message_view(message))}

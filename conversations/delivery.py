@@ -13,21 +13,26 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-import msgspec
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from channels.base import ChannelAccess, ChannelAdapter, DeliveryFailedError
+from channels.base import (
+    ChannelAccess,
+    ChannelAdapter,
+    DeliveryFailedError,
+    OutgoingMessage,
+    outgoing_message,
+)
 from channels.models import Channel, Contact, Conversation, DeliveryStatus, Message
-from channels.registry import channel_access
+from channels.stored import channel_access
 from channels.views import message_view
 from conversations.notify import notify_inbox
 from conversations.services import Services
 from core.errors import ConflictError, NotFoundError
+from handoff.events import message_updated
 
 log = structlog.get_logger(__name__)
 MAX_WAIT_SECONDS = 60.0
@@ -52,10 +57,10 @@ def _wait(first: float) -> Callable[[RetryCallState], float]:
 
 
 async def _deliver_once(
-    adapter: ChannelAdapter, channel: ChannelAccess, contact_external_id: str, view: dict[str, Any]
+    adapter: ChannelAdapter, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
 ) -> str | None:
     try:
-        return await adapter.deliver(channel, contact_external_id, view)
+        return await adapter.deliver(channel, contact_external_id, message)
     except DeliveryFailedError:
         raise
     except Exception as exc:  # an error the adapter did not expect: worth another try, then failed
@@ -76,7 +81,7 @@ async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
         conversation = await session.get_one(Conversation, message.conversation_id)
         contact = await session.get_one(Contact, conversation.contact_id)
         adapter = services.adapters.get(channel.type)
-        view = msgspec.to_builtins(message_view(message))
+        outgoing = outgoing_message(message_view(message))
         try:
             if adapter is None:
                 raise DeliveryFailedError(f"no adapter for {channel.type} channels", retryable=False)
@@ -88,7 +93,7 @@ async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
                 reraise=True,
             ):
                 with attempt:
-                    external_id = await _deliver_once(adapter, access, contact.external_id, view)
+                    external_id = await _deliver_once(adapter, access, contact.external_id, outgoing)
         except DeliveryFailedError as exc:
             message.delivery_status, message.delivery_error = DeliveryStatus.FAILED, exc.reason
             log.warning(
@@ -99,11 +104,7 @@ async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
             message.delivered_as = external_id
             log.info("delivery.sent", message_id=str(message.id), channel=channel.type)
         await session.flush()
-        event = {
-            "type": "message.updated",
-            "conversation_id": str(message.conversation_id),
-            "message": msgspec.to_builtins(message_view(message)),
-        }
+        event = message_updated(message)
         status, tenant_id = message.delivery_status, message.tenant_id
     await notify_inbox(services, tenant_id, event)
     return status
@@ -154,11 +155,7 @@ async def record_status(
             if known is None:
                 raise StatusBeforeMessageError(delivered_as)
             return False
-        event = {
-            "type": "message.updated",
-            "conversation_id": str(message.conversation_id),
-            "message": msgspec.to_builtins(message_view(message)),
-        }
+        event = message_updated(message)
     log.info("delivery.status", message_id=str(message.id), channel=channel.type, status=str(status))
     await notify_inbox(services, channel.tenant_id, event)
     return True

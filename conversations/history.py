@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from msgspec import UnsetType
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.classifiers import ConversationHistory
 from agents.context import AgentContext
 from agents.llm import ChatMessage
+from agents.record import DecisionRecord
 from agents.tenant_context import build_agent_context
 from channels.models import Author, Direction, Message
 from conversations.services import Services
@@ -20,6 +22,14 @@ from handoff.models import Ticket
 
 TRANSCRIPT_MESSAGES = 10
 HISTORY_DAYS = 30
+
+
+def _sentiment_score(message: Message) -> float | None:
+    """None when no classifier ran: a rating, a human's turn, media the bot could not read."""
+    seen = DecisionRecord.from_json(message.decision).classification if message.decision else None
+    if seen is None or isinstance(seen.sentiment_score, UnsetType):
+        return None
+    return seen.sentiment_score
 
 
 async def conversation_history(
@@ -38,11 +48,8 @@ async def conversation_history(
             .limit(TRANSCRIPT_MESSAGES)
         )
     )[::-1]
-    sentiments = [
-        float(m.decision["classification"]["sentiment_score"])
-        for m in recent
-        if m.direction == Direction.INBOUND and m.decision and "classification" in m.decision
-    ]
+    scores = [_sentiment_score(m) for m in recent if m.direction == Direction.INBOUND]
+    sentiments = [score for score in scores if score is not None]
     since = before - datetime.timedelta(days=HISTORY_DAYS)
     contact_days = await session.scalar(
         select(func.count(func.distinct(cast(Message.created_at, Date)))).where(

@@ -11,7 +11,7 @@ import structlog
 
 from channels.base import Attachment, AttachmentKind, MediaAdapter, content_of
 from channels.models import Channel, Message
-from channels.registry import channel_access
+from channels.stored import channel_access
 from conversations.services import Services
 from core.errors import InvalidInputError
 

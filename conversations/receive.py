@@ -10,12 +10,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import InboundMessage
-from channels.models import Channel, Conversation, Message
+from channels.models import Channel, Message
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
-from channels.views import message_event
 from conversations.notify import notify_inbox
 from conversations.services import Services
 from core.accounts import Tenant
+from handoff.events import message_created
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +47,8 @@ async def receive_on_default_channel(
 async def accept(services: Services, channel: Channel, inbound: InboundMessage) -> Received:
     """Store and announce without enqueueing: for a caller that runs the turn itself (``atende chat``)."""
     async with services.database.sessionmaker.begin() as session:
-        message, conversation, created = await _store(session, channel, inbound)
-    return await _announce(services, channel, message, conversation, created)
+        message, created = await _store(session, channel, inbound)
+    return await _announce(services, channel, message, created)
 
 
 async def accept_on_default_channel(
@@ -56,29 +56,23 @@ async def accept_on_default_channel(
 ) -> Received:
     async with services.database.sessionmaker.begin() as session:
         channel = await get_or_create_channel(session, tenant.id, channel_type)
-        message, conversation, created = await _store(session, channel, inbound)
-    return await _announce(services, channel, message, conversation, created)
+        message, created = await _store(session, channel, inbound)
+    return await _announce(services, channel, message, created)
 
 
-async def _store(
-    session: AsyncSession, channel: Channel, inbound: InboundMessage
-) -> tuple[Message, Conversation, bool]:
+async def _store(session: AsyncSession, channel: Channel, inbound: InboundMessage) -> tuple[Message, bool]:
     _, conversation = await get_or_create_conversation(
         session, channel, inbound.contact_external_id, inbound.contact_name
     )
-    message, created = await store_inbound(session, channel, conversation, inbound)
-    return message, conversation, created
+    return await store_inbound(session, channel, conversation, inbound)
 
 
-async def _announce(
-    services: Services, channel: Channel, message: Message, conversation: Conversation, created: bool
-) -> Received:
+async def _announce(services: Services, channel: Channel, message: Message, created: bool) -> Received:
     """After the commit: the inbox hears of a new message; a duplicate is only logged."""
     log_fields = {"tenant_id": str(channel.tenant_id), "channel": channel.type, "message_id": str(message.id)}
     if created:
         log.info("inbound.stored", **log_fields)
-        event = message_event(message)
-        await notify_inbox(services, channel.tenant_id, {**event, "conversation_id": str(conversation.id)})
+        await notify_inbox(services, channel.tenant_id, message_created(message))
     else:
         log.info("inbound.duplicate", **log_fields)
     return Received(message.id, created)

@@ -7,18 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from agents.checkpoint import AgentCheckpointer
 from agents.graph import AgentGraph, build_graph
 from agents.tenant_settings import close_llm_providers
-from channels.base import ChannelAdapter, Publisher
+from channels.base import ChannelAdapter, ClosingAdapter, Publisher
 from channels.media_store import MediaStore, media_store_for
-from channels.telegram import TelegramAdapter
-from channels.webchat import WebChatAdapter
-from channels.whatsapp_cloud import WhatsAppCloudAdapter
-from channels.whatsapp_neonize import NeonizeAdapter
+from channels.plugin import AdapterResources
+from channels.plugins import PLUGINS
 from conversations.jobs import Jobs, NoJobs
 from core.database import Database
 from core.migrate import migrated_database
@@ -69,11 +67,10 @@ async def open_services(
         )
         await pool.open()
         media = media_store_for(settings.media_store, settings.media_dir, settings.s3_endpoint_url)
-        telegram = TelegramAdapter(media)
-        whatsapp_cloud = WhatsAppCloudAdapter(media)
-        whatsapp_neonize = NeonizeAdapter(settings.data_dir, media)
+        resources = AdapterResources(media=media, publisher=publisher, data_dir=settings.data_dir)
+        adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
         try:
-            checkpointer = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+            checkpointer = AgentCheckpointer(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
             yield Services(
                 settings=settings,
@@ -81,18 +78,13 @@ async def open_services(
                 graph=build_graph(checkpointer),
                 publisher=publisher,
                 media=media,
-                adapters={
-                    "webchat": WebChatAdapter(publisher),
-                    "telegram": telegram,
-                    "whatsapp-cloud": whatsapp_cloud,
-                    "whatsapp-neonize": whatsapp_neonize,
-                },
+                adapters=adapters,
                 turn_slots=asyncio.Semaphore(max(1, settings.turn_concurrency)),
                 jobs=jobs or NoJobs(),
             )
         finally:
-            await telegram.close()
-            await whatsapp_cloud.close()
-            await whatsapp_neonize.close()
+            for adapter in adapters.values():
+                if isinstance(adapter, ClosingAdapter):
+                    await adapter.close()
             await close_llm_providers()
             await pool.close()

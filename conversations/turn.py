@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar, cast
 
+import msgspec
 import structlog
 from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.graph import durability
+from agents.record import ClassificationView, DecisionRecord
 from agents.replies import say
-from agents.state import AgentState
+from agents.state import AgentState, Citation
 from agents.usage import record_usage
 from channels.base import Attachment, StreamingAdapter
 from channels.models import Channel, Contact, Conversation, ConversationMode, Direction, Message
@@ -26,9 +28,9 @@ from conversations.services import Services
 from conversations.typing import show_typing
 from core.accounts import Tenant, next_ticket_number
 from handoff.csat import take_rating
+from handoff.events import TicketEvent, ticket_created, ticket_updated
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
-from handoff.views import ticket_event
 from knowledge.language import detect_language
 
 log = structlog.get_logger(__name__)
@@ -37,26 +39,89 @@ GRAPH_ATTEMPTS = 3
 Delta = Callable[[str], Awaitable[None]]
 
 
-@dataclass
-class TurnResult:
+T = TypeVar("T")
+
+
+def _known(value: T | msgspec.UnsetType) -> T | None:
+    return None if isinstance(value, msgspec.UnsetType) else value
+
+
+class CitedSource(msgspec.Struct):
+    document: str
+    chunk_id: str
+    score: float
+
+
+class ClassificationSummary(msgspec.Struct):
+    """None where the turn had no classifier (media, the agent failing, a human or a rating)."""
+
+    sentiment: str | None = None
+    intent: str | None = None
+    churn_risk: float | None = None
+
+    @classmethod
+    def of(cls, seen: ClassificationView | None) -> ClassificationSummary:
+        if seen is None:
+            return cls()
+        return cls(_known(seen.sentiment), _known(seen.intent), _known(seen.churn_risk))
+
+
+class TurnResult(msgspec.Struct, kw_only=True):
     """What one customer message led to; ``atende chat --json`` prints it."""
 
     reply: str | None
     escalated: bool
     ticket_id: str | None
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    classification: dict[str, Any] = field(default_factory=dict)
-    decision: dict[str, Any] = field(default_factory=dict)
+    citations: list[CitedSource] = []
+    classification: ClassificationSummary = msgspec.field(default_factory=ClassificationSummary)
+    decision: DecisionRecord
+    """Action, rule and reason."""
     message_id: str | None = None
     reply_message_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return cast(dict[str, Any], msgspec.to_builtins(self))
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the bot decided for a message, by the graph or without it."""
+
+    record: DecisionRecord
+    reply: str
+    citations: list[Citation]
+    language: str
+
+    @classmethod
+    def of_graph(cls, state: AgentState) -> _Decided:
+        classification = state["classification"]
+        record = DecisionRecord.of_turn(
+            state["decision"],
+            ClassificationView.of(classification),
+            state.get("passages", []),
+            state.get("usage") or [],
+        )
+        return cls(record, state.get("reply") or "", state.get("citations", []), classification.language)
+
+    @classmethod
+    def without_graph(
+        cls, message: Message, action: str, rule: str, reason: str, reply_key: str, **values: str
+    ) -> _Decided:
+        """Media the bot cannot read, or the agent failing: no classifier, no passages."""
+        language = detect_language(message.text, default="pt")
+        record = DecisionRecord(
+            classification=ClassificationView(language=language),
+            action=action,
+            rule=rule,
+            reason=reason,
+            passages=[],
+        )
+        return cls(record, say(reply_key, language, **values), [], language)
 
 
 async def _run_graph(
     services: Services, session: AsyncSession, tenant: Tenant, message: Message, on_delta: Delta
-) -> dict[str, Any]:
+) -> _Decided:
     """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop.
 
     A run cut off mid-turn (a worker died, a node failed) is resumed from its last checkpoint
@@ -72,36 +137,25 @@ async def _run_graph(
             if resume:
                 log.info("agent.resumed", message_id=str(message.id), next=list(snapshot.next))
             # "usage": None starts the turn's LLM usage afresh (see agents.state.turn_usage).
-            fresh: dict[str, Any] = {"text": message.text, "message_id": str(message.id), "usage": None}
-            state: dict[str, Any] = {}
+            fresh = cast(AgentState, {"text": message.text, "message_id": str(message.id), "usage": None})
+            state: AgentState = {}
             async for mode, chunk in services.graph.astream(
-                None if resume else cast(AgentState, fresh),
+                None if resume else fresh,
                 config,
                 context=context,
                 stream_mode=["custom", "values"],
                 durability=durability(context),
             ):
-                event = cast(dict[str, Any], chunk)
                 if mode == "custom":
-                    await on_delta(event["text"])
+                    await on_delta(cast(dict[str, str], chunk)["text"])
                 else:
-                    state = event
-            return state
+                    state = cast(AgentState, chunk)
+            return _Decided.of_graph(state)
         except Exception as exc:
             last_error = exc
             log.warning("agent.failed", attempt=attempt, error=type(exc).__name__, exc_info=exc)
-    language = detect_language(message.text, default="pt")
-    return {
-        "classification": {"language": language},
-        "passages": [],
-        "decision": {
-            "action": "escalate",
-            "rule": "agent_error",
-            "reason": f"the agent failed: {type(last_error).__name__}",
-        },
-        "reply": say("handoff", language),
-        "citations": [],
-    }
+    reason = f"the agent failed: {type(last_error).__name__}"
+    return _Decided.without_graph(message, "escalate", "agent_error", reason, "handoff")
 
 
 async def unanswered_messages(services: Services) -> list[uuid.UUID]:
@@ -122,7 +176,7 @@ async def unanswered_messages(services: Services) -> list[uuid.UUID]:
 class _BotTurn:
     result: TurnResult
     outgoing: Outgoing
-    ticket_update: dict[str, Any] | None
+    ticket_update: TicketEvent | None
 
 
 async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
@@ -145,9 +199,8 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
             return await _leave_to_human(session, message)
         else:
             turn = await _bot_turn(services, session, message, conversation, refused)
-    log.info(
-        "turn.done", message_id=str(message_id), **{k: turn.result.decision[k] for k in ("action", "rule")}
-    )
+    decided = turn.result.decision
+    log.info("turn.done", message_id=str(message_id), action=decided.action, rule=decided.rule)
     await send_outgoing(services, turn.outgoing)
     if turn.ticket_update:
         await notify_inbox(services, turn.outgoing.tenant_id, turn.ticket_update)
@@ -158,11 +211,9 @@ async def _thank_for_rating(
     session: AsyncSession, message: Message, conversation: Conversation, channel: Channel, ticket: Ticket
 ) -> _BotTurn:
     """The customer scored the closed ticket: kept with it, thanked, and the bot stays out of it."""
-    decision = {
-        "action": "csat",
-        "rule": "csat_rating",
-        "reason": f"rated ticket {ticket.protocol} {ticket.csat_rating}/5",
-    }
+    decision = DecisionRecord(
+        action="csat", rule="csat_rating", reason=f"rated ticket {ticket.protocol} {ticket.csat_rating}/5"
+    ).as_json()
     message.processed, message.decision = True, decision
     contact = await session.get_one(Contact, conversation.contact_id)
     language = detect_language(message.text, default="pt")
@@ -173,32 +224,18 @@ async def _thank_for_rating(
     return _BotTurn(
         result=_result(message, thanks, None),
         outgoing=Outgoing.of(thanks, channel.type, contact.external_id),
-        ticket_update=ticket_event(ticket, contact.name or contact.external_id),
+        ticket_update=ticket_updated(ticket, contact.name or contact.external_id),
     )
 
 
 async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult:
     """A human owns the conversation: the message waits for them (the inbox already saw it)."""
     message.processed = True
-    message.decision = {"action": "human", "rule": "human_mode", "reason": "a human owns the conversation"}
+    message.decision = DecisionRecord(
+        action="human", rule="human_mode", reason="a human owns the conversation"
+    ).as_json()
     ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
-    return TurnResult(
-        reply=None, escalated=True, ticket_id=str(ticket.id) if ticket else None, message_id=str(message.id)
-    )
-
-
-def _fixed_state(
-    message: Message, action: str, rule: str, reason: str, reply_key: str, **values: str
-) -> dict[str, Any]:
-    """A turn decided without the graph (media the bot cannot read), shaped like the graph's."""
-    language = detect_language(message.text, default="pt")
-    return {
-        "classification": {"language": language},
-        "passages": [],
-        "decision": {"action": action, "rule": rule, "reason": reason},
-        "reply": say(reply_key, language, **values),
-        "citations": [],
-    }
+    return _result(message, None, ticket)
 
 
 async def _bot_turn(
@@ -222,11 +259,11 @@ async def _bot_turn(
         reason = refused[0].rejected or ""
         key = "media_too_large" if reason.startswith("larger") else "media_not_accepted"
         limit = f"{services.settings.max_media_mb:g} MB"
-        state = _fixed_state(
+        decided = _Decided.without_graph(
             message, "respond", "media_refused", f"a file was refused: {reason}", key, limit=limit
         )
     elif not message.text.strip():
-        state = _fixed_state(
+        decided = _Decided.without_graph(
             message,
             "escalate",
             "media_without_text",
@@ -235,55 +272,43 @@ async def _bot_turn(
         )
     else:
         await show_typing(services, channel, contact.external_id)
-        state = await _run_graph(services, session, tenant, message, on_delta)
-    decision = {key: state["decision"][key] for key in ("action", "rule", "reason")}
-    usage = state.get("usage") or []
-    for call in usage:
+        decided = await _run_graph(services, session, tenant, message, on_delta)
+    record = decided.record
+    for call in record.usage:
         record_usage(session, tenant.id, conversation.id, call)
-    message.decision = {
-        "classification": state["classification"],
-        **state["decision"],
-        "passages": state.get("passages", [])[:5],
-        **({"usage": usage} if usage else {}),
-    }
+    message.decision = record.as_json()
     message.processed = True
-    reply_text: str = state["reply"]
+    reply_text = decided.reply
     ticket: Ticket | None = None
-    if decision["action"] == "escalate":
-        ticket = await open_ticket(session, conversation, decision["reason"], next_ticket_number)
-        reply_text += " " + say("protocol", state["classification"]["language"], protocol=ticket.protocol)
+    if record.action == "escalate":
+        ticket = await open_ticket(session, conversation, record.reason, next_ticket_number)
+        reply_text += " " + say("protocol", decided.language, protocol=ticket.protocol)
     reply = add_bot_message(
         session,
         conversation,
         reply_text,
         reply_to=message,
-        citations=state.get("citations"),
-        decision=decision,
+        citations=[asdict(c) for c in decided.citations],
+        decision=record.verdict().as_json(),
     )
     await session.flush()
     return _BotTurn(
         result=_result(message, reply, ticket),
         outgoing=Outgoing.of(reply, channel.type, contact.external_id),
-        ticket_update=(
-            {**ticket_event(ticket, contact.name or contact.external_id), "type": "ticket.created"}
-            if ticket
-            else None
-        ),
+        ticket_update=ticket_created(ticket, contact.name or contact.external_id) if ticket else None,
     )
 
 
 def _result(message: Message, reply: Message | None, ticket: Ticket | None) -> TurnResult:
-    decision = message.decision or {}
-    classification = decision.get("classification", {})
+    """From the records kept, so a retried job gets the result the first run gave."""
+    record = DecisionRecord.from_json(message.decision)
     return TurnResult(
         reply=reply.text if reply else None,
-        escalated=decision.get("action") in {"escalate", "human"},
+        escalated=record.action in {"escalate", "human"},
         ticket_id=str(ticket.id) if ticket else None,
-        citations=[
-            {k: c[k] for k in ("document", "chunk_id", "score")} for c in (reply.citations if reply else [])
-        ],
-        classification={k: classification.get(k) for k in ("sentiment", "intent", "churn_risk")},
-        decision={k: decision.get(k) for k in ("action", "rule", "reason")},
+        citations=[msgspec.convert(c, CitedSource) for c in (reply.citations if reply else [])],
+        classification=ClassificationSummary.of(record.classification),
+        decision=record.verdict(),
         message_id=str(message.id),
         reply_message_id=str(reply.id) if reply else None,
     )

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import TypingAdapter
 from channels.models import Channel, Contact, Conversation
-from channels.registry import channel_access
+from channels.stored import channel_access
+from conversations.notify import publish_inbox
 from conversations.services import Services
-from core.realtime import inbox_stream
+from handoff import events
 
 log = structlog.get_logger(__name__)
 
@@ -67,10 +68,7 @@ async def customer_typing(
     )
     if conversation_id is None:
         return
-    await services.publisher.publish(
-        inbox_stream(channel.tenant_id),
-        {"type": "typing", "who": "customer", "conversation_id": str(conversation_id)},
-    )
+    await publish_inbox(services, channel.tenant_id, events.customer_typing(conversation_id))
 
 
 async def agent_typing(
@@ -89,14 +87,5 @@ async def agent_typing(
         return
     channel = await session.get_one(Channel, conversation.channel_id)
     contact = await session.get_one(Contact, conversation.contact_id)
-    await services.publisher.publish(
-        inbox_stream(tenant_id),
-        {
-            "type": "typing",
-            "who": "agent",
-            "conversation_id": str(conversation_id),
-            "user_id": str(user_id),
-            "name": user_name,
-        },
-    )
+    await publish_inbox(services, tenant_id, events.agent_typing(conversation_id, user_id, user_name))
     await show_typing(services, channel, contact.external_id)

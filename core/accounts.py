@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from advanced_alchemy.base import UUIDv7AuditBase
@@ -33,6 +35,21 @@ class Presence(StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in person acting in their tenant: who an action checks, records and names."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    role: str
+
+    @property
+    def supervises(self) -> bool:
+        """Admins and supervisors act on any ticket of the tenant, not only their own."""
+        return self.role in {Role.ADMIN, Role.SUPERVISOR}
 
 
 class Tenant(UUIDv7AuditBase):
@@ -121,3 +138,42 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     except VerificationError:
         return None
     return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def user_names(
+    session: AsyncSession, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of these people of the tenant, by id."""
+    rows = await session.execute(
+        select(User.id, User.name).where(User.tenant_id == tenant_id, User.id.in_(set(ids)))
+    )
+    return dict(rows.tuples().all())
+
+
+async def list_users(session: AsyncSession, tenant_id: uuid.UUID, roles: Iterable[str]) -> list[User]:
+    """The tenant's people with one of these roles, by name."""
+    return list(
+        await session.scalars(
+            select(User).where(User.tenant_id == tenant_id, User.role.in_(list(roles))).order_by(User.name)
+        )
+    )
+
+
+async def presence_of(session: AsyncSession, user_id: uuid.UUID) -> str:
+    user = await session.get_one(User, user_id)
+    return user.presence
+
+
+async def set_presence(session: AsyncSession, user_id: uuid.UUID, presence: str) -> None:
+    user = await session.get_one(User, user_id)
+    user.presence = presence
+    await session.flush()
+
+
+async def tenant_of(session: AsyncSession, actor: Actor) -> Tenant:
+    """The tenant the person works in."""
+    return await session.get_one(Tenant, actor.tenant_id)

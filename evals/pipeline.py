@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -19,6 +19,7 @@ from agents.classifiers import Classifier, ConversationHistory
 from agents.context import AgentContext
 from agents.llm import ChatMessage, LLMProvider
 from agents.llm_classification import classify_with_llm
+from agents.record import DecisionRecord
 from agents.state import AgentState
 from agents.tenant_context import build_agent_context
 from conversations.services import Services
@@ -27,7 +28,7 @@ from evals.groundedness import groundedness
 from evals.judge import LLMJudge
 from evals.results import CaseResult, Check, ClassificationRecord, RetrievalRecord, TurnRecord
 from evals.suite import ClassificationCase, ConversationCase, LoadedCase, RetrievalCase, TurnExpect
-from knowledge.passages import Passage
+from knowledge.passages import Passage, PassageView
 from knowledge.search import search as search_knowledge
 from knowledge.text import normalize
 
@@ -52,10 +53,10 @@ def _list(value: str | list[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def _passage_view(passage: dict[str, Any]) -> dict[str, Any]:
+def _passage_view(passage: PassageView) -> dict[str, Any]:
     keys = ("document", "chunk_id", "heading_path", "page", "relevance", "dense_score", "fused_score")
-    view = {k: passage.get(k) for k in keys if k in passage}
-    text = str(passage.get("text", ""))
+    view: dict[str, Any] = {k: getattr(passage, k) for k in keys}
+    text = passage.text
     view["text"] = text[:PASSAGE_CHARS] + ("…" if len(text) > PASSAGE_CHARS else "")
     return view
 
@@ -128,12 +129,12 @@ class EvalPipeline:
     async def classify(self, text: str, vector: NDArray[np.float32]) -> dict[str, Any]:
         """The classify step of the graph alone (the offline heads, then the LLM if the tenant uses it)."""
         classifier, llm = await self.classifying()
-        result = classifier.classify(text, vector, ConversationHistory()).as_dict()
+        result = classifier.classify(text, vector, ConversationHistory())
         if llm is not None:
             result, _ = await classify_with_llm(
                 llm, text, result, sorted(classifier.labels), ConversationHistory()
             )
-        return result
+        return result.as_dict()
 
     def thread(self, case_id: str) -> str:
         name = f"eval:{self.run_id}:{case_id}"
@@ -205,9 +206,7 @@ class EvalPipeline:
             relevant=relevant,
             gold_count=gold_count,
             k=k,
-            passages=[
-                _passage_view(p.as_dict() | {"relevance": round(p.relevance, 4)}) for p in passages[:k]
-            ],
+            passages=[_passage_view(PassageView.of(p)) for p in passages[:k]],
             latency_ms=latency,
         )
         check = Check(
@@ -297,20 +296,18 @@ class EvalPipeline:
     async def _turn(self, context: AgentContext, thread: str, text: str) -> TurnRecord:
         started = time.perf_counter()
         # "usage": None starts the turn's LLM usage afresh, as the inbound pipeline does.
-        fresh: dict[str, Any] = {"text": text, "message_id": str(uuid.uuid4()), "usage": None}
+        fresh = cast(AgentState, {"text": text, "message_id": str(uuid.uuid4()), "usage": None})
         state = await self.services.graph.ainvoke(
-            cast(AgentState, fresh),
-            config={"configurable": {"thread_id": thread}},
-            context=context,
+            fresh, config={"configurable": {"thread_id": thread}}, context=context
         )
         latency = _ms(started)
-        decision = dict(state.get("decision") or {})
-        citations = list(state.get("citations") or [])
-        passages = list(state.get("passages") or [])
-        usage = list(state.get("usage") or [])
+        decision = DecisionRecord.of_decision(state["decision"]).as_json()
+        citations = state.get("citations", [])
+        passages = state.get("passages", [])
+        usage = state.get("usage") or []
         reply = state.get("reply")
-        cited_ids = {c.get("chunk_id") for c in citations}
-        cited_texts = [str(p["text"]) for p in passages if p.get("chunk_id") in cited_ids]
+        cited_ids = {c.chunk_id for c in citations}
+        cited_texts = [p.text for p in passages if p.chunk_id in cited_ids]
         grounded = None
         if reply and cited_texts and self.judge is not None:
             grounded = await self.judge.groundedness(reply, cited_texts)
@@ -319,15 +316,15 @@ class EvalPipeline:
         return TurnRecord(
             user=text,
             reply=reply,
-            escalated=decision.get("action") == "escalate",
+            escalated=state["decision"].action == "escalate",
             decision=decision,
-            classification=dict(state.get("classification") or {}),
-            citations=citations,
-            passages=[_passage_view(p) for p in passages[:SHOWN_PASSAGES]],
+            classification=state["classification"].as_dict(),
+            citations=[asdict(c) for c in citations],
+            passages=[_passage_view(PassageView.of(p)) for p in passages[:SHOWN_PASSAGES]],
             latency_ms=latency,
-            input_tokens=sum(int(u.get("input_tokens", 0)) for u in usage),
-            output_tokens=sum(int(u.get("output_tokens", 0)) for u in usage),
-            cost_usd=sum(float(u.get("cost_usd", 0.0)) for u in usage),
+            input_tokens=sum(u.input_tokens for u in usage),
+            output_tokens=sum(u.output_tokens for u in usage),
+            cost_usd=sum(u.cost_usd for u in usage),
             groundedness=grounded,
         )
 

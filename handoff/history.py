@@ -36,3 +36,19 @@ async def ticket_history(
             .order_by(TicketEvent.created_at, TicketEvent.id)
         )
     )
+
+
+async def conversation_history(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> list[TicketEvent]:
+    """The history of every ticket the conversation had, oldest first, in one query."""
+    tickets = select(Ticket.id).where(
+        Ticket.tenant_id == tenant_id, Ticket.conversation_id == conversation_id
+    )
+    return list(
+        await session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.tenant_id == tenant_id, TicketEvent.ticket_id.in_(tickets.scalar_subquery()))
+            .order_by(TicketEvent.created_at, TicketEvent.id)
+        )
+    )

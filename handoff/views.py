@@ -1,4 +1,4 @@
-"""Wire shape of a ticket, shared by the API and the real-time events."""
+"""Wire shapes of tickets: a ticket (shared by the API and the real-time events), its page, its history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 
-from handoff.models import Tag, Ticket
+from channels.views import MessageView
+from handoff.models import Tag, Ticket, TicketEvent
 from handoff.sla import Sla
 
 
@@ -76,5 +77,35 @@ def ticket_view(
     )
 
 
-def ticket_event(ticket: Ticket, contact: str | None = None) -> dict[str, Any]:
-    return {"type": "ticket.updated", "ticket": msgspec.to_builtins(ticket_view(ticket, contact))}
+class HistoryView(msgspec.Struct):
+    id: str
+    ticket_id: str
+    kind: str
+    actor: str | None
+    """The person's name; None for the bot and the router."""
+    data: dict[str, Any]
+    created_at: str
+
+
+def history_view(event: TicketEvent, actor: str | None) -> HistoryView:
+    return HistoryView(
+        id=str(event.id),
+        ticket_id=str(event.ticket_id),
+        kind=event.kind,
+        actor=actor,
+        data=event.data,
+        created_at=event.created_at.isoformat(),
+    )
+
+
+class TicketDetail(msgspec.Struct):
+    ticket: TicketView
+    messages: list[MessageView]
+    history: list[HistoryView] = []
+    """Changes and internal notes of this conversation's tickets, oldest first."""
+
+
+class QuickReplyView(msgspec.Struct):
+    id: str
+    shortcut: str
+    text: str

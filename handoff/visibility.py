@@ -57,3 +57,19 @@ async def visibility(
 async def can_see(session: AsyncSession, ticket: Ticket, user_id: uuid.UUID, role: str) -> bool:
     view = await visibility(session, ticket.tenant_id, user_id, role)
     return view.sees(ticket.queue_id, ticket.assignee_id)
+
+
+async def current_ticket_place(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """The queue and assignee of the conversation's current (latest) ticket; None: it never had one.
+    Whom it is visible to is then ``Visibility.sees``."""
+    latest = (
+        await session.execute(
+            select(Ticket.queue_id, Ticket.assignee_id)
+            .where(Ticket.tenant_id == tenant_id, Ticket.conversation_id == conversation_id)
+            .order_by(Ticket.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return (latest.queue_id, latest.assignee_id) if latest else None

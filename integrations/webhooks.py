@@ -38,10 +38,11 @@ from core.errors import InvalidInputError, NotFoundError
 from core.resources import CoreResources
 from core.secrets import decrypt_secret, encrypt_secret
 from core.url_guard import check_webhook_target
+from handoff.events import WEBHOOK_EVENT_TYPES, InboxEvent, event_type
 
 log = structlog.get_logger(__name__)
 
-EVENT_TYPES = ("message.created", "message.updated", "ticket.created", "ticket.updated")
+EVENT_TYPES = WEBHOOK_EVENT_TYPES
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of generated secrets, not a secret
 MAX_WAIT_SECONDS = 300.0
 MAX_ERROR_LENGTH = 500
@@ -228,34 +229,37 @@ async def redeliver(
     return delivery
 
 
-async def queue_webhooks(
-    services: CoreResources, tenant_id: uuid.UUID, event: dict[str, Any]
-) -> list[uuid.UUID]:
-    """Store the event once per subscription that wants it; the ids to hand to the delivery job."""
-    event_type = event.get("type")
-    if event_type not in EVENT_TYPES:
+async def queue_webhooks(services: CoreResources, tenant_id: uuid.UUID, event: InboxEvent) -> list[uuid.UUID]:
+    """Store the event once per subscription that wants it; the ids to hand to the delivery job.
+
+    The subscriber gets the event as the inbox hears it, under ``data`` (without its ``type``, which is
+    beside it)."""
+    type_ = event_type(event)
+    if type_ not in EVENT_TYPES:
         return []
     async with services.database.sessionmaker.begin() as session:
         subscriptions = list(
             await session.scalars(
                 select(WebhookSubscription.id).where(
                     WebhookSubscription.tenant_id == tenant_id,
-                    WebhookSubscription.events.contains([event_type]),
+                    WebhookSubscription.events.contains([type_]),
                 )
             )
         )
         if not subscriptions:
             return []
+        data = msgspec.to_builtins(event)
+        del data["type"]
         payload = {
             "id": str(uuid.uuid4()),
-            "type": event_type,
+            "type": type_,
             "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
             "tenant_id": str(tenant_id),
-            "data": {key: value for key, value in event.items() if key != "type"},
+            "data": data,
         }
         deliveries = [
             WebhookDelivery(
-                tenant_id=tenant_id, subscription_id=sid, event_type=event_type, payload=payload, attempts=0
+                tenant_id=tenant_id, subscription_id=sid, event_type=type_, payload=payload, attempts=0
             )
             for sid in subscriptions
         ]

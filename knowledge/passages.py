@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import msgspec
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -31,3 +33,27 @@ class Passage:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class PassageView(msgspec.Struct, kw_only=True):
+    """A passage as the decision record and search results show it: every field, and its relevance."""
+
+    chunk_id: str
+    document: str
+    title: str
+    heading_path: str
+    text: str
+    dense_score: float
+    lexical_score: float
+    fused_score: float
+    term_coverage: float
+    page: int | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    rerank_score: float | None = None
+    relevance: float
+    """``Passage.relevance``, to four places."""
+
+    @classmethod
+    def of(cls, passage: Passage) -> PassageView:
+        return cls(**passage.as_dict(), relevance=round(passage.relevance, 4))

@@ -23,10 +23,11 @@ from litestar.template.config import TemplateConfig
 from redis.asyncio import Redis
 
 from agents.classifiers import builtin_classifier
+from channels.plugin import ChannelHost
+from channels.plugins import PLUGINS, ChannelLifecycles
+from conversations.channel_host import PipelineHost
 from conversations.delivery import pending_deliveries, stop_waiting_reports
-from conversations.neonize_sessions import start_neonize_sessions
 from conversations.services import open_services
-from conversations.telegram_polling import TelegramPollers
 from conversations.turn import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
@@ -34,7 +35,6 @@ from integrations.webhooks import pending_webhook_deliveries
 from runtime.broker import BrokerJobs, broker
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
-from web.channel_webhooks import ChannelWebhookController
 from web.channels_admin import ChannelAdminController
 from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
@@ -71,6 +71,18 @@ def rate_limit_store(settings: Settings) -> Store:
     return MemoryStore()
 
 
+def provide_channel_host(state: State) -> ChannelHost:
+    """What channels' webhooks reach the pipeline through (``channels.plugin.ChannelHost``)."""
+    host: ChannelHost = state.channel_host
+    return host
+
+
+def provide_channel_lifecycles(state: State) -> ChannelLifecycles:
+    """The channels' pollers and sessions, for the admin adding, changing and pairing channels."""
+    lifecycles: ChannelLifecycles = state.channel_lifecycles
+    return lifecycles
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     secret_key = settings.resolved_secret_key()
@@ -92,14 +104,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await jobs.deliver_message(message_id)
             for delivery_id in await pending_webhook_deliveries(services):
                 await jobs.deliver_webhook(delivery_id)
-            pollers = TelegramPollers(services)
-            app.state.telegram_pollers = pollers
-            await pollers.start_stored()
-            await start_neonize_sessions(services)  # stopped when the services close
+            host = PipelineHost(services)
+            lifecycles = ChannelLifecycles(host, services.adapters)
+            app.state.channel_host, app.state.channel_lifecycles = host, lifecycles
+            await lifecycles.start()  # Telegram pollers, WhatsApp sessions…
             try:
                 yield
             finally:
-                await pollers.stop()
+                await lifecycles.stop()
                 await stop_waiting_reports()
                 await broker.shutdown()
 
@@ -113,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KnowledgeController,
             AdminController,
             EvalRunController,
-            ChannelWebhookController,
+            *(handler for plugin in PLUGINS for handler in plugin.route_handlers),
             IntegrationsController,
             Router(
                 path="/",
@@ -140,6 +152,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "db_session": Provide(provide_db_session),
+            "channel_host": Provide(provide_channel_host, sync_to_thread=False),
+            "channel_lifecycles": Provide(provide_channel_lifecycles, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(),

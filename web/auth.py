@@ -16,18 +16,16 @@ from litestar.security.jwt import JWTAuth, Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.services import Services
-from core.accounts import Role, User, authenticate
+from core.accounts import Actor, Role, User, authenticate, get_user
 
 TOKEN_LIFETIME = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
-class AuthUser:
-    id: uuid.UUID
-    tenant_id: uuid.UUID
+class AuthUser(Actor):
+    """The person a request's token names: an ``Actor`` for the actions, with their e-mail."""
+
     email: str
-    name: str
-    role: str
 
 
 def _auth_user(user: User) -> AuthUser:
@@ -37,7 +35,7 @@ def _auth_user(user: User) -> AuthUser:
 async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser | None:
     services: Services = connection.app.state.services
     async with services.database.sessionmaker() as session:
-        user = await session.get(User, uuid.UUID(token.sub))
+        user = await get_user(session, uuid.UUID(token.sub))
     return _auth_user(user) if user else None
 
 
@@ -57,7 +55,7 @@ async def user_from_raw_token(services: Services, secret: str, raw: str) -> Auth
     except Exception as exc:
         raise NotAuthorizedException("invalid token") from exc
     async with services.database.sessionmaker() as session:
-        user = await session.get(User, uuid.UUID(token.sub))
+        user = await get_user(session, uuid.UUID(token.sub))
     if user is None:
         raise NotAuthorizedException("unknown user")
     return _auth_user(user)

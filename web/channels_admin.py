@@ -14,21 +14,14 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
-from channels.registry import (
-    CHANNEL_TYPES,
-    add_channel,
-    channel_access,
-    list_channels,
-    masked_credentials,
-    update_channel,
-)
-from channels.whatsapp_neonize import Pairing, PairingState
-from conversations.neonize_sessions import ask_for_pairing, neonize_adapter, neonize_channel
+from channels.plugins import ChannelLifecycles, plugin_for
+from channels.registry import CHANNEL_TYPES, add_channel, update_channel
+from channels.stored import channel_access, list_channels, masked_credentials, tenant_channel
+from channels.whatsapp_neonize import NeonizeSessions, Pairing, PairingState
 from conversations.services import Services
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
-WEBHOOK_PATHS = {"telegram": "/webhooks/telegram/{id}", "whatsapp-cloud": "/webhooks/whatsapp-cloud/{id}"}
 
 
 class ChannelView(msgspec.Struct, kw_only=True):
@@ -45,7 +38,8 @@ class ChannelView(msgspec.Struct, kw_only=True):
 
 def _view(channel: Channel, secret_key: str) -> ChannelView:
     polling = channel.config.get("mode") == "polling"
-    path = WEBHOOK_PATHS.get(channel.type)
+    plugin = plugin_for(channel.type)
+    path = plugin.webhook_path if plugin else None
     return ChannelView(
         id=str(channel.id),
         type=channel.type,
@@ -91,14 +85,19 @@ class ChannelAdminController(Controller):
 
     @post("/", status_code=201)
     async def add(
-        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession, services: Services
+        self,
+        request: AdminRequest,
+        data: dict[str, Any],
+        db_session: AsyncSession,
+        services: Services,
+        channel_lifecycles: ChannelLifecycles,
     ) -> ChannelView:
-        """A bad or missing field is a 422 naming it, a taken name a 409; nothing is stored then."""
+        """A bad or missing field is a 422 naming it, a taken name a 409; nothing is stored then. A
+        polling bot polls from now, not from the next restart."""
         secret_key = services.settings.resolved_secret_key()
         async with db_session.begin():
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
-        if channel.type == "telegram":
-            request.app.state.telegram_pollers.start(channel)  # polling mode: from now, not at restart
+        await channel_lifecycles.added(channel)
         return _view(channel, secret_key)
 
     @patch("/{channel_id:uuid}")
@@ -109,28 +108,36 @@ class ChannelAdminController(Controller):
         data: dict[str, Any],
         db_session: AsyncSession,
         services: Services,
+        channel_lifecycles: ChannelLifecycles,
     ) -> ChannelView:
         """Rename it, change its settings or rotate its secrets; left out or empty, a field is kept.
         A bad field is a 422 naming it and nothing changes; a polling bot restarts with the new token."""
         secret_key = services.settings.resolved_secret_key()
         async with db_session.begin():
             channel = await update_channel(db_session, request.user.tenant_id, channel_id, data, secret_key)
-        if channel.type == "telegram":
-            await request.app.state.telegram_pollers.restart(channel)
+        await channel_lifecycles.changed(channel)
         return _view(channel, secret_key)
 
     @get("/{channel_id:uuid}/pairing")
     async def pairing(
-        self, request: AdminRequest, channel_id: uuid.UUID, db_session: AsyncSession, services: Services
+        self,
+        request: AdminRequest,
+        channel_id: uuid.UUID,
+        db_session: AsyncSession,
+        channel_lifecycles: ChannelLifecycles,
     ) -> PairingView:
         """A WhatsApp (QR code) channel's session: its state, and the QR code to scan while pairing."""
-        channel = await neonize_channel(db_session, request.user.tenant_id, channel_id)
-        return _pairing_view(neonize_adapter(services).pairing(channel.id))
+        channel = await tenant_channel(db_session, request.user.tenant_id, channel_id, "whatsapp-neonize")
+        return _pairing_view(channel_lifecycles.of(NeonizeSessions).pairing(channel.id))
 
     @post("/{channel_id:uuid}/pairing", status_code=202)
     async def start_pairing(
-        self, request: AdminRequest, channel_id: uuid.UUID, db_session: AsyncSession, services: Services
+        self,
+        request: AdminRequest,
+        channel_id: uuid.UUID,
+        db_session: AsyncSession,
+        channel_lifecycles: ChannelLifecycles,
     ) -> PairingView:
         """Start pairing: the session runs (a new channel's too) and shows a QR code unless already paired."""
-        channel = await neonize_channel(db_session, request.user.tenant_id, channel_id)
-        return _pairing_view(ask_for_pairing(services, channel))
+        channel = await tenant_channel(db_session, request.user.tenant_id, channel_id, "whatsapp-neonize")
+        return _pairing_view(channel_lifecycles.of(NeonizeSessions).ask_for_pairing(channel))

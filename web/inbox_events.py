@@ -17,16 +17,16 @@ import msgspec
 from litestar import Controller, WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
-from sqlalchemy import select
 
 from conversations.services import Services
-from conversations.typing import Throttle, agent_typing
+from conversations.ticket_actions import do_agent_typing
+from conversations.typing import Throttle
 from core.accounts import Role
 from core.realtime import inbox_stream
-from handoff import service
-from handoff.errors import TicketNotFoundError
-from handoff.models import Ticket
-from handoff.visibility import WHOLE_TENANT, Visibility, can_see, visibility
+from handoff.events import InboxEvent, TicketCreated, TicketUpdated, decode
+from handoff.models import TicketStatus
+from handoff.views import TicketView
+from handoff.visibility import WHOLE_TENANT, Visibility, current_ticket_place, visibility
 from web.auth import AuthUser, user_from_raw_token
 
 VERDICT_SECONDS = 3.0
@@ -53,30 +53,31 @@ class AgentView:
         self._verdicts: dict[str, tuple[bool, float]] = {}
         self._visibility: tuple[Visibility | None, float] = (None, 0.0)
 
-    async def allows(self, event: dict[str, Any]) -> bool:
+    async def allows(self, event: InboxEvent) -> bool:
         if self._user.role in WHOLE_TENANT:
             return True
-        ticket = event.get("ticket")
-        conversation_id = (
-            ticket["conversation_id"] if isinstance(ticket, dict) else event.get("conversation_id")
-        )
-        if not isinstance(conversation_id, str):
-            return False
+        if isinstance(event, TicketCreated | TicketUpdated):
+            return await self._sees_ticket(event.ticket)
+        conversation_id = event.conversation_id
         known = self._verdicts.get(conversation_id)
         now = time.monotonic()
-        if isinstance(ticket, dict):
-            assignee = ticket.get("assignee_id")
-            view = await self._view()
-            visible = view.sees(uuid.UUID(ticket["queue_id"]), uuid.UUID(assignee) if assignee else None)
-            if ticket.get("status") != "closed":
-                self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
-            # A ticket leaving the agent's view is news to them once: their list drops it.
-            return visible or (known is not None and known[0])
         if known and known[1] > now:
             return known[0]
-        visible = await self._sees_conversation(uuid.UUID(conversation_id))
+        async with self._services.database.sessionmaker() as session:
+            place = await current_ticket_place(session, self._user.tenant_id, uuid.UUID(conversation_id))
+        # No ticket yet: not visible, and the person's visibility is not looked up (nor kept) before one.
+        visible = place is not None and (await self._view()).sees(*place)
         self._verdicts[conversation_id] = (visible, now + VERDICT_SECONDS)
         return visible
+
+    async def _sees_ticket(self, ticket: TicketView) -> bool:
+        known = self._verdicts.get(ticket.conversation_id)
+        assignee = uuid.UUID(ticket.assignee_id) if ticket.assignee_id else None
+        visible = (await self._view()).sees(uuid.UUID(ticket.queue_id), assignee)
+        if ticket.status != TicketStatus.CLOSED:
+            self._verdicts[ticket.conversation_id] = (visible, time.monotonic() + VERDICT_SECONDS)
+        # A ticket leaving the agent's view is news to them once: their list drops it.
+        return visible or (known is not None and known[0])
 
     async def _view(self) -> Visibility:
         view, fresh_until = self._visibility
@@ -85,21 +86,6 @@ class AgentView:
                 view = await visibility(session, self._user.tenant_id, self._user.id, self._user.role)
             self._visibility = (view, time.monotonic() + VERDICT_SECONDS)
         return view
-
-    async def _sees_conversation(self, conversation_id: uuid.UUID) -> bool:
-        """Whether the conversation's current (latest) ticket is one the agent may see."""
-        async with self._services.database.sessionmaker() as session:
-            latest = (
-                await session.execute(
-                    select(Ticket.queue_id, Ticket.assignee_id)
-                    .where(
-                        Ticket.tenant_id == self._user.tenant_id, Ticket.conversation_id == conversation_id
-                    )
-                    .order_by(Ticket.created_at.desc())
-                    .limit(1)
-                )
-            ).first()
-        return latest is not None and (await self._view()).sees(latest.queue_id, latest.assignee_id)
 
 
 class InboxEventsController(Controller):
@@ -113,37 +99,31 @@ class InboxEventsController(Controller):
         user = await user_from_raw_token(services, socket.app.state.secret_key, token)
         if user.role not in INBOX_ROLES:
             raise WebSocketException(detail="only agents, supervisors and admins have an inbox", code=4403)
-        await socket.accept()
         view = AgentView(services, user)
 
         async def forward(data: bytes) -> None:
-            if await view.allows(msgspec.json.decode(data)):
+            if user.role in WHOLE_TENANT:
+                await socket.send_data(data)
+                return
+            try:
+                event = decode(data)
+            except msgspec.DecodeError:  # only inbox events are published on the stream
+                return
+            if await view.allows(event):
                 await socket.send_data(data)
 
         throttle = Throttle()
-        async with (
-            channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber,
-            subscriber.run_in_background(forward),
-        ):
-            while True:
-                try:
-                    said = await socket.receive_text()
-                except WebSocketDisconnect:
-                    break
-                try:
-                    typing = msgspec.json.decode(said, type=InboxSays)
-                except msgspec.DecodeError:  # also what fails validation
-                    continue  # nothing else is said on this socket
-                if throttle.allows(str(typing.ticket_id)):
-                    await _agent_typing(services, user, typing.ticket_id)
-
-
-async def _agent_typing(services: Services, user: AuthUser, ticket_id: uuid.UUID) -> None:
-    async with services.database.sessionmaker() as session:
-        try:
-            ticket = await service.get_ticket(session, user.tenant_id, ticket_id)
-        except TicketNotFoundError:
-            return
-        if not await can_see(session, ticket, user.id, user.role):
-            return
-        await agent_typing(services, session, user.tenant_id, ticket.conversation_id, user.id, user.name)
+        async with channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber:
+            await socket.accept()  # once subscribed: from the moment a client is connected, it hears all
+            async with subscriber.run_in_background(forward):
+                while True:
+                    try:
+                        said = await socket.receive_text()
+                    except WebSocketDisconnect:
+                        break
+                    try:
+                        typing = msgspec.json.decode(said, type=InboxSays)
+                    except msgspec.DecodeError:  # also what fails validation
+                        continue  # nothing else is said on this socket
+                    if throttle.allows(str(typing.ticket_id)):
+                        await do_agent_typing(services, user, typing.ticket_id)

@@ -14,7 +14,7 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.services import Services
-from core.accounts import User
+from core.accounts import User, get_user
 from core.secrets import decrypt_secret, mask_secret
 from integrations.api_keys import MAX_NAME_LENGTH, ApiKey, create_api_key, list_api_keys, revoke_api_key
 from integrations.webhooks import (
@@ -154,7 +154,7 @@ class IntegrationsController(Controller):
         """A new key for the public API; the response is the only time the key is shown."""
         async with db_session.begin():
             key, plain = await create_api_key(db_session, request.user.tenant_id, data.name, request.user.id)
-            creator = await db_session.get(User, request.user.id)
+            creator = await get_user(db_session, request.user.id)
             view = _key_view(key, creator)
         return ApiKeyCreated(id=view.id, key=plain, api_key=view)
 
@@ -165,7 +165,7 @@ class IntegrationsController(Controller):
         """Revoke a key: calls with it are refused (401) from now on."""
         async with db_session.begin():
             key = await revoke_api_key(db_session, request.user.tenant_id, key_id)
-            creator = await db_session.get(User, key.created_by_id) if key.created_by_id else None
+            creator = await get_user(db_session, key.created_by_id) if key.created_by_id else None
             return _key_view(key, creator)
 
     @get("/webhooks")

@@ -9,14 +9,10 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.response import Response
 from litestar.security.jwt import Token
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import content_of
-from channels.media_store import MediaNotFoundError
-from channels.models import Message
+from conversations.message_reads import message_file
 from conversations.services import Services
-from core.errors import NotFoundError
 from web.auth import AuthUser, inbox_roles_only
 
 
@@ -34,17 +30,7 @@ class MediaController(Controller):
         services: Services,
     ) -> Response[bytes]:
         """The ``index``-th file of a message of the user's tenant; other tenants' are 404 alike."""
-        message = await db_session.scalar(
-            select(Message).where(Message.id == message_id, Message.tenant_id == request.user.tenant_id)
-        )
-        attachments = content_of(message.content).attachments if message else ()
-        if not 0 <= index < len(attachments) or not attachments[index].path:
-            raise NotFoundError(f"no file {index} in message {message_id}")
-        attachment = attachments[index]
-        try:
-            data = await services.media.read(str(attachment.path))
-        except MediaNotFoundError as exc:
-            raise NotFoundError(f"no file {index} in message {message_id}") from exc
+        attachment, data = await message_file(services, db_session, request.user.tenant_id, message_id, index)
         name = attachment.file_name or str(attachment.path).rsplit("/", 1)[-1]
         return Response(
             data,

@@ -10,17 +10,14 @@ import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.security.jwt import Token
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.notify import notify_inbox
 from conversations.services import Services
-from core.accounts import User
+from conversations.ticket_actions import do_set_presence
+from core.accounts import Role, list_users, presence_of
 from handoff.models import Queue
 from handoff.queues import get_queue, list_queues, queue_loads, save_queue
 from handoff.service import default_queue
-from handoff.ticket_router import assign_waiting, queues_of
-from handoff.views import ticket_event
 from web.auth import AuthUser, admin_only, inbox_roles_only, supervisors_only
 
 UserRequest = Request[AuthUser, Token, State]
@@ -99,29 +96,14 @@ class PresenceController(Controller):
     guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @put("/")
-    async def set_presence(
-        self, request: UserRequest, data: PresenceIn, db_session: AsyncSession, services: Services
-    ) -> PresenceView:
+    async def set_presence(self, request: UserRequest, data: PresenceIn, services: Services) -> PresenceView:
         """Only online agents are given tickets; going online hands them what waits in their queues."""
-        user = request.user
-        async with db_session.begin():
-            row = await db_session.get_one(User, user.id)
-            row.presence = data.presence
-            assigned = []
-            if data.presence == "online":
-                queues = await queues_of(db_session, user.tenant_id, user.id)
-                assigned = await assign_waiting(
-                    db_session, user.tenant_id, queues, datetime.datetime.now(datetime.UTC)
-                )
-            events = [ticket_event(ticket) for ticket in assigned]
-        for event in events:
-            await notify_inbox(services, user.tenant_id, event)
-        return PresenceView(data.presence, [e["ticket"]["id"] for e in events])
+        assigned = await do_set_presence(services, request.user, data.presence)
+        return PresenceView(data.presence, [ticket.id for ticket in assigned])
 
     @get("/")
     async def get_presence(self, request: UserRequest, db_session: AsyncSession) -> PresenceView:
-        row = await db_session.get_one(User, request.user.id)
-        return PresenceView(row.presence, [])
+        return PresenceView(await presence_of(db_session, request.user.id), [])
 
 
 class TeamQueueView(msgspec.Struct):
@@ -152,11 +134,7 @@ class TeamController(Controller):
 
     @get("/agents")
     async def agents(self, request: UserRequest, db_session: AsyncSession) -> list[TeamAgentView]:
-        people = await db_session.scalars(
-            select(User)
-            .where(User.tenant_id == request.user.tenant_id, User.role.in_(["agent", "admin"]))
-            .order_by(User.name)
-        )
+        people = await list_users(db_session, request.user.tenant_id, (Role.AGENT, Role.ADMIN))
         return [TeamAgentView(str(u.id), u.name, u.role, u.presence) for u in people]
 
 

@@ -12,8 +12,8 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.quick_replies import delete_quick_reply, find_quick_replies, save_quick_reply
+from handoff.views import QuickReplyView
 from web.auth import AuthUser, admin_only, inbox_roles_only
-from web.tickets import QuickReplyView
 
 UserRequest = Request[AuthUser, Token, State]
 

@@ -9,13 +9,13 @@ import msgspec
 from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.service import conversation_messages
 from conversations.services import Services
-from core.accounts import Tenant
+from core.accounts import tenant_of
 from handoff.copilot.suggestions import HandoffSummary, Suggestion, suggest_replies, summarize
 from handoff.copilot.summary import ConversationSummary, summarize_conversation
+from handoff.inbox import ticket_messages
 from web.auth import inbox_roles_only
-from web.tickets import AgentRequest, visible_ticket
+from web.tickets import AgentRequest
 
 
 class AssistView(msgspec.Struct):
@@ -32,9 +32,8 @@ class AssistController(Controller):
         self, request: AgentRequest, ticket_id: uuid.UUID, db_session: AsyncSession, services: Services
     ) -> AssistView:
         """The hand-off summary and replies grounded in the knowledge base, with their sources."""
-        ticket = await visible_ticket(request, db_session, ticket_id)
-        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
-        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        ticket, messages = await ticket_messages(db_session, request.user, ticket_id)
+        tenant = await tenant_of(db_session, request.user)
         suggestions = await suggest_replies(services, db_session, tenant, messages)
         await db_session.commit()  # the LLM's usage, when it wrote a suggestion
         return AssistView(summarize(messages, ticket), suggestions)
@@ -49,9 +48,8 @@ class AssistController(Controller):
         lang: Literal["en", "pt"] = "en",
     ) -> ConversationSummary:
         """The whole conversation so far, summarized now (by the LLM when one is configured)."""
-        ticket = await visible_ticket(request, db_session, ticket_id)
-        messages = await conversation_messages(db_session, request.user.tenant_id, ticket.conversation_id)
-        tenant = await db_session.get_one(Tenant, request.user.tenant_id)
+        ticket, messages = await ticket_messages(db_session, request.user, ticket_id)
+        tenant = await tenant_of(db_session, request.user)
         summary = await summarize_conversation(services, db_session, tenant, ticket, messages, lang)
         await db_session.commit()  # the LLM's usage
         return summary

@@ -9,14 +9,13 @@ import msgspec
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import MAX_TEXT_LENGTH, InboundMessage
-from channels.models import Channel, Contact, Conversation
-from channels.service import conversation_messages, get_or_create_channel
-from channels.views import MessageView, message_view
+from channels.service import get_or_create_channel
+from channels.views import MessageView
 from channels.webchat import session_stream
+from conversations.message_reads import webchat_transcript
 from conversations.receive import receive_on_default_channel
 from conversations.services import Services
 from conversations.typing import Throttle, customer_typing
@@ -67,21 +66,7 @@ class WebChatController(Controller):
         self, tenant_slug: str, session_id: str, db_session: AsyncSession
     ) -> list[MessageView]:
         tenant = await get_tenant(db_session, tenant_slug)
-        conversation_id = await db_session.scalar(
-            select(Conversation.id)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .join(Channel, Channel.id == Contact.channel_id)
-            .where(
-                Channel.tenant_id == tenant.id,
-                Channel.type == "webchat",
-                Contact.external_id == session_id,
-            )
-        )
-        if conversation_id is None:
-            return []
-        messages = await conversation_messages(db_session, tenant.id, conversation_id)
-        # The customer sees the conversation, not the agent's decision records.
-        return [msgspec.structs.replace(message_view(m), decision=None) for m in messages]
+        return await webchat_transcript(db_session, tenant.id, session_id)
 
     @websocket("/sessions/{session_id:str}/events", exclude_from_auth=True)
     async def session_events(
@@ -96,22 +81,20 @@ class WebChatController(Controller):
         """Replies as they happen; the page sends ``{"type": "typing"}`` while the customer writes."""
         tenant = await get_tenant(db_session, tenant_slug)
         await db_session.close()
-        await socket.accept()
         throttle = Throttle()
-        async with (
-            channels.start_subscription([session_stream(str(tenant.id), session_id)]) as subscriber,
-            subscriber.run_in_background(socket.send_data),
-        ):
-            while True:
-                try:
-                    said = await socket.receive_text()
-                except WebSocketDisconnect:
-                    break
-                try:
-                    msgspec.json.decode(said, type=CustomerTyping)
-                except msgspec.DecodeError:  # also what fails validation
-                    continue  # nothing else is said on this socket
-                if throttle.allows(session_id):
-                    async with services.database.sessionmaker() as session:
-                        channel = await get_or_create_channel(session, tenant.id, "webchat")
-                        await customer_typing(services, session, channel, session_id)
+        async with channels.start_subscription([session_stream(str(tenant.id), session_id)]) as subscriber:
+            await socket.accept()  # once subscribed: from the moment a client is connected, it hears all
+            async with subscriber.run_in_background(socket.send_data):
+                while True:
+                    try:
+                        said = await socket.receive_text()
+                    except WebSocketDisconnect:
+                        break
+                    try:
+                        msgspec.json.decode(said, type=CustomerTyping)
+                    except msgspec.DecodeError:  # also what fails validation
+                        continue  # nothing else is said on this socket
+                    if throttle.allows(session_id):
+                        async with services.database.sessionmaker() as session:
+                            channel = await get_or_create_channel(session, tenant.id, "webchat")
+                            await customer_typing(services, session, channel, session_id)

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,9 +63,17 @@ class Classification:
     intent_rule: str | None = None
     """The rule that set the intent over the model's guess, if one did: ``asks_for_human``, or
     ``very_angry`` (a furious message the head took for out of scope is a complaint)."""
+    classified_by: Literal["llm", "offline"] | None = None
+    """Set when the tenant has the LLM classify: ``offline`` when the model failed and the heads stood."""
+    llm_error: str | None = None
+    """Why the model failed, when ``classified_by`` is ``offline``."""
+    guardrail: str | None = None
+    """``prompt_injection`` when the message tries to instruct the assistant."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The decision record's ``classification``: the three notes above only when they are set."""
+        notes = ("classified_by", "llm_error", "guardrail")
+        return {k: v for k, v in asdict(self).items() if k not in notes or v is not None}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Each call reports its tokens and cost; failures that survive the SDK's retries r
 """
 
 from agents.llm.anthropic_provider import AnthropicProvider
-from agents.llm.base import ChatMessage, Completion, LLMError, LLMProvider, Usage, close_provider
+from agents.llm.base import ChatMessage, Completion, LLMError, LLMProvider, Usage, UsageRecord, close_provider
 from agents.llm.config import ProviderConfig, ProviderKind
 from agents.llm.factory import build_provider
 from agents.llm.fallback import FallbackProvider
@@ -24,6 +24,7 @@ __all__ = [
     "ProviderConfig",
     "ProviderKind",
     "Usage",
+    "UsageRecord",
     "build_provider",
     "close_provider",
     "listed_price",

@@ -28,6 +28,25 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class UsageRecord:
+    """One call's cost and what it was for (``classify``, ``reply``, ``summary``, ``suggestion``): a row
+    of the usage ledger, and an entry of the decision record's ``usage``."""
+
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    purpose: str = "reply"
+
+    @classmethod
+    def of(cls, usage: Usage, purpose: str) -> UsageRecord:
+        return cls(
+            usage.provider, usage.model, usage.input_tokens, usage.output_tokens, usage.cost_usd, purpose
+        )
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     usage: Usage

@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 
-from channels.base import Attachment, ChannelAccess, DeliveryFailedError, content_of
+from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.format import text_with_sources
 from channels.media_store import MediaNotFoundError, MediaStore
 
@@ -46,12 +46,12 @@ class TelegramAdapter:
             await bot.session.close()
 
     async def deliver(
-        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+        self, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
     ) -> str | None:
         bot = self.bot(channel)
         chat_id = int(contact_external_id)
         text = text_with_sources(message)
-        attachments = [a for a in content_of(message.get("content")).attachments if a.path]
+        attachments = message.attachments
         try:
             if not attachments:
                 sent = await bot.send_message(chat_id, text)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import ChannelAccess, Publisher
+import msgspec
+
+from channels.base import ChannelAccess, OutgoingMessage, Publisher
 
 
 def session_stream(tenant_id: str, session_id: str) -> str:
     return f"webchat:{tenant_id}:{session_id}"
+
+
+def page_message(message: OutgoingMessage) -> dict[str, Any]:
+    """What the chat page shows of a message: its view as the inbox has it, without the bot's decision."""
+    view: dict[str, Any] = msgspec.to_builtins(message.view)
+    return {key: value for key, value in view.items() if key != "decision"}
 
 
 class WebChatAdapter:
@@ -18,11 +26,11 @@ class WebChatAdapter:
         self._publisher = publisher
 
     async def deliver(
-        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+        self, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
     ) -> str | None:
         await self._publisher.publish(
             session_stream(str(channel.tenant_id), contact_external_id),
-            {"type": "message.created", "message": {k: v for k, v in message.items() if k != "decision"}},
+            {"type": "message.created", "message": page_message(message)},
         )
         return None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from channels.base import Attachment, ChannelAccess, DeliveryFailedError, content_of
+from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.format import text_with_sources
 from channels.media_store import MediaNotFoundError, MediaStore
 
@@ -130,7 +130,7 @@ class WhatsAppCloudAdapter:
         return str(response.json()["id"])
 
     async def deliver(
-        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+        self, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
     ) -> str | None:
         """Text, then files (uploaded, then sent by id); a short text rides on the first file as its
         caption. Returns the wamid of the last message sent: its status updates name it."""
@@ -141,9 +141,9 @@ class WhatsAppCloudAdapter:
                 exc.reason, retryable=exc.retryable, retry_after=exc.retry_after
             ) from exc
 
-    async def _deliver(self, channel: ChannelAccess, to: str, message: dict[str, Any]) -> str | None:
+    async def _deliver(self, channel: ChannelAccess, to: str, message: OutgoingMessage) -> str | None:
         text = text_with_sources(message).strip()
-        attachments = [a for a in content_of(message.get("content")).attachments if a.path]
+        attachments = message.attachments
         captioned = bool(attachments) and SEND_AS[attachments[0].kind] in CAPTIONED
         caption = text if text and captioned and len(text) <= CAPTION_LIMIT else None
         sent: str | None = None

@@ -9,9 +9,14 @@ from channels.whatsapp_neonize._mapping import (
     recipient_jid,
     statuses_from_receipt,
 )
+from channels.whatsapp_neonize._plugin import PLUGIN, NeonizeSettings
+from channels.whatsapp_neonize._sessions import NeonizeSessions
 
 __all__ = [
+    "PLUGIN",
     "NeonizeAdapter",
+    "NeonizeSessions",
+    "NeonizeSettings",
     "OutboundSend",
     "Pairing",
     "PairingState",

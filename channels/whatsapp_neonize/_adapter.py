@@ -37,7 +37,7 @@ from neonize.aioze.events import (
 from neonize.exc import NeonizeError, SendMessageError, UploadError
 from neonize.utils.enum import ChatPresence, ChatPresenceMedia
 
-from channels.base import Attachment, ChannelAccess, DeliveryFailedError
+from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.media_store import MediaNotFoundError, MediaStore
 from channels.whatsapp_neonize._mapping import OutboundSend, media_message, outbound_sends, recipient_jid
 
@@ -265,7 +265,7 @@ class NeonizeAdapter:
     # ---- the channel adapter -----------------------------------------------------------------------
 
     async def deliver(
-        self, channel: ChannelAccess, contact_external_id: str, message: dict[str, Any]
+        self, channel: ChannelAccess, contact_external_id: str, message: OutgoingMessage
     ) -> str | None:
         """A session still connecting may come back: the delivery job tries again. One that is not
         paired will not without an admin: the message fails at once, with the reason shown."""

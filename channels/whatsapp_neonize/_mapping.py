@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from neonize.proto.Neonize_pb2 import JID, MessageSource, Receipt
 from neonize.proto.Neonize_pb2 import Message as MessageEv
@@ -29,7 +29,7 @@ from channels.base import (
     InboundMessage,
     Location,
     MessageContent,
-    content_of,
+    OutgoingMessage,
 )
 from channels.format import text_with_sources
 from channels.models import DeliveryStatus
@@ -215,13 +215,12 @@ class OutboundSend:
     mime_type: str | None = None
 
 
-def outbound_sends(message: dict[str, Any]) -> list[OutboundSend]:
-    """What to send for an Atende message (a MessageView as plain data): its text with the sources
-    it cites, or its files, the first captioned with that text (WhatsApp has no caption on audio:
-    the text then goes first, on its own)."""
+def outbound_sends(message: OutgoingMessage) -> list[OutboundSend]:
+    """What to send for an Atende message: its text with the sources it cites, or its files, the
+    first captioned with that text (WhatsApp has no caption on audio: the text then goes first, on
+    its own)."""
     text = text_with_sources(message)
-    raw = message.get("content")
-    files = [a for a in content_of(raw if isinstance(raw, dict) else None).attachments if a.path]
+    files = message.attachments
     if not files:
         return [OutboundSend("text", text=text)]
     sends: list[OutboundSend] = []

@@ -9,7 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from channels.registry import CHANNEL_TYPES, add_channel, channel_access, list_channels, masked_credentials
+from channels.registry import CHANNEL_TYPES, add_channel
+from channels.stored import channel_access, list_channels, masked_credentials
 from core.accounts import get_tenant
 from core.migrate import migrated_database
 from core.settings import get_settings

@@ -31,7 +31,7 @@ async def _set_policy(services: Services, tenant: Tenant, **rules: Any) -> None:
 async def _rule(services: Services, tenant: Tenant, text: str, **rules: Any) -> str:
     await _set_policy(services, tenant, **rules)
     state = await agent_turn(services, tenant, text)
-    return str(state["decision"]["rule"])
+    return str(state["decision"].rule)
 
 
 async def test_an_always_escalate_intent_hands_off_only_when_listed(
@@ -39,8 +39,8 @@ async def test_an_always_escalate_intent_hands_off_only_when_listed(
 ) -> None:
     tenant = await make_tenant()
     state = await agent_turn(services, tenant, QUESTION)
-    intent = state["classification"]["intent"]
-    assert state["decision"]["rule"] == "grounded_answer"
+    intent = state["classification"].intent
+    assert state["decision"].rule == "grounded_answer"
     assert (
         await _rule(services, tenant, QUESTION, always_escalate_intents=[intent]) == "always_escalate_intent"
     )
@@ -51,7 +51,7 @@ async def test_a_sentiment_threshold_hands_off_at_or_below_it(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    score = (await agent_turn(services, tenant, UPSET_QUESTION))["classification"]["sentiment_score"]
+    score = (await agent_turn(services, tenant, UPSET_QUESTION))["classification"].sentiment_score
     assert score < 0, "the message reads as upset"
     above = min(1.0, score + 0.05)
     assert await _rule(services, tenant, UPSET_QUESTION, sentiment_threshold=above) == "negative_sentiment"
@@ -66,12 +66,12 @@ async def test_a_churn_threshold_hands_off_at_or_above_it(
     tenant = await make_tenant()
     text = "Quero cancelar meu plano, como faço?"
     state = await agent_turn(services, tenant, text)
-    risk = state["classification"]["churn_risk"]
-    assert risk > 0 and state["classification"]["churn_reasons"], "asking to cancel is a churn signal"
+    risk = state["classification"].churn_risk
+    assert risk > 0 and state["classification"].churn_reasons, "asking to cancel is a churn signal"
     await _set_policy(services, tenant, churn_threshold=max(0.0, risk - 0.05))
     escalated = await agent_turn(services, tenant, text)
-    assert escalated["decision"]["rule"] == "churn_risk"
-    assert state["classification"]["churn_reasons"][0] in escalated["decision"]["reason"]
+    assert escalated["decision"].rule == "churn_risk"
+    assert state["classification"].churn_reasons[0] in escalated["decision"].reason
     assert await _rule(services, tenant, text, churn_threshold=min(1.0, risk + 0.05)) != "churn_risk"
 
 
@@ -79,7 +79,7 @@ async def test_a_retrieval_confidence_threshold_hands_off_below_it(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     tenant = await make_tenant()
-    best = (await agent_turn(services, tenant, QUESTION))["passages"][0]["relevance"]
+    best = (await agent_turn(services, tenant, QUESTION))["passages"][0].relevance
     assert await _rule(services, tenant, QUESTION, min_retrieval_confidence=min(1.0, best + 0.02)) == (
         "no_relevant_passage"
     )
@@ -93,7 +93,7 @@ async def test_too_many_bot_answers_in_a_row_bring_in_a_human_and_thanks_resets_
     await _set_policy(services, tenant, max_bot_turns=2)
     thread = str(uuid.uuid4())
     rules = [
-        (await agent_turn(services, tenant, text, thread=thread))["decision"]["rule"]
+        (await agent_turn(services, tenant, text, thread=thread))["decision"].rule
         for text in (
             QUESTION,
             "E como pago o boleto pelo aplicativo?",
@@ -143,8 +143,8 @@ async def test_outside_business_hours_the_bot_says_when_humans_are_back(
     tenant = await make_tenant()
     await _set_policy(services, tenant, business_hours=BUSINESS_HOURS)
     state = await agent_turn(services, tenant, "Quero falar com um atendente", now=moment)
-    assert state["decision"]["action"] == "escalate"
-    assert state["decision"].get("outside_business_hours", False) is outside
+    assert state["decision"].action == "escalate"
+    assert state["decision"].outside_business_hours is outside
     if back:
         assert back in state["reply"]
     else:

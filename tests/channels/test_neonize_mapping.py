@@ -9,7 +9,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -46,6 +45,7 @@ from channels.whatsapp_neonize import (
     recipient_jid,
     statuses_from_receipt,
 )
+from tests.channels.outgoing import outgoing
 from tests.conftest import LiveServer, run_cli
 from tests.web.helpers import login
 
@@ -305,22 +305,8 @@ def test_receipts_of_other_kinds_in_groups_or_from_own_devices_say_nothing() -> 
 # ---- outbound --------------------------------------------------------------------------------------
 
 
-def outbound(
-    text: str, *attachments: dict[str, Any], citations: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """An outbound message as the delivery job hands it over (a MessageView as plain data)."""
-    return {
-        "id": str(uuid.uuid4()),
-        "direction": "outbound",
-        "author": "bot",
-        "text": text,
-        "citations": citations or [],
-        "content": {"attachments": list(attachments)} if attachments else {},
-    }
-
-
 def test_a_reply_is_sent_as_text_followed_by_the_sources_it_cites() -> None:
-    message = outbound(
+    message = outgoing(
         "Você pode trocar em até 30 dias.",
         citations=[
             {"document": "trocas.md", "title": "Política de trocas", "chunk": "c1"},
@@ -338,7 +324,7 @@ def test_a_reply_is_sent_as_text_followed_by_the_sources_it_cites() -> None:
 def test_an_image_goes_with_the_text_as_its_caption() -> None:
     image = {"kind": "image", "file_id": "up-1", "path": "t1/abc.jpg", "mime_type": "image/jpeg"}
 
-    assert outbound_sends(outbound("Segue a foto da etiqueta", image)) == [
+    assert outbound_sends(outgoing("Segue a foto da etiqueta", image)) == [
         OutboundSend("image", text="Segue a foto da etiqueta", path="t1/abc.jpg", mime_type="image/jpeg")
     ]
 
@@ -353,7 +339,7 @@ def test_a_document_keeps_its_name_and_type_and_only_the_first_file_is_captioned
     }
     video = {"kind": "video", "file_id": "up-3", "path": "t1/ghi.mp4", "mime_type": "video/mp4"}
 
-    assert outbound_sends(outbound("Sua fatura", invoice, video)) == [
+    assert outbound_sends(outgoing("Sua fatura", invoice, video)) == [
         OutboundSend(
             "document",
             text="Sua fatura",
@@ -368,7 +354,7 @@ def test_a_document_keeps_its_name_and_type_and_only_the_first_file_is_captioned
 def test_a_voice_note_has_no_caption_so_its_text_goes_first() -> None:
     voice = {"kind": "voice", "file_id": "up-4", "path": "t1/v.ogg", "mime_type": "audio/ogg"}
 
-    assert outbound_sends(outbound("Ouça a explicação", voice)) == [
+    assert outbound_sends(outgoing("Ouça a explicação", voice)) == [
         OutboundSend("text", text="Ouça a explicação"),
         OutboundSend("voice", path="t1/v.ogg", mime_type="audio/ogg"),
     ]
@@ -381,7 +367,7 @@ async def test_a_channel_that_is_not_paired_fails_delivery_with_a_reason_the_inb
     channel = ChannelAccess(uuid.uuid4(), uuid.uuid4(), "whatsapp-neonize", {}, {})
 
     with pytest.raises(DeliveryFailedError) as failed:
-        await adapter.deliver(channel, CUSTOMER, outbound("Olá"))
+        await adapter.deliver(channel, CUSTOMER, outgoing("Olá"))
     assert not failed.value.retryable  # trying again will not help until an admin pairs the number
     assert "pair it by QR code" in failed.value.reason
     assert adapter.pairing(channel.id).state == "logged_out"

@@ -9,6 +9,7 @@ from aiogram.types import Update
 from channels.base import Attachment, ContactCard, Location
 from channels.format import text_with_sources
 from channels.telegram import inbound_from_update
+from tests.channels.outgoing import outgoing
 from tests.fakes.telegram_api import (
     contact_update,
     document_update,
@@ -71,16 +72,16 @@ def test_edits_other_update_kinds_and_the_bots_own_messages_are_not_new_customer
 
 
 def test_outbound_text_lists_each_cited_document_once_after_the_reply() -> None:
-    message_ = {
-        "text": "Parcelamos em até 10 vezes [1].",
-        "citations": [
+    message_ = outgoing(
+        "Parcelamos em até 10 vezes [1].",
+        citations=[
             {"document": "formas-de-pagamento.md", "title": "Formas de pagamento"},
             {"document": "formas-de-pagamento.md", "title": "Formas de pagamento"},
             {"document": "frete.md", "title": ""},
         ],
-    }
+    )
     assert (
         text_with_sources(message_)
         == "Parcelamos em até 10 vezes [1].\n\n📄 Formas de pagamento\n📄 frete.md"
     )
-    assert text_with_sources({"text": "Olá!", "citations": []}) == "Olá!"
+    assert text_with_sources(outgoing("Olá!", citations=[])) == "Olá!"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import run_cli, start_atende, stop_atende
 from tests.fakes.telegram_api import FakeTelegram, TelegramError, text_update
+from tests.waiting import stays_true
 
 SECRET = "crash-test-secret"
 QUESTIONS = [
@@ -53,7 +53,9 @@ def test_replies_queued_when_the_server_is_killed_are_all_delivered_after_restar
         process, _ = start_atende(data_dir, "demo", env={"ATENDE_DELIVERY_BACKOFF_SECONDS": "0.1"})
         try:
             telegram.wait_for("sendMessage", 2 * len(QUESTIONS), timeout=120)
-            time.sleep(2)  # a duplicate delivery would show up here
+            stays_true(
+                lambda: len(telegram.calls("sendMessage")) == 2 * len(QUESTIONS), "no duplicate delivery"
+            )
             by_chat = {
                 chat: [
                     str(c.params["text"])

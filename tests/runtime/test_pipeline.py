@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from agents.record import ClassificationView, DecisionRecord
 from channels.base import InboundMessage
 from channels.errors import InvalidMessageError
 from channels.models import Author, Message
@@ -123,3 +124,28 @@ async def test_messages_left_unanswered_by_a_stopped_process_are_found_and_answe
     result = await run_turn(services, message_id)
     assert result.reply
     assert message_id not in await unanswered_messages(services)
+
+
+async def test_a_turn_reads_past_an_earlier_one_that_had_no_classifier(
+    services: Services, make_tenant: MakeTenant
+) -> None:
+    """A file the bot refused left a record with only the language: the next turn still runs the graph."""
+    tenant = await make_tenant()
+    refused, _ = await accept_on_default_channel(
+        services, tenant, "webchat", InboundMessage("s", "segue o comprovante", "m1")
+    )
+    async with services.database.sessionmaker.begin() as session:
+        message = await session.get_one(Message, refused)
+        message.processed = True
+        message.decision = DecisionRecord(
+            classification=ClassificationView(language="pt"),
+            action="respond",
+            rule="media_refused",
+            reason="a file was refused: larger than 10 MB",
+            passages=[],
+        ).as_json()
+    question, _ = await accept_on_default_channel(
+        services, tenant, "webchat", InboundMessage("s", "Como tiro a segunda via do boleto?", "m2")
+    )
+    result = await run_turn(services, question)
+    assert result.decision.rule == "grounded_answer"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import run_cli, start_atende, stop_atende
 from tests.fakes.telegram_api import FakeTelegram, text_update
+from tests.waiting import stays_true
 
 
 def test_a_polling_channel_answers_the_updates_it_fetches(tmp_path: Path) -> None:
@@ -34,8 +34,9 @@ def test_a_polling_channel_answers_the_updates_it_fetches(tmp_path: Path) -> Non
             [reply] = telegram.wait_for("sendMessage", 1, timeout=120)
             assert int(reply.params["chat_id"]) == 4242
             assert "10 vezes sem juros" in str(reply.params["text"])
-            time.sleep(2)
-            assert len(telegram.calls("sendMessage")) == 1, "the confirmed update is not fetched again"
+            stays_true(
+                lambda: len(telegram.calls("sendMessage")) == 1, "the confirmed update is not fetched again"
+            )
         finally:
             stop_atende(process)
 

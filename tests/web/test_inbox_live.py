@@ -74,7 +74,7 @@ def test_typing_shows_both_ways(client: httpx.Client, live_server: LiveServer) -
             websockets.connect(f"{base}/api/v1/inbox/events?token={token}") as inbox,
             websockets.connect(f"{base}/api/v1/webchat/demo/sessions/{session}/events") as chat,
         ):
-            await asyncio.sleep(0.3)  # both subscribed
+            # Both subscribed: the server subscribes before it accepts a socket.
             await chat.send(json.dumps({"type": "typing"}))
             customer_typing = await _next_event(inbox, "typing")
             await inbox.send(json.dumps({"type": "typing", "ticket_id": ticket["id"]}))

@@ -299,9 +299,10 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
     client.post(f"/api/v1/tickets/{ticket['id']}/transfer", json={"queue_id": billing["id"]}, headers=admin)
     base = live_server.url.replace("http://", "ws://") + "/api/v1/inbox/events?token="
 
-    async def hear(token: str, seconds: float) -> list[dict[str, object]]:
+    async def hear(token: str, seconds: float, connected: asyncio.Event) -> list[dict[str, object]]:
         heard: list[dict[str, object]] = []
         async with websockets.connect(base + token) as socket_:
+            connected.set()  # the server subscribes before it accepts the socket
             deadline = time.monotonic() + seconds
             while (left := deadline - time.monotonic()) > 0:
                 try:
@@ -311,8 +312,9 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
         return heard
 
     async def scenario() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-        listening = asyncio.gather(hear(agent_token, 6), hear(billing_token, 6))
-        await asyncio.sleep(1)
+        connected = asyncio.Event(), asyncio.Event()
+        listening = asyncio.gather(hear(agent_token, 6, connected[0]), hear(billing_token, 6, connected[1]))
+        await asyncio.gather(*(event.wait() for event in connected))
         posted = await asyncio.to_thread(
             client.post,
             f"/api/v1/webchat/{tenant.slug}/messages",

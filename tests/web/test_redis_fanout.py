@@ -65,8 +65,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 async def _first_event(url: str, session: str, within: float, ready: asyncio.Event) -> dict[str, object]:
     """The hand-off of this customer's conversation: the ticket event an agent's inbox gets."""
     async with websockets.connect(url) as socket_:
-        await asyncio.sleep(1)  # the subscription is in place once the socket is accepted; give Redis a beat
-        ready.set()
+        ready.set()  # the server subscribes before it accepts the socket
         deadline = time.monotonic() + within
         while True:
             event: dict[str, object] = json.loads(

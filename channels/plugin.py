@@ -1,0 +1,115 @@
+"""What a channel is to the rest of Atende: one ``ChannelPlugin`` per channel folder.
+
+A plugin names its settings (checked when an admin adds or changes a channel), makes its adapter,
+and may bring the routes a provider calls (webhooks) and a lifecycle that runs while the app runs
+(pollers, sessions). ``channels/plugins.py`` lists every plugin; the services, the app and the
+admin read that list. Routes and lifecycles reach the pipeline, a floor above, through the
+``ChannelHost`` the app hands them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Generic, Protocol, TypeVar, runtime_checkable
+
+import msgspec
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.base import ChannelAdapter, InboundMessage, Publisher
+from channels.media_store import MediaStore
+from channels.models import Channel, DeliveryStatus
+
+
+@runtime_checkable
+class ChannelHost(Protocol):
+    """What a channel's routes, pollers and sessions need of the running app: the pipeline behind
+    them (``conversations.channel_host``). Routes take it as the ``channel_host`` dependency."""
+
+    @property
+    def secret_key(self) -> str:
+        """Decrypts the stored channels' credentials (``channels.stored.channel_access``)."""
+        ...
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """To find the channel a request or a poller is for."""
+        ...
+
+    async def receive(self, channel: Channel, inbound: InboundMessage) -> None:
+        """A customer's message: stored once (per the channel's message id), shown in the inbox,
+        answered by a job."""
+        ...
+
+    async def report_status(
+        self, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None = None
+    ) -> None:
+        """The channel's word on a message it took (``delivered_as``): delivered, read, failed."""
+        ...
+
+
+class ChannelLifecycle(Protocol):
+    """What a channel runs while the app runs (long polling, a connected session)."""
+
+    async def start(self) -> None:
+        """At the app's start: for every stored channel of the type."""
+        ...
+
+    async def added(self, channel: Channel) -> None:
+        """An admin added a channel of the type while the app runs."""
+        ...
+
+    async def changed(self, channel: Channel) -> None:
+        """An admin changed one (a new token, another mode)."""
+        ...
+
+    async def stop(self) -> None:
+        """At the app's end."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdapterResources:
+    """What adapters are made with: the media store, real-time fan-out, the data dir."""
+
+    media: MediaStore
+    publisher: Publisher
+    data_dir: Path
+
+
+Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+"""A token or secret a provider gives the admin."""
+ApiBase = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$")]
+"""Another API server than the provider's (a local Bot API server, or a fake in tests)."""
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """How an admin sets a channel of a type up, besides its type and name."""
+
+    schema: type[msgspec.Struct]
+    """Its settings: a field without a default is required; others are refused. Further checks go
+    in the Struct's ``__post_init__`` (raising ``core.errors.InvalidInputError``)."""
+    secrets: tuple[str, ...] = ()
+    """The fields stored encrypted and shown masked; the others are kept in the clear (``config``)."""
+
+
+Adapter = TypeVar("Adapter", bound=ChannelAdapter)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelPlugin(Generic[Adapter]):
+    """One channel: its type, settings, adapter, routes and lifecycle."""
+
+    type: str
+    make_adapter: Callable[[AdapterResources], Adapter]
+    settings: ChannelSettings | None = None
+    """None: nothing to set up (the web chat: the tenant's one channel is made when first used)."""
+    route_handlers: Sequence[ControllerRouterHandler] = ()
+    """What the provider calls (webhooks); they take the ``channel_host`` dependency."""
+    webhook_path: str | None = None
+    """Where the provider sends updates, ``{id}`` standing for the channel's id (the admin shows it)."""
+    lifecycle: Callable[[ChannelHost, Adapter], ChannelLifecycle] | None = None
+    """Made once the services are open, with the adapter the services hold."""

@@ -1,0 +1,74 @@
+"""The WhatsApp (QR code) channels' lifecycle: one neonize session each while the app runs.
+
+Messages go through the same pipeline as every channel (stored once per WhatsApp id, then a turn);
+receipts move the status of the messages Atende sent. A channel added while the app runs starts when
+an admin opens its pairing (``ask_for_pairing``), the others when the app starts.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from neonize.aioze.events import MessageEv, ReceiptEv
+
+from channels.models import Channel
+from channels.plugin import ChannelHost
+from channels.stored import channel_access, channels_of_type
+from channels.whatsapp_neonize._adapter import NeonizeAdapter, Pairing
+from channels.whatsapp_neonize._mapping import inbound_from_event, statuses_from_receipt
+
+log = structlog.get_logger(__name__)
+
+
+class NeonizeSessions:
+    def __init__(self, host: ChannelHost, adapter: NeonizeAdapter) -> None:
+        self._host = host
+        self._adapter = adapter
+
+    async def start(self) -> None:
+        """Every whatsapp-neonize channel's session (the adapter stops them when the services close)."""
+        async with self._host.sessionmaker() as session:
+            channels = await channels_of_type(session, "whatsapp-neonize")
+        for channel in channels:
+            self._run(channel)
+            log.info("whatsapp_neonize.session_started", channel_id=str(channel.id))
+
+    async def added(self, channel: Channel) -> None:
+        """Nothing yet: its session starts when an admin asks to pair it."""
+
+    async def changed(self, channel: Channel) -> None:
+        """Nothing: a QR code channel has no settings to change."""
+
+    async def stop(self) -> None:
+        """Nothing: the sessions stop with the adapter, when the services close."""
+
+    def pairing(self, channel_id: uuid.UUID) -> Pairing:
+        """The channel's session as the admin's pairing view shows it."""
+        return self._adapter.pairing(channel_id)
+
+    def ask_for_pairing(self, channel: Channel) -> Pairing:
+        """The admin wants to pair: the session starts here if it does not run, and one that is logged
+        out, or whose QR codes ran out, starts again with a fresh code."""
+        self._run(channel)
+        self._adapter.request_pairing(channel.id)
+        return self._adapter.pairing(channel.id)
+
+    def _run(self, channel: Channel) -> None:
+        """Run the channel's session in this process, if it does not run yet."""
+        access = channel_access(channel, self._host.secret_key)
+
+        async def on_message(event: MessageEv) -> None:
+            inbound = inbound_from_event(event)
+            if inbound is None:
+                log.info(
+                    "whatsapp_neonize.message_ignored", channel_id=str(channel.id), message_id=event.Info.ID
+                )
+                return
+            await self._host.receive(channel, inbound)
+
+        async def on_receipt(event: ReceiptEv) -> None:
+            for delivered_as, status in statuses_from_receipt(event):
+                await self._host.report_status(channel, delivered_as, status)
+
+        self._adapter.start(access, on_message, on_receipt)

@@ -1,0 +1,35 @@
+"""The pipeline as channels' routes, pollers and sessions see it (``channels.plugin.ChannelHost``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.base import InboundMessage
+from channels.models import Channel, DeliveryStatus
+from conversations.delivery import report_status
+from conversations.receive import receive
+from conversations.services import Services
+
+
+class PipelineHost:
+    """What the app hands every channel: messages go to ``receive``, status reports to
+    ``conversations.delivery.report_status``."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def secret_key(self) -> str:
+        return self._services.settings.resolved_secret_key()
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self._services.database.sessionmaker
+
+    async def receive(self, channel: Channel, inbound: InboundMessage) -> None:
+        await receive(self._services, channel, inbound)
+
+    async def report_status(
+        self, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None = None
+    ) -> None:
+        await report_status(self._services, channel, delivered_as, status, error)

@@ -1,0 +1,52 @@
+"""Messages read outside a ticket's page: the web chat page's own conversation, and a message's files
+for the inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Attachment, content_of
+from channels.media_store import MediaNotFoundError
+from channels.models import Channel, Contact, Conversation, Message
+from channels.service import conversation_messages
+from channels.views import MessageView, message_view
+from conversations.services import Services
+from core.errors import NotFoundError
+
+
+async def webchat_transcript(
+    session: AsyncSession, tenant_id: uuid.UUID, session_id: str
+) -> list[MessageView]:
+    """The web chat session's conversation so far (none yet: empty), without the bot's decision records:
+    the customer sees the conversation, not why the bot answered as it did."""
+    conversation_id = await session.scalar(
+        select(Conversation.id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .join(Channel, Channel.id == Contact.channel_id)
+        .where(Channel.tenant_id == tenant_id, Channel.type == "webchat", Contact.external_id == session_id)
+    )
+    if conversation_id is None:
+        return []
+    messages = await conversation_messages(session, tenant_id, conversation_id)
+    return [msgspec.structs.replace(message_view(m), decision=None) for m in messages]
+
+
+async def message_file(
+    services: Services, session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, index: int
+) -> tuple[Attachment, bytes]:
+    """The ``index``-th file of a message of the tenant, and its bytes; another tenant's is not found alike."""
+    message = await session.scalar(
+        select(Message).where(Message.id == message_id, Message.tenant_id == tenant_id)
+    )
+    attachments = content_of(message.content).attachments if message else ()
+    if not 0 <= index < len(attachments) or not attachments[index].path:
+        raise NotFoundError(f"no file {index} in message {message_id}")
+    attachment = attachments[index]
+    try:
+        return attachment, await services.media.read(str(attachment.path))
+    except MediaNotFoundError as exc:
+        raise NotFoundError(f"no file {index} in message {message_id}") from exc
