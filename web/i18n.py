@@ -7,7 +7,7 @@ The page hands its catalog to the JavaScript too, for what it writes itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 LANGUAGES = ("en", "pt")
@@ -128,15 +128,27 @@ REASONS_PT: list[tuple[str, str]] = [
 REASONS: dict[str, list[tuple[str, str]]] = {"en": [], "pt": REASONS_PT}
 
 
+def browser_language(accept_language: str | None, supported: Collection[str]) -> str | None:
+    """The browser's most preferred of ``supported`` by ``Accept-Language`` (q-values, then order)."""
+    preferred: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        code, _, params = part.partition(";")
+        weight = params.strip().removeprefix("q=")
+        try:
+            quality = float(weight) if weight else 1.0
+        except ValueError:
+            quality = 0.0
+        primary = code.strip().lower().split("-")[0]
+        if primary in supported and quality > 0:
+            preferred.append((-quality, position, primary))
+    return min(preferred)[2] if preferred else None
+
+
 def choose_language(query: str | None, cookie: str | None, accept_language: str | None) -> str:
     for choice in (query, cookie):
         if choice in LANGUAGES:
             return choice
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    return browser_language(accept_language, LANGUAGES) or "en"
 
 
 def page_context(language: str) -> dict[str, Any]:

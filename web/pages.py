@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from typing import Any
 
@@ -10,8 +11,21 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.welcome import LANGUAGES as CHAT_LANGUAGES
+from agents.welcome import chat_welcome
 from core.accounts import get_tenant
-from web.i18n import COOKIE, choose_language, page_context
+from web.i18n import COOKIE, browser_language, choose_language, page_context
+
+# The pages' scripts are ES modules, which a browser runs only when served with a JavaScript type,
+# whatever the host's own MIME table says.
+mimetypes.add_type("text/javascript", ".js")
+
+
+def chat_language(query: str | None, accept_language: str | None) -> str:
+    """The customer's: ``?lang=`` (pt, en or es), else the browser's most preferred of them, else pt."""
+    if query is not None and query in CHAT_LANGUAGES:
+        return query
+    return browser_language(accept_language, CHAT_LANGUAGES) or "pt"
 
 
 class PagesController(Controller):
@@ -24,9 +38,19 @@ class PagesController(Controller):
         return {"status": "ok"}
 
     @get("/chat/{tenant_slug:str}", exclude_from_auth=True, include_in_schema=False)
-    async def chat(self, tenant_slug: str, db_session: AsyncSession) -> Template:
+    async def chat(
+        self,
+        request: Request[Any, Any, Any],
+        tenant_slug: str,
+        db_session: AsyncSession,
+        lang: str | None = None,
+    ) -> Template:
+        """Greets the customer, in their language, before they write (the greeting is not stored)."""
         tenant = await get_tenant(db_session, tenant_slug)
-        return Template("chat.html", context={"tenant_slug": tenant.slug, "tenant_name": tenant.name})
+        language = chat_language(lang, request.headers.get("accept-language"))
+        welcome = await chat_welcome(db_session, tenant.id, tenant.name, language)
+        context = {"tenant_slug": tenant.slug, "tenant_name": tenant.name, "welcome": welcome}
+        return Template("chat.html", context=context)
 
     @get("/inbox", exclude_from_auth=True, include_in_schema=False)
     async def inbox(self, request: Request[Any, Any, Any], lang: str | None = None) -> Template:
@@ -39,21 +63,21 @@ class PagesController(Controller):
 
     @get("/kb", exclude_from_auth=True, include_in_schema=False)
     async def knowledge(self) -> Template:
-        return Template("kb.html")
+        return Template("kb.html", context=page_context("en"))
 
     @get("/admin", exclude_from_auth=True, include_in_schema=False)
     async def admin(self) -> Template:
-        return Template("admin.html")
+        return Template("admin.html", context=page_context("en"))
 
     @get("/integrations", exclude_from_auth=True, include_in_schema=False)
     async def integrations(self) -> Template:
-        return Template("integrations.html")
+        return Template("integrations.html", context=page_context("en"))
 
     @get("/evals", exclude_from_auth=True, include_in_schema=False)
     async def eval_runs(self) -> Template:
-        return Template("evals.html")
+        return Template("evals.html", context=page_context("en"))
 
     @get("/evals/{run_id:uuid}/report", exclude_from_auth=True, include_in_schema=False)
     async def eval_run_report(self, run_id: uuid.UUID) -> Template:
         """The page logs in, then shows the report the API renders (a link cannot send the token)."""
-        return Template("eval_report.html", context={"run_id": str(run_id)})
+        return Template("eval_report.html", context={**page_context("en"), "run_id": str(run_id)})

@@ -107,6 +107,9 @@ async def test_typing_shows_both_ways_and_the_contact_panel_saves_the_profile(
     await agent.get_by_role("button", name="Salvar").click()
     await expect(agent.locator("#contact-error")).to_have_text("Salvo")
     await expect(agent.locator("#tickets li", has_text="Carla Dias")).to_be_visible()
+    # "Salvo" stays for the agent to read, not a flash wiped by the panel's re-render.
+    assert await agent.locator("#contact-error").text_content() == "Salvo"
+    await expect(agent.get_by_label("field value")).to_have_value("Premium")
     await agent.reload()
     await agent.locator("#tickets li", has_text="Carla Dias").click()
     await expect(agent.get_by_label("field value")).to_have_value("Premium")

@@ -1,146 +1,144 @@
 // The admin's channels tab: the tenant's channels (secrets masked) and a form to add one.
-"use strict";
+import { el, session, api } from "./common.js";
 
-(() => {
-  const $ = (id) => document.getElementById(id);
-  const form = $("channel-form");
-  const SECRETS = ["token", "webhook_secret", "app_secret", "verify_token"];
-  let editing = null;  // the channel being changed; null while adding one
+const $ = (id) => document.getElementById(id);
+const form = $("channel-form");
+const SECRETS = ["token", "webhook_secret", "app_secret", "verify_token"];
+let editing = null;  // the channel being changed; null while adding one
 
-  function showTypeFields() {
-    const type = $("channel-type").value;
-    for (const field of form.querySelectorAll("[data-for]")) field.hidden = !field.dataset.for.split(" ").includes(type);
+function showTypeFields() {
+  const type = $("channel-type").value;
+  for (const field of form.querySelectorAll("[data-for]")) field.hidden = !field.dataset.for.split(" ").includes(type);
+}
+
+function clearErrors() {
+  for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+  for (const field of form.querySelectorAll(".has-error")) field.classList.remove("has-error");
+}
+
+function showProblem(problem) {
+  const errors = (problem && problem.errors && problem.errors.length) ? problem.errors
+    : [{ field: (problem && problem.field) || "channel", reason: (problem && problem.detail) || "could not add the channel" }];
+  for (const { field, reason } of errors) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "channel")}"]`) || form.querySelector('[data-error-for="channel"]');
+    slot.textContent = reason;
+    const wrapper = slot.closest("[data-field]");
+    if (wrapper) wrapper.classList.add("has-error");
   }
+}
 
-  function clearErrors() {
-    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
-    for (const field of form.querySelectorAll(".has-error")) field.classList.remove("has-error");
-  }
+// WhatsApp by QR code: "Pair" starts the session and shows its QR code, refreshed every 2 s until connected.
+const PAIRING_STATES = {
+  connected: "Connected: customers' WhatsApp messages now reach Atende.",
+  waiting_for_scan: "Scan this code with the WhatsApp of the number customers write to.",
+  connecting: "Connecting to WhatsApp…",
+  logged_out: "Not paired (or the codes ran out): press Pair for a new code.",
+};
+let pairingTimer = null;
 
-  function showProblem(problem) {
-    const errors = (problem && problem.errors && problem.errors.length) ? problem.errors
-      : [{ field: (problem && problem.field) || "channel", reason: (problem && problem.detail) || "could not add the channel" }];
-    for (const { field, reason } of errors) {
-      const slot = form.querySelector(`[data-error-for="${CSS.escape(field || "channel")}"]`) || form.querySelector('[data-error-for="channel"]');
-      slot.textContent = reason;
-      const wrapper = slot.closest("[data-field]");
-      if (wrapper) wrapper.classList.add("has-error");
-    }
-  }
+function stopPairing() { clearTimeout(pairingTimer); pairingTimer = null; }
 
-  // WhatsApp by QR code: "Pair" starts the session and shows its QR code, refreshed every 2 s until connected.
-  const PAIRING_STATES = {
-    connected: "Connected: customers' WhatsApp messages now reach Atende.",
-    waiting_for_scan: "Scan this code with the WhatsApp of the number customers write to.",
-    connecting: "Connecting to WhatsApp…",
-    logged_out: "Not paired (or the codes ran out): press Pair for a new code.",
+function pairCell(c) {
+  const button = el("button", { type: "button", class: "secondary small", "data-pair": c.id }, "Pair");
+  button.addEventListener("click", () => startPairing(c).catch((e) => { $("pairing-state").textContent = e.message; }));
+  return el("td", { class: "webhook" }, button, " QR code");
+}
+
+async function showPairing(channelId) {
+  const pairing = await api(`/api/v1/admin/channels/${channelId}/pairing`);
+  $("pairing").dataset.state = pairing.state;
+  $("pairing-state").textContent = PAIRING_STATES[pairing.state] || pairing.state;
+  $("pairing-qr").innerHTML = pairing.qr_svg || "";  // drawn by our server from WhatsApp's code
+  return pairing.state;
+}
+
+async function startPairing(c) {
+  stopPairing();
+  $("pairing").hidden = false;
+  $("pairing-name").textContent = c.name;
+  await api(`/api/v1/admin/channels/${c.id}/pairing`, { method: "POST" });
+  const poll = async () => {
+    const state = await showPairing(c.id).catch((e) => { $("pairing-state").textContent = e.message; return null; });
+    if (state !== "connected" && !$("pairing").hidden) pairingTimer = setTimeout(poll, 2000);
   };
-  let pairingTimer = null;
+  await poll();
+}
 
-  function stopPairing() { clearTimeout(pairingTimer); pairingTimer = null; }
+$("pairing-close").addEventListener("click", () => { stopPairing(); $("pairing").hidden = true; });
 
-  function pairCell(c) {
-    const button = el("button", { type: "button", class: "secondary small", "data-pair": c.id }, "Pair");
-    button.addEventListener("click", () => startPairing(c).catch((e) => { $("pairing-state").textContent = e.message; }));
-    return el("td", { class: "webhook" }, button, " QR code");
-  }
+async function loadChannels() {
+  const channels = await api("/api/v1/admin/channels");
+  const rows = channels.map((c) => el("tr", { "data-channel-id": c.id, "data-type": c.type },
+    el("td", {}, c.type), el("td", {}, c.name),
+    c.type === "whatsapp-neonize" ? pairCell(c)
+      : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
+    el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
+    el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
+    el("td", {}, editButton(c))));
+  $("channel-rows").replaceChildren(...rows);
+  if (!rows.length) $("channel-rows").append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, "No channels yet.")));
+}
 
-  async function showPairing(channelId) {
-    const pairing = await api(`/api/v1/admin/channels/${channelId}/pairing`);
-    $("pairing").dataset.state = pairing.state;
-    $("pairing-state").textContent = PAIRING_STATES[pairing.state] || pairing.state;
-    $("pairing-qr").innerHTML = pairing.qr_svg || "";  // drawn by our server from WhatsApp's code
-    return pairing.state;
-  }
+// "Change": the same form, filled in; secrets left empty are kept (type one to rotate it).
+function editButton(c) {
+  const button = el("button", { type: "button", class: "secondary small", "data-edit": c.id }, "Change");
+  button.addEventListener("click", () => startEditing(c));
+  return button;
+}
 
-  async function startPairing(c) {
-    stopPairing();
-    $("pairing").hidden = false;
-    $("pairing-name").textContent = c.name;
-    await api(`/api/v1/admin/channels/${c.id}/pairing`, { method: "POST" });
-    const poll = async () => {
-      const state = await showPairing(c.id).catch((e) => { $("pairing-state").textContent = e.message; return null; });
-      if (state !== "connected" && !$("pairing").hidden) pairingTimer = setTimeout(poll, 2000);
-    };
-    await poll();
-  }
-
-  $("pairing-close").addEventListener("click", () => { stopPairing(); $("pairing").hidden = true; });
-
-  async function loadChannels() {
-    const channels = await api("/api/v1/admin/channels");
-    const rows = channels.map((c) => el("tr", { "data-channel-id": c.id, "data-type": c.type },
-      el("td", {}, c.type), el("td", {}, c.name),
-      c.type === "whatsapp-neonize" ? pairCell(c)
-        : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
-      el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
-      el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
-      el("td", {}, editButton(c))));
-    $("channel-rows").replaceChildren(...rows);
-    if (!rows.length) $("channel-rows").append(el("tr", {}, el("td", { colspan: "6", class: "muted" }, "No channels yet.")));
-  }
-
-  // "Change": the same form, filled in; secrets left empty are kept (type one to rotate it).
-  function editButton(c) {
-    const button = el("button", { type: "button", class: "secondary small", "data-edit": c.id }, "Change");
-    button.addEventListener("click", () => startEditing(c));
-    return button;
-  }
-
-  function startEditing(c) {
-    editing = c;
-    clearErrors();
-    $("channel-form-title").textContent = `Change ${c.type} channel "${c.name}"`;
-    $("channel-type").value = c.type; $("channel-type").disabled = true;
-    showTypeFields();
-    form.querySelector("[name=name]").value = c.name;
-    for (const name of ["phone_number_id", "api_base"]) form.querySelector(`[name=${name}]`).value = c.config[name] || "";
-    for (const name of SECRETS) { const input = form.querySelector(`[name=${name}]`); input.value = ""; input.placeholder = "kept if empty"; }
-    form.querySelector("[name=polling]").checked = c.config.mode === "polling";
-    $("channel-submit").textContent = "Save changes";
-    $("channel-cancel").hidden = false;
-    $("channel-status").textContent = "";
-    form.scrollIntoView();
-  }
-
-  function stopEditing() {
-    editing = null;
-    $("channel-form-title").textContent = "Add a channel";
-    $("channel-type").disabled = false;
-    for (const name of SECRETS) form.querySelector(`[name=${name}]`).placeholder = name === "webhook_secret" ? "made up if empty" : "";
-    $("channel-submit").textContent = "Add channel";
-    $("channel-cancel").hidden = true;
-    form.reset();
-    showTypeFields();
-  }
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors();
-    const data = { type: $("channel-type").value };
-    for (const input of form.querySelectorAll("input[name]")) {
-      if (input.closest("[hidden]") || input.name === "polling") continue;
-      if (input.value.trim()) data[input.name] = input.value.trim();
-    }
-    const polling = form.querySelector("[name=polling]");
-    if (!polling.closest("[hidden]")) { if (polling.checked) data.mode = "polling"; else if (editing) data.mode = "webhook"; }
-    const response = await fetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
-      method: editing ? "PATCH" : "POST",
-      headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
-    });
-    const body = await response.json().catch(() => null);
-    if (!response.ok) { showProblem(body); $("channel-status").textContent = ""; return; }
-    const where = body.webhook_path ? "give the provider " + location.origin + body.webhook_path : "polling";
-    const done = editing ? `Saved: ${where}` : `Added: ${where}`;
-    stopEditing();
-    $("channel-status").textContent = done;
-    loadChannels();
-  });
-
-  $("channel-cancel").addEventListener("click", () => { stopEditing(); $("channel-status").textContent = ""; });
-
-  $("channel-type").addEventListener("change", () => { clearErrors(); showTypeFields(); });
+function startEditing(c) {
+  editing = c;
+  clearErrors();
+  $("channel-form-title").textContent = `Change ${c.type} channel "${c.name}"`;
+  $("channel-type").value = c.type; $("channel-type").disabled = true;
   showTypeFields();
-  const tab = document.querySelector('.kb-header .tabs button[data-view="channels"]');
-  if (tab) tab.addEventListener("click", () => loadChannels().catch(() => {}));
-})();
+  form.querySelector("[name=name]").value = c.name;
+  for (const name of ["phone_number_id", "api_base"]) form.querySelector(`[name=${name}]`).value = c.config[name] || "";
+  for (const name of SECRETS) { const input = form.querySelector(`[name=${name}]`); input.value = ""; input.placeholder = "kept if empty"; }
+  form.querySelector("[name=polling]").checked = c.config.mode === "polling";
+  $("channel-submit").textContent = "Save changes";
+  $("channel-cancel").hidden = false;
+  $("channel-status").textContent = "";
+  form.scrollIntoView();
+}
+
+function stopEditing() {
+  editing = null;
+  $("channel-form-title").textContent = "Add a channel";
+  $("channel-type").disabled = false;
+  for (const name of SECRETS) form.querySelector(`[name=${name}]`).placeholder = name === "webhook_secret" ? "made up if empty" : "";
+  $("channel-submit").textContent = "Add channel";
+  $("channel-cancel").hidden = true;
+  form.reset();
+  showTypeFields();
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors();
+  const data = { type: $("channel-type").value };
+  for (const input of form.querySelectorAll("input[name]")) {
+    if (input.closest("[hidden]") || input.name === "polling") continue;
+    if (input.value.trim()) data[input.name] = input.value.trim();
+  }
+  const polling = form.querySelector("[name=polling]");
+  if (!polling.closest("[hidden]")) { if (polling.checked) data.mode = "polling"; else if (editing) data.mode = "webhook"; }
+  const response = await fetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
+    method: editing ? "PATCH" : "POST",
+    headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) { showProblem(body); $("channel-status").textContent = ""; return; }
+  const where = body.webhook_path ? "give the provider " + location.origin + body.webhook_path : "polling";
+  const done = editing ? `Saved: ${where}` : `Added: ${where}`;
+  stopEditing();
+  $("channel-status").textContent = done;
+  loadChannels();
+});
+
+$("channel-cancel").addEventListener("click", () => { stopEditing(); $("channel-status").textContent = ""; });
+
+$("channel-type").addEventListener("change", () => { clearErrors(); showTypeFields(); });
+showTypeFields();
+const tab = document.querySelector('.kb-header .tabs button[data-view="channels"]');
+if (tab) tab.addEventListener("click", () => loadChannels().catch(() => {}));

@@ -1,7 +1,7 @@
-// Shared by the chat page and the inbox: rendering messages and a WebSocket that reconnects.
-"use strict";
+// Shared by the pages' scripts (ES modules that import what they use): rendering messages, a WebSocket
+// that reconnects, the page's language, and the team's login, token and API calls.
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (key === "class") node.className = value; else node.setAttribute(key, value);
@@ -11,14 +11,14 @@ function el(tag, attrs = {}, ...children) {
 }
 
 // Files come from an API that wants the login token, so they are fetched, not linked.
-async function openMedia(messageId, index, target) {
+export async function openMedia(messageId, index, target) {
   const response = await fetch(`/api/v1/media/${messageId}/${index}`, { headers: { Authorization: `Bearer ${session.token}` } });
   if (!response.ok) return;
   const url = URL.createObjectURL(await response.blob());
   if (target) target.src = url; else window.open(url, "_blank");
 }
 
-function renderContent(message) {
+export function renderContent(message) {
   const content = message.content || {};
   const parts = [];
   (content.attachments || []).forEach((a, index) => {
@@ -27,7 +27,7 @@ function renderContent(message) {
     if (!a.path) { parts.push(el("div", { class: "attachment" }, `${label} (not received)`)); return; }
     if (a.kind === "image" || a.kind === "sticker") {
       const img = el("img", { class: "attachment-image", alt: label, "data-attachment": String(index) });
-      if (typeof session !== "undefined" && session.token) openMedia(message.id, index, img);
+      if (session.token) openMedia(message.id, index, img);
       parts.push(img);
     } else {
       const link = el("a", { href: "#", class: "attachment", "data-attachment": String(index) }, `📎 ${label}`);
@@ -43,7 +43,7 @@ function renderContent(message) {
   return parts;
 }
 
-function renderMessage(message, { showDecision = false, onResend = null } = {}) {
+export function renderMessage(message, { showDecision = false, onResend = null } = {}) {
   const who = message.author === "customer" ? "customer" : message.author;
   const bubble = el("div", { class: `bubble from-${who}`, "data-message-id": message.id, "data-author": message.author });
   if (message.text) bubble.append(el("div", { class: "text" }, message.text));
@@ -86,7 +86,7 @@ function renderMessage(message, { showDecision = false, onResend = null } = {}) 
   return bubble;
 }
 
-function upsertMessage(container, message, options) {
+export function upsertMessage(container, message, options) {
   const existing = container.querySelector(`[data-message-id="${message.id}"]`);
   const node = renderMessage(message, options);
   if (existing) existing.replaceWith(node); else container.append(node);
@@ -94,7 +94,7 @@ function upsertMessage(container, message, options) {
 }
 
 // Returns a sender: what is sent while the socket is down is dropped (typing indicators only).
-function liveSocket(url, onEvent, onReconnect) {
+export function liveSocket(url, onEvent, onReconnect) {
   let delay = 500, ws = null;
   function connect() {
     ws = new WebSocket(url());
@@ -106,33 +106,38 @@ function liveSocket(url, onEvent, onReconnect) {
   return (data) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(data)); };
 }
 
-// Why the bot handed off, in the page's language (patterns in window.ATENDE_REASONS; else as written).
-function reasonText(reason) {
-  for (const [pattern, replacement] of window.ATENDE_REASONS || []) {
+// The page's language: the server writes its catalog (English is the key) and the patterns of the
+// hand-off reasons as JSON in #i18n; a page without it reads English.
+const i18nElement = document.getElementById("i18n");
+const i18n = i18nElement ? JSON.parse(i18nElement.textContent) : { catalog: {}, reasons: [] };
+
+// Why the bot handed off, in the page's language (else as written).
+export function reasonText(reason) {
+  for (const [pattern, replacement] of i18n.reasons) {
     const found = new RegExp(pattern);
     if (found.test(reason)) return reason.replace(found, replacement);
   }
   return reason;
 }
 
-// The page's language: the server puts its catalog in window.ATENDE_CATALOG (English is the key).
-function t(text, values = {}) {
-  const template = (window.ATENDE_CATALOG || {})[text] || text;
+// The text in the page's language, with its {placeholders} filled in.
+export function t(text, values = {}) {
+  const template = i18n.catalog[text] || text;
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
-function newId() {
+export function newId() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 
 // Log in once for the inbox and the knowledge base: the token lives in localStorage.
-const session = {
+export const session = {
   get token() { return localStorage.getItem("atende:token"); },
   get user() { return JSON.parse(localStorage.getItem("atende:user") || "null"); },
   logout() { localStorage.removeItem("atende:token"); localStorage.removeItem("atende:user"); location.reload(); },
 };
 
-async function api(path, options = {}) {
+export async function api(path, options = {}) {
   const headers = { Authorization: `Bearer ${session.token}`, ...(options.headers || {}) };
   if (options.body && !(options.body instanceof FormData)) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { ...options, headers });
@@ -143,7 +148,7 @@ async function api(path, options = {}) {
   return body;
 }
 
-function withLogin(form, start) {
+export function withLogin(form, start) {
   if (session.token) { start(); return; }
   form.hidden = false;
   form.addEventListener("submit", async (e) => {

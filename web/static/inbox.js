@@ -1,6 +1,6 @@
 // The agents' inbox: tickets on the left, the whole conversation in the middle, the contact on the
 // right, all live over a WebSocket; usable by keyboard (press ? for the shortcuts).
-"use strict";
+import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin } from "./common.js";
 
 (() => {
   const state = { status: "pending", ticket: null, lists: { pending: [], open: [], closed: [] } };
@@ -142,14 +142,21 @@
   }
 
   // Who the customer is, where else they write from, and their tickets on every channel.
+  // The panel's latest load or save wins: an older answer that arrives later is dropped.
+  let contactAsked = 0;
   async function loadContact(id) {
+    const asked = ++contactAsked;
     const contact = await api(`/api/v1/tickets/${id}/contact`).catch(() => null);
-    if (!contact || !state.ticket || state.ticket.id !== id) return;
+    if (!contact || asked !== contactAsked || !state.ticket || state.ticket.id !== id) return;
+    $("contact-error").textContent = "";
+    showContact(contact, id);
+  }
+
+  function showContact(contact, id) {
     $("contact-name").value = contact.name || "";
     $("contact-email").value = contact.email || "";
     $("contact-phone").value = contact.phone || "";
     $("contact-fields").replaceChildren(...Object.entries(contact.custom_fields).map(([k, v]) => fieldRow(k, v)));
-    $("contact-error").textContent = "";
     $("contact-channels").replaceChildren(...contact.channels.map((c) =>
       el("li", { "data-channel": c.channel_type }, `${c.channel_type} · ${c.external_id}`)));
     $("past-tickets").replaceChildren(...contact.tickets.map((past) => {
@@ -181,12 +188,16 @@
       if (key) custom_fields[key] = row.querySelector(".field-value").value;
     }
     const body = { name: $("contact-name").value, email: $("contact-email").value, phone: $("contact-phone").value, custom_fields };
+    // The PUT answers with the saved panel: shown as is, so "Saved" stays (reloading it cleared it).
+    const id = state.ticket.id, asked = ++contactAsked;
+    let contact;
     try {
-      await api(`/api/v1/tickets/${state.ticket.id}/contact`, { method: "PUT", body: JSON.stringify(body) });
-    } catch (error) { $("contact-error").textContent = error.message; return; }
-    $("contact-error").textContent = t("Saved");
-    loadContact(state.ticket.id);
+      contact = await api(`/api/v1/tickets/${id}/contact`, { method: "PUT", body: JSON.stringify(body) });
+    } catch (error) { if (asked === contactAsked) $("contact-error").textContent = error.message; return; }
     loadTickets();
+    if (asked !== contactAsked || !state.ticket || state.ticket.id !== id) return;
+    showContact(contact, id);
+    $("contact-error").textContent = t("Saved");
   }
 
   const HISTORY = {
