@@ -163,3 +163,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
     finally:
         stop_atende(process)
+
+
+# The eval runs are session fixtures shared by tests/evals and the report's browser test in tests/e2e.
+from tests.evals.runs import broken_run, demo_run  # noqa: E402, F401

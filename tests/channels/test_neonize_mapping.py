@@ -47,7 +47,7 @@ from channels.whatsapp_neonize import (
 )
 from tests.channels.outgoing import outgoing
 from tests.conftest import LiveServer, run_cli
-from tests.web.helpers import login
+from tests.helpers import login
 
 CUSTOMER = "5511987654321"
 

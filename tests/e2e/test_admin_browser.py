@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.web.helpers import create_admin_tenant
+from tests.helpers import create_admin_tenant
 
 
 async def open_admin(browser: Browser, live_server: LiveServer, credentials: tuple[str, str]) -> Page:

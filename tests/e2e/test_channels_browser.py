@@ -15,7 +15,7 @@ from playwright.async_api import Browser, expect
 from tests.conftest import LiveServer, run_cli
 from tests.e2e.test_admin_browser import open_admin
 from tests.fakes.telegram_api import FakeTelegram, TelegramError, photo_update
-from tests.web.helpers import create_admin_tenant
+from tests.helpers import create_admin_tenant
 
 SECRET = "browser-webhook-secret"
 

@@ -16,7 +16,7 @@ from evals.history import store_run
 from evals.results import Report
 from evals.scoring import overall
 from tests.conftest import LiveServer
-from tests.web.test_eval_runs_api import StoredRuns, run_suite_twice
+from tests.evals.test_eval_runs_api import StoredRuns, run_suite_twice
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.web.helpers import create_admin_tenant
-from tests.web.test_outbound_webhooks import Subscriber
+from tests.helpers import create_admin_tenant
+from tests.integrations.test_outbound_webhooks import Subscriber
 
 
 async def open_integrations(browser: Browser, live_server: LiveServer, credentials: tuple[str, str]) -> Page:

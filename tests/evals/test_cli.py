@@ -12,8 +12,8 @@ from xml.etree import ElementTree as ET
 import httpx
 
 from tests.conftest import ATENDE, LiveServer
-from tests.evals.conftest import EvalRun, eval_env, run_eval
-from tests.web.helpers import login
+from tests.evals.runs import EvalRun, eval_env, run_eval
+from tests.helpers import login
 
 
 def test_a_malformed_suite_names_file_line_and_field_and_nothing_runs(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evals.compare import compare_reports
 from evals.results import CaseResult, Report
-from tests.evals.conftest import EvalRun, run_eval
+from tests.evals.runs import EvalRun, run_eval
 
 
 def report(metrics: dict[str, float], passed: dict[str, bool], **settings: object) -> Report:

@@ -10,7 +10,7 @@ from pathlib import Path
 from agents.classifiers import parse_labelled_file
 from evals.importers import import_sentiment, import_stackfaq
 from evals.suite import ClassificationCase, RetrievalCase, load_suites
-from tests.evals.conftest import run_eval
+from tests.evals.runs import run_eval
 
 README = Path(__file__).parents[2] / "README.md"
 

@@ -21,7 +21,7 @@ from core.accounts import get_tenant
 from core.database import open_database
 from core.settings import Settings
 from tests.conftest import LiveServer
-from tests.web.helpers import AdminTenant, login, make_admin_tenant
+from tests.helpers import AdminTenant, login, make_admin_tenant
 
 DEFAULT_POLICY = {
     "always_escalate_intents": ["human_agent"],

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from tests.conftest import LiveServer
-from tests.web.helpers import login, send, ticket_of, wait_for
+from tests.helpers import login, send, ticket_of, wait_for
 
 
 @pytest.fixture(scope="module")

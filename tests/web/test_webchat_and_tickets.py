@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, run_cli
+from tests.helpers import login, messages, send, ticket_of, wait_for
 from tests.waiting import stays_true
-from tests.web.helpers import login, messages, send, ticket_of, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from core.accounts import Tenant
 from handoff.copilot.summary import summarize_conversation
 from handoff.models import Ticket
 from tests.conftest import MakeTenant
+from tests.conversations.test_llm_turns import _openai, _use_llm
 from tests.fakes.llm_servers import FakeError, FakeOpenAI
-from tests.runtime.test_llm_turns import _openai, _use_llm
 
 SUMMARY = "- Cliente quer trocar o produto do pedido 4471\n- Ainda falta confirmar o endereço"
 

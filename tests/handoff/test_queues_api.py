@@ -15,7 +15,7 @@ from core.accounts import create_user, get_tenant
 from core.database import open_database
 from core.settings import Settings
 from tests.conftest import LiveServer
-from tests.web.helpers import AdminTenant, login, login_with_id, make_admin_tenant
+from tests.helpers import AdminTenant, login, login_with_id, make_admin_tenant
 
 
 @pytest.fixture(scope="module")

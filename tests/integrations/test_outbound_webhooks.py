@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import helpers
 from tests.conftest import LiveServer, start_atende, stop_atende
 from tests.fakes._loopback import HTTPRequest, LoopbackServer, Response
+from tests.helpers import AdminTenant, login, make_admin_tenant
 from tests.waiting import stays_true
-from tests.web import helpers
-from tests.web.helpers import AdminTenant, login, make_admin_tenant
 
 README = Path(__file__).parents[2] / "README.md"
 

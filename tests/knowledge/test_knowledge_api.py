@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
+from tests.helpers import login, send, wait_for
 from tests.knowledge.test_formats import FORMATS, write_every_format
-from tests.web.helpers import login, send, wait_for
 
 
 @pytest.fixture(scope="module")

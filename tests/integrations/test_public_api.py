@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import LiveServer, run_cli
 from tests.fakes.telegram_api import FakeTelegram, text_update
-from tests.web.helpers import login, make_admin_tenant, send, wait_for
+from tests.helpers import login, make_admin_tenant, send, wait_for
 
 
 @pytest.fixture(scope="module")

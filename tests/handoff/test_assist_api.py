@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.web.helpers import login, send, ticket_of, wait_for
+from tests.helpers import login, send, ticket_of, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Request, expect
 
-from tests.evals.conftest import EvalRun
+from tests.evals.runs import EvalRun
 
 
 async def test_the_html_report_shows_the_charts_and_the_failing_cases(

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.evals.conftest import run_eval
-from tests.web.helpers import AdminTenant, login, make_admin_tenant
+from tests.evals.runs import run_eval
+from tests.helpers import AdminTenant, login, make_admin_tenant
 
 SUITE: list[dict[str, Any]] = [
     {

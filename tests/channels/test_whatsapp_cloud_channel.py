@@ -34,8 +34,8 @@ from tests.fakes.graph_api import (
     text_message,
     webhook_payload,
 )
+from tests.helpers import ChannelCustomer, eventually, login, ticket_for
 from tests.waiting import stays_true
-from tests.web.helpers import ChannelCustomer, eventually, login, ticket_for
 
 APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "atende-verify-me"

@@ -1,4 +1,5 @@
-"""Eval runs of the demo suite against ``atende demo`` (the live server's data dir), shared by the tests."""
+"""Eval runs of the demo suite against ``atende demo`` (the live server's data dir), shared by the evals
+tests and the report's browser test; ``tests/conftest.py`` makes the fixtures visible to both."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ATENDE, LiveServer
-from tests.e2e.conftest import browser  # noqa: F401 — the Chromium fixture, for the HTML report test
 
 DEMO_GATES = (
     "--fail-under",

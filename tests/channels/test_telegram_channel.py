@@ -23,8 +23,8 @@ from tests.fakes.telegram_api import (
     message_update,
     text_update,
 )
+from tests.helpers import ChannelCustomer, eventually, login, ticket_for
 from tests.waiting import stays_true
-from tests.web.helpers import ChannelCustomer, eventually, login, ticket_for
 
 SECRET = "s3cret-webhook-token"
 
