@@ -69,6 +69,11 @@ def demo_run(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def broken_run(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> EvalRun:
-    """The same, with a retrieval threshold no passage reaches: every question is handed off."""
+def broken_run(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory, demo_run: EvalRun
+) -> EvalRun:
+    """The same, with a retrieval threshold no passage reaches: every question is handed off.
+
+    Made right after ``demo_run``, which the tests compare it with: other tests add documents to
+    the demo tenant, and both runs must search the same knowledge base."""
     return _demo_run(live_server, tmp_path_factory.mktemp("eval-broken"), ATENDE_MIN_RELEVANCE="0.99")
