@@ -9,6 +9,7 @@ admin read that list. Routes and lifecycles reach the pipeline, a floor above, t
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,10 @@ import msgspec
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import ChannelAdapter, InboundMessage, Publisher
+from channels.base import ChannelAccess, ChannelAdapter, InboundMessage, Publisher
 from channels.media_store import MediaStore
 from channels.models import Channel, DeliveryStatus
+from channels.stored import channel_access, channel_for_webhook
 
 
 @runtime_checkable
@@ -48,6 +50,16 @@ class ChannelHost(Protocol):
     ) -> None:
         """The channel's word on a message it took (``delivered_as``): delivered, read, failed."""
         ...
+
+
+async def webhook_channel(
+    host: ChannelHost, channel_id: uuid.UUID, type_: str
+) -> tuple[Channel, ChannelAccess]:
+    """The channel a webhook URL names (unknown ids and other types are the same 404), with its
+    credentials opened to check the call."""
+    async with host.sessionmaker() as session:
+        channel = await channel_for_webhook(session, channel_id, type_)
+    return channel, channel_access(channel, host.secret_key)
 
 
 class ChannelLifecycle(Protocol):

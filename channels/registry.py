@@ -14,14 +14,14 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
 from channels.plugin import ChannelSettings
 from channels.plugins import PLUGINS
 from channels.stored import channel_access
-from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.database import unless_taken
+from core.errors import InvalidInputError, NotFoundError
 from core.secrets import encrypt_secret
 
 SETTINGS: dict[str, ChannelSettings] = {p.type: p.settings for p in PLUGINS if p.settings is not None}
@@ -97,15 +97,13 @@ async def add_channel(
         config=options.config,
         credentials=encrypt_secret(secret_key, json.dumps(options.secrets)),
     )
-    try:
-        async with session.begin_nested():
-            session.add(channel)
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"name: the tenant already has a {options.type} channel named {options.name!r}", field="name"
-        ) from exc
+    async with unless_taken(session, "name", _name_taken(options)):
+        session.add(channel)
     return channel
+
+
+def _name_taken(options: ChannelOptions) -> str:
+    return f"the tenant already has a {options.type} channel named {options.name!r}"
 
 
 async def update_channel(
@@ -132,16 +130,10 @@ async def update_channel(
     }
     merged.update({key: value for key, value in changes.items() if value not in (None, "")})
     options = check_options(merged)
-    channel.name = options.name
-    channel.config = options.config
-    channel.credentials = encrypt_secret(secret_key, json.dumps(options.secrets))
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"name: the tenant already has a {channel.type} channel named {options.name!r}", field="name"
-        ) from exc
+    async with unless_taken(session, "name", _name_taken(options)):
+        channel.name = options.name
+        channel.config = options.config
+        channel.credentials = encrypt_secret(secret_key, json.dumps(options.secrets))
     return channel
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -13,53 +13,51 @@ from channels.base import InboundMessage
 from channels.contacts import phone_of
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
 
+Found = TypeVar("Found", Channel, Contact, Conversation)
+
+
+async def _find_or_insert(
+    session: AsyncSession, model: type[Found], key: dict[str, Any], values: dict[str, Any], **on_conflict: Any
+) -> Found:
+    """The row of ``model`` with ``key``, inserted with ``values`` when there is none. Two callers at
+    once both get the one row: the second insert does nothing (``on_conflict`` names the constraint)."""
+    await session.execute(
+        insert(model).values(id=uuid.uuid4(), **key, **values).on_conflict_do_nothing(**on_conflict)
+    )
+    return await session.scalar(select(model).filter_by(**key)) or _missing(model.__name__.lower())
+
 
 async def get_or_create_channel(
     session: AsyncSession, tenant_id: uuid.UUID, type_: str, name: str = "default"
 ) -> Channel:
-    await session.execute(
-        insert(Channel)
-        .values(id=uuid.uuid4(), tenant_id=tenant_id, type=type_, name=name, config={})
-        .on_conflict_do_nothing(constraint="uq_channels_tenant_type_name")
+    key = {"tenant_id": tenant_id, "type": type_, "name": name}
+    return await _find_or_insert(
+        session, Channel, key, {"config": {}}, constraint="uq_channels_tenant_type_name"
     )
-    return await session.scalar(
-        select(Channel).where(Channel.tenant_id == tenant_id, Channel.type == type_, Channel.name == name)
-    ) or _missing("channel")
 
 
 async def get_or_create_conversation(
     session: AsyncSession, channel: Channel, external_id: str, name: str | None
 ) -> tuple[Contact, Conversation]:
-    await session.execute(
-        insert(Contact)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=channel.tenant_id,
-            channel_id=channel.id,
-            external_id=external_id,
-            name=name,
-            phone=phone_of(channel.type, external_id),
-            custom_fields={},
-        )
-        .on_conflict_do_nothing(constraint="uq_contacts_channel_external")
+    contact = await _find_or_insert(
+        session,
+        Contact,
+        {"channel_id": channel.id, "external_id": external_id},
+        {
+            "tenant_id": channel.tenant_id,
+            "name": name,
+            "phone": phone_of(channel.type, external_id),
+            "custom_fields": {},
+        },
+        constraint="uq_contacts_channel_external",
     )
-    contact = await session.scalar(
-        select(Contact).where(Contact.channel_id == channel.id, Contact.external_id == external_id)
-    ) or _missing("contact")
-    await session.execute(
-        insert(Conversation)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=channel.tenant_id,
-            channel_id=channel.id,
-            contact_id=contact.id,
-            mode="bot",
-        )
-        .on_conflict_do_nothing(index_elements=["contact_id"])
+    conversation = await _find_or_insert(
+        session,
+        Conversation,
+        {"contact_id": contact.id},
+        {"tenant_id": channel.tenant_id, "channel_id": channel.id, "mode": "bot"},
+        index_elements=["contact_id"],
     )
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.contact_id == contact.id)
-    ) or _missing("conversation")
     return contact, conversation
 
 

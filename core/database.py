@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.embedded_postgres import EmbeddedPostgres
+from core.errors import ConflictError
 from core.settings import Settings
 
 
@@ -48,3 +50,15 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         await engine.dispose()
         if embedded:
             embedded.close()
+
+
+@asynccontextmanager
+async def unless_taken(session: AsyncSession, field: str, reason: str) -> AsyncIterator[None]:
+    """The block's changes in a savepoint, flushed at its end. Where they break a unique constraint (a
+    name already taken), the savepoint alone is undone and a ``ConflictError`` on ``field`` says why."""
+    try:
+        async with session.begin_nested():
+            yield
+            await session.flush()
+    except IntegrityError as exc:
+        raise ConflictError(f"{field}: {reason}", field=field) from exc

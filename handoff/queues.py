@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.policy import BusinessHours, validation_field
 from core.accounts import Presence, User
-from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.database import unless_taken
+from core.errors import InvalidInputError, NotFoundError
 from handoff.models import Queue, QueueMember, Ticket, TicketStatus
 from handoff.sla import sla_of
 
@@ -67,22 +67,16 @@ async def save_queue(
         settings.first_response_minutes,
         settings.resolution_minutes,
     )
-    try:
-        async with session.begin_nested():
-            session.add(queue)
-            await session.flush()
-            await session.execute(delete(QueueMember).where(QueueMember.queue_id == queue.id))
-            session.add_all(
-                [
-                    QueueMember(tenant_id=tenant_id, queue_id=queue.id, user_id=user)
-                    for user in dict.fromkeys(settings.members)
-                ]
-            )
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"name: the tenant already has a queue named {settings.name!r}", field="name"
-        ) from exc
+    async with unless_taken(session, "name", f"the tenant already has a queue named {settings.name!r}"):
+        session.add(queue)
+        await session.flush()
+        await session.execute(delete(QueueMember).where(QueueMember.queue_id == queue.id))
+        session.add_all(
+            [
+                QueueMember(tenant_id=tenant_id, queue_id=queue.id, user_id=user)
+                for user in dict.fromkeys(settings.members)
+            ]
+        )
     return queue
 
 

@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.database import unless_taken
+from core.errors import InvalidInputError, NotFoundError
 from handoff.models import QuickReply
 
 VARIABLE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")
@@ -48,12 +48,8 @@ async def save_quick_reply(
 ) -> QuickReply:
     shortcut, text = check(shortcut, text)
     reply = QuickReply(tenant_id=tenant_id, shortcut=shortcut, text=text)
-    try:
-        async with session.begin_nested():
-            session.add(reply)
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(f"shortcut: /{shortcut} already exists", field="shortcut") from exc
+    async with unless_taken(session, "shortcut", f"/{shortcut} already exists"):
+        session.add(reply)
     return reply
 
 

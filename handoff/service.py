@@ -182,14 +182,28 @@ async def list_tickets(
     return [(ticket, contact) for ticket, contact in rows.tuples()]
 
 
+async def _locked_unclosed(
+    session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, closed: str = "is closed"
+) -> Ticket:
+    """The ticket, its row locked so that two people acting on it at once act one after the other; a
+    closed ticket is refused (``closed`` ends the message)."""
+    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketConflictError(f"ticket {ticket.protocol} {closed}")
+    return ticket
+
+
+def _taken_by_another(ticket: Ticket, user_id: uuid.UUID) -> bool:
+    """A pending ticket is no one's."""
+    return ticket.assignee_id is not None and ticket.assignee_id != user_id
+
+
 async def accept_ticket(
     session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID
 ) -> Ticket:
     """Take a pending ticket. The row lock makes two agents accepting at once end with one owner."""
-    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
-    if ticket.status == TicketStatus.CLOSED:
-        raise TicketConflictError(f"ticket {ticket.protocol} is closed")
-    if ticket.assignee_id and ticket.assignee_id != user_id:
+    ticket = await _locked_unclosed(session, tenant_id, ticket_id)
+    if _taken_by_another(ticket, user_id):
         owner = await session.scalar(
             select(User.name).where(User.tenant_id == tenant_id, User.id == ticket.assignee_id)
         )
@@ -242,31 +256,42 @@ async def close_ticket(
     session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, user_id: uuid.UUID
 ) -> Ticket:
     """Close the ticket and give the conversation back to the bot."""
-    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
-    if ticket.status == TicketStatus.CLOSED:
-        raise TicketConflictError(f"ticket {ticket.protocol} is already closed")
-    if ticket.assignee_id and ticket.assignee_id != user_id:
+    ticket = await _locked_unclosed(session, tenant_id, ticket_id, closed="is already closed")
+    if _taken_by_another(ticket, user_id):
         raise TicketConflictError(f"ticket {ticket.protocol} belongs to another agent")
     ticket.status = TicketStatus.CLOSED
     ticket.assignee_id = ticket.assignee_id or user_id
     ticket.closed_at = _now()
     record(session, ticket, TicketEventKind.CLOSED, user_id)
+    return await _back_to_bot(session, tenant_id, ticket)
+
+
+async def _back_to_bot(session: AsyncSession, tenant_id: uuid.UUID, ticket: Ticket) -> Ticket:
+    """After a ticket closes: the bot answers its conversation again, and the agent's free place goes
+    to a ticket waiting in the queue."""
     conversation = await session.get_one(Conversation, ticket.conversation_id)
     conversation.mode = ConversationMode.BOT
     await session.flush()
-    await assign_waiting(session, tenant_id, [ticket.queue_id], _now())  # the agent has a free place
+    await assign_waiting(session, tenant_id, [ticket.queue_id], _now())
     return ticket
 
 
 MAX_NOTE_LENGTH = 4096
 
 
-def _owned(ticket: Ticket, user_id: uuid.UUID, is_admin: bool, action: str) -> None:
+async def _locked_owned(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ticket_id: uuid.UUID,
+    user_id: uuid.UUID,
+    is_admin: bool,
+    action: str,
+) -> Ticket:
     """Only the ticket's agent (or an admin) acts on a taken ticket; a pending one is anyone's."""
-    if ticket.status == TicketStatus.CLOSED:
-        raise TicketConflictError(f"ticket {ticket.protocol} is closed")
-    if ticket.assignee_id and ticket.assignee_id != user_id and not is_admin:
+    ticket = await _locked_unclosed(session, tenant_id, ticket_id)
+    if _taken_by_another(ticket, user_id) and not is_admin:
         raise TicketConflictError(f"ticket {ticket.protocol} belongs to another agent: only they {action} it")
+    return ticket
 
 
 async def add_note(
@@ -298,8 +323,7 @@ async def transfer_ticket(
     """To another queue (routed there, or waiting as pending) and/or straight to an agent of the tenant."""
     if queue_id is None and assignee_id is None:
         raise InvalidInputError("queue_id", "give a queue, an agent, or both")
-    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
-    _owned(ticket, user_id, is_admin, "transfer")
+    ticket = await _locked_owned(session, tenant_id, ticket_id, user_id, is_admin, "transfer")
     before = {
         "queue_id": str(ticket.queue_id),
         "assignee_id": str(ticket.assignee_id) if ticket.assignee_id else None,
@@ -341,13 +365,8 @@ async def return_to_bot(
     is_admin: bool = False,
 ) -> Ticket:
     """The person is done: the ticket closes and the bot answers the conversation again."""
-    ticket = await get_ticket(session, tenant_id, ticket_id, lock=True)
-    _owned(ticket, user_id, is_admin, "hand back")
+    ticket = await _locked_owned(session, tenant_id, ticket_id, user_id, is_admin, "hand back")
     record(session, ticket, TicketEventKind.RETURNED_TO_BOT, user_id)
     ticket.status, ticket.closed_at = TicketStatus.CLOSED, _now()
     ticket.assignee_id = ticket.assignee_id or user_id
-    conversation = await session.get_one(Conversation, ticket.conversation_id)
-    conversation.mode = ConversationMode.BOT
-    await session.flush()
-    await assign_waiting(session, tenant_id, [ticket.queue_id], _now())
-    return ticket
+    return await _back_to_bot(session, tenant_id, ticket)

@@ -6,10 +6,10 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import ConflictError, InvalidInputError
+from core.database import unless_taken
+from core.errors import InvalidInputError
 from handoff.models import Tag, TicketTag
 
 COLOR = "#0123456789abcdefABCDEF"
@@ -22,12 +22,8 @@ async def save_tag(session: AsyncSession, tenant_id: uuid.UUID, name: str, color
     if len(color) != 7 or color[0] != "#" or any(c not in COLOR for c in color[1:]):
         raise InvalidInputError("color", "use #rrggbb")
     tag = Tag(tenant_id=tenant_id, name=name, color=color.lower())
-    try:
-        async with session.begin_nested():
-            session.add(tag)
-            await session.flush()
-    except IntegrityError as exc:
-        raise ConflictError(f"name: the tag {name!r} already exists", field="name") from exc
+    async with unless_taken(session, "name", f"the tag {name!r} already exists"):
+        session.add(tag)
     return tag
 
 

@@ -25,12 +25,13 @@ class Page(Generic[T]):
     total: int
 
 
-async def _page(
-    session: AsyncSession, query: Select[*tuple[Any, ...]], limit: int, offset: int
-) -> tuple[list[Any], int]:
+async def _page(session: AsyncSession, query: Select[*tuple[Any, ...]], limit: int, offset: int) -> Page[Any]:
+    """The query's rows from ``offset`` on, at most ``limit``: an entity each, or a tuple when it selects
+    several; and how many rows there are in all."""
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = await session.execute(query.limit(limit).offset(offset))
-    return list(rows.tuples()), int(total or 0)
+    items = rows.scalars().all() if len(query.column_descriptions) == 1 else rows.tuples().all()
+    return Page(list(items), int(total or 0))
 
 
 async def get_channel(session: AsyncSession, tenant_id: uuid.UUID, channel_id: uuid.UUID) -> Channel:
@@ -107,8 +108,7 @@ async def page_conversations(
     )
     if channel_id:
         query = query.where(Conversation.channel_id == channel_id)
-    rows, total = await _page(session, query, limit, offset)
-    return Page([(conversation, contact) for conversation, contact in rows], total)
+    return await _page(session, query, limit, offset)
 
 
 async def page_messages(
@@ -125,8 +125,7 @@ async def page_messages(
         .where(Message.tenant_id == tenant_id, Message.conversation_id == conversation_id)
         .order_by(Message.created_at, Message.id)
     )
-    rows, total = await _page(session, query, limit, offset)
-    return Page([message for (message,) in rows], total)
+    return await _page(session, query, limit, offset)
 
 
 async def page_tickets(
@@ -142,8 +141,7 @@ async def page_tickets(
     )
     if status:
         query = query.where(Ticket.status == status)
-    rows, total = await _page(session, query, limit, offset)
-    return Page([(ticket, contact) for ticket, contact in rows], total)
+    return await _page(session, query, limit, offset)
 
 
 async def page_contacts(
@@ -161,8 +159,7 @@ async def page_contacts(
         query = query.where(Contact.channel_id == channel_id)
     if external_id:
         query = query.where(Contact.external_id == external_id)
-    rows, total = await _page(session, query, limit, offset)
-    return Page([contact for (contact,) in rows], total)
+    return await _page(session, query, limit, offset)
 
 
 async def rename_contact(

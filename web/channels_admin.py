@@ -4,12 +4,14 @@ webhook URL to give the provider; the QR code that pairs a WhatsApp number (what
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 import segno
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,9 +69,28 @@ def _pairing_view(pairing: Pairing) -> PairingView:
     return PairingView(state=pairing.state, qr=pairing.qr, qr_svg=svg)
 
 
+@dataclass(frozen=True)
+class NeonizeChannel:
+    """The path's channel, one of the tenant's whatsapp-neonize channels, and the sessions that pair it."""
+
+    channel: Channel
+    sessions: NeonizeSessions
+
+
+async def provide_neonize_channel(
+    request: AdminRequest,
+    channel_id: uuid.UUID,
+    db_session: AsyncSession,
+    channel_lifecycles: ChannelLifecycles,
+) -> NeonizeChannel:
+    channel = await tenant_channel(db_session, request.user.tenant_id, channel_id, "whatsapp-neonize")
+    return NeonizeChannel(channel, channel_lifecycles.of(NeonizeSessions))
+
+
 class ChannelAdminController(Controller):
     path = "/api/v1/admin/channels"
     guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
+    dependencies = {"neonize": Provide(provide_neonize_channel)}  # noqa: RUF012 - Litestar reads this
 
     @get("/")
     async def list_channels(
@@ -119,25 +140,11 @@ class ChannelAdminController(Controller):
         return _view(channel, secret_key)
 
     @get("/{channel_id:uuid}/pairing")
-    async def pairing(
-        self,
-        request: AdminRequest,
-        channel_id: uuid.UUID,
-        db_session: AsyncSession,
-        channel_lifecycles: ChannelLifecycles,
-    ) -> PairingView:
+    async def pairing(self, neonize: NeonizeChannel) -> PairingView:
         """A WhatsApp (QR code) channel's session: its state, and the QR code to scan while pairing."""
-        channel = await tenant_channel(db_session, request.user.tenant_id, channel_id, "whatsapp-neonize")
-        return _pairing_view(channel_lifecycles.of(NeonizeSessions).pairing(channel.id))
+        return _pairing_view(neonize.sessions.pairing(neonize.channel.id))
 
     @post("/{channel_id:uuid}/pairing", status_code=202)
-    async def start_pairing(
-        self,
-        request: AdminRequest,
-        channel_id: uuid.UUID,
-        db_session: AsyncSession,
-        channel_lifecycles: ChannelLifecycles,
-    ) -> PairingView:
+    async def start_pairing(self, neonize: NeonizeChannel) -> PairingView:
         """Start pairing: the session runs (a new channel's too) and shows a QR code unless already paired."""
-        channel = await tenant_channel(db_session, request.user.tenant_id, channel_id, "whatsapp-neonize")
-        return _pairing_view(channel_lifecycles.of(NeonizeSessions).ask_for_pairing(channel))
+        return _pairing_view(neonize.sessions.ask_for_pairing(neonize.channel))

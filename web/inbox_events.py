@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, WebSocket, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect, WebSocketException
+from litestar.exceptions import WebSocketException
 
 from conversations.services import Services
 from conversations.ticket_actions import do_agent_typing
@@ -28,6 +28,7 @@ from handoff.models import TicketStatus
 from handoff.views import TicketView
 from handoff.visibility import WHOLE_TENANT, Visibility, current_ticket_place, visibility
 from web.auth import AuthUser, user_from_raw_token
+from web.sockets import relay
 
 VERDICT_SECONDS = 3.0
 INBOX_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
@@ -113,17 +114,9 @@ class InboxEventsController(Controller):
                 await socket.send_data(data)
 
         throttle = Throttle()
-        async with channels.start_subscription([inbox_stream(user.tenant_id)]) as subscriber:
-            await socket.accept()  # once subscribed: from the moment a client is connected, it hears all
-            async with subscriber.run_in_background(forward):
-                while True:
-                    try:
-                        said = await socket.receive_text()
-                    except WebSocketDisconnect:
-                        break
-                    try:
-                        typing = msgspec.json.decode(said, type=InboxSays)
-                    except msgspec.DecodeError:  # also what fails validation
-                        continue  # nothing else is said on this socket
-                    if throttle.allows(str(typing.ticket_id)):
-                        await do_agent_typing(services, user, typing.ticket_id)
+
+        async def typing(says: InboxSays) -> None:
+            if throttle.allows(str(says.ticket_id)):
+                await do_agent_typing(services, user, says.ticket_id)
+
+        await relay(socket, channels, inbox_stream(user.tenant_id), forward, InboxSays, typing)

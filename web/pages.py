@@ -28,16 +28,28 @@ def chat_language(query: str | None, accept_language: str | None) -> str:
     return browser_language(accept_language, CHAT_LANGUAGES) or "pt"
 
 
+STAFF_PAGES = {
+    "/kb": "kb.html",
+    "/admin": "admin.html",
+    "/integrations": "integrations.html",
+    "/evals": "evals.html",
+}
+"""The staff pages in English only, and their templates: each page logs in by itself."""
+
+
 class PagesController(Controller):
-    @get("/", exclude_from_auth=True, include_in_schema=False)
+    include_in_schema = False
+    opt = {"exclude_from_auth": True}  # noqa: RUF012 - a page logs in by itself, the API calls carry the token
+
+    @get("/")
     async def home(self) -> Redirect:
         return Redirect("/inbox")
 
-    @get("/healthz", exclude_from_auth=True, include_in_schema=False)
+    @get("/healthz")
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/chat/{tenant_slug:str}", exclude_from_auth=True, include_in_schema=False)
+    @get("/chat/{tenant_slug:str}")
     async def chat(
         self,
         request: Request[Any, Any, Any],
@@ -52,7 +64,7 @@ class PagesController(Controller):
         context = {"tenant_slug": tenant.slug, "tenant_name": tenant.name, "welcome": welcome}
         return Template("chat.html", context=context)
 
-    @get("/inbox", exclude_from_auth=True, include_in_schema=False)
+    @get("/inbox")
     async def inbox(self, request: Request[Any, Any, Any], lang: str | None = None) -> Template:
         """In the agent's language: ``?lang=pt`` or ``?lang=en`` switches it and is remembered."""
         language = choose_language(lang, request.cookies.get(COOKIE), request.headers.get("accept-language"))
@@ -61,23 +73,11 @@ class PagesController(Controller):
         )
         return Template("inbox.html", context=page_context(language), cookies=remembered)
 
-    @get("/kb", exclude_from_auth=True, include_in_schema=False)
-    async def knowledge(self) -> Template:
-        return Template("kb.html", context=page_context("en"))
+    @get(list(STAFF_PAGES))
+    async def staff_page(self, request: Request[Any, Any, Any]) -> Template:
+        return Template(STAFF_PAGES[request.scope["path_template"]], context=page_context("en"))
 
-    @get("/admin", exclude_from_auth=True, include_in_schema=False)
-    async def admin(self) -> Template:
-        return Template("admin.html", context=page_context("en"))
-
-    @get("/integrations", exclude_from_auth=True, include_in_schema=False)
-    async def integrations(self) -> Template:
-        return Template("integrations.html", context=page_context("en"))
-
-    @get("/evals", exclude_from_auth=True, include_in_schema=False)
-    async def eval_runs(self) -> Template:
-        return Template("evals.html", context=page_context("en"))
-
-    @get("/evals/{run_id:uuid}/report", exclude_from_auth=True, include_in_schema=False)
+    @get("/evals/{run_id:uuid}/report")
     async def eval_run_report(self, run_id: uuid.UUID) -> Template:
         """The page logs in, then shows the report the API renders (a link cannot send the token)."""
         return Template("eval_report.html", context={**page_context("en"), "run_id": str(run_id)})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
@@ -35,6 +35,8 @@ from integrations.api_keys import VISIBLE_CHARS, hash_key, use_api_key
 API_KEY_SCHEME = "ApiKey"
 Limit = Annotated[int, Parameter(ge=1, le=100, description="how many items per page")]
 Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
+OfChannel = Annotated[uuid.UUID | None, Parameter(description="only this channel's")]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,26 @@ class ApiClient:
     key_prefix: str
 
 
+@dataclass(frozen=True)
+class Window:
+    """Which page of a list a call asks for (``limit`` and ``offset`` in its query)."""
+
+    limit: int
+    offset: int
+
+    def page(self, items: list[T], total: int) -> OffsetPagination[T]:
+        return OffsetPagination(items, self.limit, self.offset, total)
+
+
+def provide_window(limit: Limit = 50, offset: Offset = 0) -> Window:
+    return Window(limit, offset)
+
+
 def _presented_key(request: Request[Any, Any, Any]) -> str | None:
     if key := request.headers.get("x-api-key"):
         return key.strip()
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-ADDRESS_ALLOWANCE = 5
-"""One address may make this many keys' worth of requests (several integrations behind one NAT)."""
 
 
 ADDRESS_ALLOWANCE = 5
@@ -155,7 +168,10 @@ class PublicApiController(Controller):
     tags = ["Public API"]  # noqa: RUF012 - Litestar reads this class attribute
     security = [{API_KEY_SCHEME: []}]  # noqa: RUF012 - Litestar reads this class attribute
     opt = {"exclude_from_auth": True}  # noqa: RUF012 - the API key, not the login token, says who calls
-    dependencies = {"client": Provide(provide_api_client)}  # noqa: RUF012 - Litestar reads this
+    dependencies = {  # noqa: RUF012 - Litestar reads this class attribute
+        "client": Provide(provide_api_client),
+        "window": Provide(provide_window, sync_to_thread=False),
+    }
 
     @post("/messages", status_code=201)
     async def send_message(
@@ -184,61 +200,54 @@ class PublicApiController(Controller):
 
     @get("/conversations")
     async def conversations(
-        self,
-        client: ApiClient,
-        db_session: AsyncSession,
-        limit: Limit = 50,
-        offset: Offset = 0,
-        channel_id: uuid.UUID | None = Parameter(default=None, description="only this channel's"),
+        self, client: ApiClient, db_session: AsyncSession, window: Window, channel_id: OfChannel = None
     ) -> OffsetPagination[ConversationView]:
         """The tenant's conversations, newest first."""
-        page = await public_api.page_conversations(db_session, client.tenant_id, limit, offset, channel_id)
-        return OffsetPagination([_conversation_view(c, p) for c, p in page.items], limit, offset, page.total)
+        page = await public_api.page_conversations(
+            db_session, client.tenant_id, window.limit, window.offset, channel_id
+        )
+        return window.page([_conversation_view(c, p) for c, p in page.items], page.total)
 
     @get("/conversations/{conversation_id:uuid}/messages")
     async def messages(
-        self,
-        client: ApiClient,
-        conversation_id: uuid.UUID,
-        db_session: AsyncSession,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        self, client: ApiClient, conversation_id: uuid.UUID, db_session: AsyncSession, window: Window
     ) -> OffsetPagination[MessageView]:
         """A conversation's messages, oldest first."""
-        page = await public_api.page_messages(db_session, client.tenant_id, conversation_id, limit, offset)
-        return OffsetPagination([message_view(m) for m in page.items], limit, offset, page.total)
+        page = await public_api.page_messages(
+            db_session, client.tenant_id, conversation_id, window.limit, window.offset
+        )
+        return window.page([message_view(m) for m in page.items], page.total)
 
     @get("/tickets")
     async def tickets(
         self,
         client: ApiClient,
         db_session: AsyncSession,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        window: Window,
         status: Literal["pending", "open", "closed"] | None = Parameter(
             default=None, description="pending, open or closed"
         ),
     ) -> OffsetPagination[TicketView]:
         """The tenant's tickets, newest first."""
-        page = await public_api.page_tickets(db_session, client.tenant_id, limit, offset, status)
-        items = [ticket_view(t, c.name or c.external_id) for t, c in page.items]
-        return OffsetPagination(items, limit, offset, page.total)
+        page = await public_api.page_tickets(
+            db_session, client.tenant_id, window.limit, window.offset, status
+        )
+        return window.page([ticket_view(t, c.name or c.external_id) for t, c in page.items], page.total)
 
     @get("/contacts")
     async def contacts(
         self,
         client: ApiClient,
         db_session: AsyncSession,
-        limit: Limit = 50,
-        offset: Offset = 0,
-        channel_id: uuid.UUID | None = Parameter(default=None, description="only this channel's"),
+        window: Window,
+        channel_id: OfChannel = None,
         external_id: str | None = Parameter(default=None, description="the contact's id on its channel"),
     ) -> OffsetPagination[ContactView]:
         """The tenant's contacts, newest first."""
         page = await public_api.page_contacts(
-            db_session, client.tenant_id, limit, offset, channel_id, external_id
+            db_session, client.tenant_id, window.limit, window.offset, channel_id, external_id
         )
-        return OffsetPagination([_contact_view(c) for c in page.items], limit, offset, page.total)
+        return window.page([_contact_view(c) for c in page.items], page.total)
 
     @get("/contacts/{contact_id:uuid}")
     async def contact(

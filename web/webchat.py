@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
-from litestar.exceptions import WebSocketDisconnect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import MAX_TEXT_LENGTH, InboundMessage
@@ -20,6 +19,7 @@ from conversations.receive import receive_on_default_channel
 from conversations.services import Services
 from conversations.typing import Throttle, customer_typing
 from core.accounts import get_tenant
+from web.sockets import relay
 
 
 class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
@@ -82,19 +82,12 @@ class WebChatController(Controller):
         tenant = await get_tenant(db_session, tenant_slug)
         await db_session.close()
         throttle = Throttle()
-        async with channels.start_subscription([session_stream(str(tenant.id), session_id)]) as subscriber:
-            await socket.accept()  # once subscribed: from the moment a client is connected, it hears all
-            async with subscriber.run_in_background(socket.send_data):
-                while True:
-                    try:
-                        said = await socket.receive_text()
-                    except WebSocketDisconnect:
-                        break
-                    try:
-                        msgspec.json.decode(said, type=CustomerTyping)
-                    except msgspec.DecodeError:  # also what fails validation
-                        continue  # nothing else is said on this socket
-                    if throttle.allows(session_id):
-                        async with services.database.sessionmaker() as session:
-                            channel = await get_or_create_channel(session, tenant.id, "webchat")
-                            await customer_typing(services, session, channel, session_id)
+
+        async def typing(_: CustomerTyping) -> None:
+            if throttle.allows(session_id):
+                async with services.database.sessionmaker() as session:
+                    channel = await get_or_create_channel(session, tenant.id, "webchat")
+                    await customer_typing(services, session, channel, session_id)
+
+        stream = session_stream(str(tenant.id), session_id)
+        await relay(socket, channels, stream, socket.send_data, CustomerTyping, typing)

@@ -7,17 +7,18 @@ whose ``input_schema`` is the schema, which every Claude model supports. The SDK
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anthropic
 import httpx2
 from anthropic.types import MessageParam
 
-from agents.llm.base import ChatMessage, Completion, LLMError, Usage
+from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import broken_stream, to_llm_error
+from agents.llm.sdk_errors import SdkErrors, broken_stream, to_llm_error
 from agents.llm.telemetry import LlmCall, make_usage
+
+_SDK_ERRORS = SdkErrors(anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError)
 
 _TAKE_TEMPERATURE = (
     "claude-3",
@@ -84,14 +85,7 @@ class AnthropicProvider:
         return None
 
     def _error(self, exc: anthropic.APIError) -> LLMError:
-        return to_llm_error(
-            self.name,
-            self._config,
-            exc,
-            status_error=anthropic.APIStatusError,
-            timeout_error=anthropic.APITimeoutError,
-            connection_error=anthropic.APIConnectionError,
-        )
+        return to_llm_error(self.name, self._config, exc, _SDK_ERRORS)
 
     def _usage(self, input_tokens: int, output_tokens: int) -> Usage:
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
@@ -150,14 +144,8 @@ class AnthropicProvider:
         yield usage
 
     async def complete_json(
-        self,
-        system: str,
-        messages: list[ChatMessage],
-        schema: dict[str, Any],
-        *,
-        name: str,
-        max_tokens: int = 512,
-    ) -> tuple[dict[str, Any], Usage]:
+        self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
+    ) -> JsonAnswer:
         with LlmCall("json", self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,12 @@ class Completion:
     usage: Usage
 
 
+Schema: TypeAlias = dict[str, Any]
+"""The JSON Schema that ``complete_json``'s answer follows."""
+JsonAnswer: TypeAlias = tuple[dict[str, Any], Usage]
+"""``complete_json``'s answer: the object, parsed, and what the call cost."""
+
+
 class LLMError(Exception):
     """A call that failed for good: retries are spent, or retrying cannot help (a 400, a bad key).
 
@@ -85,14 +91,8 @@ class LLMProvider(Protocol):
         ...
 
     async def complete_json(
-        self,
-        system: str,
-        messages: list[ChatMessage],
-        schema: dict[str, Any],
-        *,
-        name: str,
-        max_tokens: int = 512,
-    ) -> tuple[dict[str, Any], Usage]:
+        self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
+    ) -> JsonAnswer:
         """An object that follows ``schema`` (a JSON Schema), parsed; ``name`` names the schema."""
         ...
 

@@ -7,7 +7,16 @@ from typing import Any
 
 import structlog
 
-from agents.llm.base import ChatMessage, Completion, LLMError, LLMProvider, Usage, close_provider
+from agents.llm.base import (
+    ChatMessage,
+    Completion,
+    JsonAnswer,
+    LLMError,
+    LLMProvider,
+    Schema,
+    Usage,
+    close_provider,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -81,14 +90,8 @@ class FallbackProvider:
             yield item
 
     async def complete_json(
-        self,
-        system: str,
-        messages: list[ChatMessage],
-        schema: dict[str, Any],
-        *,
-        name: str,
-        max_tokens: int = 512,
-    ) -> tuple[dict[str, Any], Usage]:
+        self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
+    ) -> JsonAnswer:
         try:
             return await self.primary.complete_json(
                 system, messages, schema, name=name, max_tokens=max_tokens

@@ -15,11 +15,13 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
 
-from agents.llm.base import ChatMessage, Completion, LLMError, Usage
+from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import broken_stream, to_llm_error
+from agents.llm.sdk_errors import SdkErrors, broken_stream, to_llm_error
 from agents.llm.telemetry import LlmCall, make_usage
+
+_SDK_ERRORS = SdkErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError)
 
 # Local servers usually ignore the key, but the SDK insists on one. Passing it also keeps the SDK from
 # sending the environment's OPENAI_API_KEY, a key meant for OpenAI, to some other server.
@@ -77,14 +79,7 @@ class OpenAIProvider:
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
 
     def _error(self, exc: openai.APIError) -> LLMError:
-        return to_llm_error(
-            self.name,
-            self._config,
-            exc,
-            status_error=openai.APIStatusError,
-            timeout_error=openai.APITimeoutError,
-            connection_error=openai.APIConnectionError,
-        )
+        return to_llm_error(self.name, self._config, exc, _SDK_ERRORS)
 
     def _translate(self, exc: BaseException) -> LLMError | None:
         if isinstance(exc, openai.APIError):
@@ -138,14 +133,8 @@ class OpenAIProvider:
         yield usage
 
     async def complete_json(
-        self,
-        system: str,
-        messages: list[ChatMessage],
-        schema: dict[str, Any],
-        *,
-        name: str,
-        max_tokens: int = 512,
-    ) -> tuple[dict[str, Any], Usage]:
+        self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
+    ) -> JsonAnswer:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
         with LlmCall("json", self.model, self._translate) as call:
             response = await self._client.chat.completions.create(

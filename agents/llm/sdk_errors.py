@@ -8,6 +8,7 @@ SDK has already spent its retries.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from agents.llm.base import LLMError
@@ -45,25 +46,26 @@ def _was_retried(exc: Exception, status: int) -> bool:
     return status in (408, 409, 429) or status >= 500
 
 
-def to_llm_error(
-    provider: str,
-    config: ProviderConfig,
-    exc: Exception,
-    *,
-    status_error: type[Exception],
-    timeout_error: type[Exception],
-    connection_error: type[Exception],
-) -> LLMError:
-    """``exc`` is one of the SDK's ``APIError``s; the three classes are that SDK's own."""
+@dataclass(frozen=True)
+class SdkErrors:
+    """One SDK's own ``APIStatusError``, ``APITimeoutError`` and ``APIConnectionError``."""
+
+    status: type[Exception]
+    timeout: type[Exception]
+    connection: type[Exception]
+
+
+def to_llm_error(provider: str, config: ProviderConfig, exc: Exception, sdk: SdkErrors) -> LLMError:
+    """``exc`` is one of the SDK's ``APIError``s."""
     attempts = f"after {config.max_retries + 1} attempt(s)"
-    if isinstance(exc, status_error):
+    if isinstance(exc, sdk.status):
         status: int = getattr(exc, "status_code", 0)
         detail = error_detail(getattr(exc, "body", None))
         reason = f"{detail} ({attempts})" if _was_retried(exc, status) else f"{detail} (not retried)"
         return LLMError(provider, redact(reason, config.api_key), status=status)
-    if isinstance(exc, timeout_error):
+    if isinstance(exc, sdk.timeout):
         return LLMError(provider, f"no answer within {config.timeout_seconds:g}s ({attempts})")
-    if isinstance(exc, connection_error):
+    if isinstance(exc, sdk.connection):
         cause = exc.__cause__ or exc.__context__
         why = f"{type(cause).__name__}: {cause}" if cause else str(exc)
         return LLMError(provider, redact(f"could not reach the API: {why} ({attempts})", config.api_key))

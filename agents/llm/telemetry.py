@@ -33,16 +33,7 @@ def elapsed_ms(started: float) -> int:
 
 
 def log_completed(call: str, usage: Usage, started: float) -> None:
-    log.info(
-        "llm.completed",
-        call=call,
-        provider=usage.provider,
-        model=usage.model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=usage.cost_usd,
-        latency_ms=elapsed_ms(started),
-    )
+    log.info("llm.completed", call=call, **usage.as_dict(), latency_ms=elapsed_ms(started))
 
 
 def log_failed(call: str, model: str, error: LLMError, started: float, **extra: Any) -> None:

@@ -18,8 +18,7 @@ from litestar.datastructures import State
 from pydantic import ValidationError
 
 from channels.errors import MalformedPayloadError
-from channels.plugin import ChannelHost
-from channels.stored import channel_access, channel_for_webhook
+from channels.plugin import ChannelHost, webhook_channel
 from channels.telegram._mapping import inbound_from_update
 from core.errors import ForbiddenError, UnauthenticatedError
 
@@ -51,9 +50,7 @@ class TelegramWebhook(Controller):
     async def telegram_update(
         self, request: Request[Any, Any, State], channel_id: uuid.UUID, channel_host: ChannelHost
     ) -> dict[str, bool]:
-        async with channel_host.sessionmaker() as session:
-            channel = await channel_for_webhook(session, channel_id, "telegram")
-        access = channel_access(channel, channel_host.secret_key)
+        channel, access = await webhook_channel(channel_host, channel_id, "telegram")
         check_secret(request.headers.get(SECRET_HEADER), access.credentials["webhook_secret"])
         update = update_of(await request.body())
         inbound = inbound_from_update(update)

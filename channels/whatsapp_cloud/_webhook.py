@@ -19,8 +19,7 @@ from litestar.params import Parameter
 from channels.base import InboundMessage
 from channels.errors import InvalidMessageError, MalformedPayloadError
 from channels.models import Channel
-from channels.plugin import ChannelHost
-from channels.stored import channel_access, channel_for_webhook
+from channels.plugin import ChannelHost, webhook_channel
 from channels.whatsapp_cloud._mapping import StatusUpdate, inbound_messages, status_updates
 from channels.whatsapp_cloud._payload import MalformedWebhookError, decode_webhook
 from channels.whatsapp_cloud._signature import SIGNATURE_HEADER, is_signed_by
@@ -66,9 +65,8 @@ class WhatsAppCloudWebhook(Controller):
         challenge: str = Parameter(query="hub.challenge", default=""),
     ) -> Response[str]:
         """Meta's check when the callback URL is set: echo the challenge if the verify token is ours."""
-        async with channel_host.sessionmaker() as session:
-            channel = await channel_for_webhook(session, channel_id, "whatsapp-cloud")
-        expected = channel_access(channel, channel_host.secret_key).credentials["verify_token"]
+        _, access = await webhook_channel(channel_host, channel_id, "whatsapp-cloud")
+        expected = access.credentials["verify_token"]
         if mode != "subscribe" or not hmac.compare_digest((verify_token or "").encode(), expected.encode()):
             raise ForbiddenError("hub.verify_token: does not match this channel's verify token")
         return Response(challenge, media_type=MediaType.TEXT)
@@ -77,9 +75,7 @@ class WhatsAppCloudWebhook(Controller):
     async def whatsapp_cloud_update(
         self, request: Request[Any, Any, State], channel_id: uuid.UUID, channel_host: ChannelHost
     ) -> dict[str, bool]:
-        async with channel_host.sessionmaker() as session:
-            channel = await channel_for_webhook(session, channel_id, "whatsapp-cloud")
-        access = channel_access(channel, channel_host.secret_key)
+        channel, access = await webhook_channel(channel_host, channel_id, "whatsapp-cloud")
         body = await request.body()
         check_signature(request.headers.get(SIGNATURE_HEADER), body, access.credentials["app_secret"])
         messages, statuses = webhook_for(channel, body)
