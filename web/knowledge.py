@@ -21,6 +21,7 @@ from conversations.services import Services
 from core.accounts import Role
 from knowledge.gaps import group_gaps
 from knowledge.models import DEFAULT_COLLECTION
+from knowledge.passages import PassageView
 from knowledge.reindex import check_dimension
 from knowledge.search import MAX_QUERY_CHARS, SearchMode, search
 from knowledge.service import delete_documents, document_chunks, find_collection, get_document, list_documents
@@ -154,7 +155,7 @@ class KnowledgeController(Controller):
         k: Annotated[int, Parameter(ge=1, le=50)] = 10,
         mode: SearchMode = "hybrid",
         collection: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[PassageView]:
         """Ranked chunks with the fused score and each retriever's score and rank."""
         async with db_session.begin():
             await check_dimension(db_session, services.embedder)
@@ -171,7 +172,7 @@ class KnowledgeController(Controller):
                 collection_id=found.id if found else None,
                 reranker=services.reranker,
             )
-        return [{**p.as_dict(), "relevance": round(p.relevance, 4)} for p in passages]
+        return [PassageView.of(p) for p in passages]
 
     @get("/gaps")
     async def gaps(
