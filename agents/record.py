@@ -56,6 +56,8 @@ class DecisionRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
     outside_business_hours: bool = False
     passages: list[PassageView] | None = None
     usage: list[UsageRecord] = []
+    suppressed: str | None = None
+    """Why the bot's reply was kept from the customer (a human took the conversation meanwhile)."""
 
     @classmethod
     def of_turn(
@@ -86,7 +88,9 @@ class DecisionRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     def verdict(self) -> DecisionRecord:
         """Action, rule and reason alone, as a reply's record and a turn's result give them."""
-        return DecisionRecord(action=self.action, rule=self.rule, reason=self.reason)
+        return DecisionRecord(
+            action=self.action, rule=self.rule, reason=self.reason, suppressed=self.suppressed
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The JSON that ``messages.decision`` stores."""

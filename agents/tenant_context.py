@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agents.classifiers import tenant_classifier
 from agents.context import AgentContext
@@ -36,16 +36,29 @@ class AgentResources(Protocol):
 
 
 async def build_agent_context(
-    resources: AgentResources, session: AsyncSession, tenant: Tenant
+    resources: AgentResources,
+    session: AsyncSession,
+    tenant: Tenant,
+    *,
+    search_sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> AgentContext:
-    """The tenant's classifier, policy and LLM, and a search over its knowledge base."""
+    """The tenant's classifier, policy and LLM, and a search over its knowledge base.
+
+    The search uses ``session``, or with ``search_sessions`` a short session of its own for each
+    search: a turn gives those, so it holds no connection while its LLM writes."""
     embedder = resources.embedder
     reranker = resources.reranker
 
-    async def search(query: str, vector: NDArray[np.float32]) -> list[Passage]:
+    async def search_in(in_session: AsyncSession, query: str, vector: NDArray[np.float32]) -> list[Passage]:
         return await search_knowledge(
-            session, embedder, tenant.id, query, SEARCH_K, reranker=reranker, vector=vector
+            in_session, embedder, tenant.id, query, SEARCH_K, reranker=reranker, vector=vector
         )
+
+    async def search(query: str, vector: NDArray[np.float32]) -> list[Passage]:
+        if search_sessions is None:
+            return await search_in(session, query, vector)
+        async with search_sessions() as own:
+            return await search_in(own, query, vector)
 
     tenant_settings = await tenant_agent_settings(session, tenant.id, resources.settings)
     policy, llm = tenant_settings.policy, tenant_settings.llm

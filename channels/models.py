@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +38,8 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    """A bot reply never sent: a human took the conversation while the bot was writing it."""
 
 
 class Channel(UUIDv7AuditBase):
@@ -76,6 +80,10 @@ class Conversation(UUIDv7AuditBase):
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
     mode: Mapped[str] = mapped_column(String(16), default=ConversationMode.BOT)
+    turn_token: Mapped[uuid.UUID | None] = mapped_column()
+    """The fencing token of the turn that holds the conversation (see conversations.turn_lease)."""
+    turn_until: Mapped[datetime.datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    """When that turn's lease runs out unless renewed: a worker that died stops holding it then."""
 
 
 class Message(UUIDv7AuditBase):

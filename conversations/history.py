@@ -15,7 +15,7 @@ from agents.context import AgentContext
 from agents.llm import ChatMessage
 from agents.record import DecisionRecord
 from agents.tenant_context import build_agent_context
-from channels.models import Author, Direction, Message
+from channels.models import Author, DeliveryStatus, Direction, Message
 from conversations.services import Services
 from core.accounts import Tenant
 from handoff.models import Ticket
@@ -43,6 +43,7 @@ async def conversation_history(
                 Message.tenant_id == tenant_id,
                 Message.conversation_id == conversation_id,
                 Message.created_at < before,
+                Message.delivery_status.is_distinct_from(DeliveryStatus.SUPPRESSED),
             )
             .order_by(Message.created_at.desc())
             .limit(TRANSCRIPT_MESSAGES)
@@ -80,8 +81,11 @@ async def conversation_history(
 async def build_turn_context(
     services: Services, session: AsyncSession, tenant: Tenant, message: Message
 ) -> AgentContext:
-    """The tenant's context for the agent, with this conversation's history up to the message."""
-    context = await build_agent_context(services, session, tenant)
+    """The tenant's context for the agent, with this conversation's history up to the message (replies
+    the customer never got left out). Its searches open sessions of their own: ``session`` may close."""
+    context = await build_agent_context(
+        services, session, tenant, search_sessions=services.database.sessionmaker
+    )
     context.history, context.transcript = await conversation_history(
         session, tenant.id, message.conversation_id, message.created_at
     )

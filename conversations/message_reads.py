@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, content_of
 from channels.media_store import MediaNotFoundError
-from channels.models import Channel, Contact, Conversation, Message
+from channels.models import Channel, Contact, Conversation, DeliveryStatus, Message
 from channels.service import conversation_messages
 from channels.views import MessageView, message_view
 from conversations.services import Services
@@ -22,7 +22,7 @@ async def webchat_transcript(
     session: AsyncSession, tenant_id: uuid.UUID, session_id: str
 ) -> list[MessageView]:
     """The web chat session's conversation so far (none yet: empty), without the bot's decision records:
-    the customer sees the conversation, not why the bot answered as it did."""
+    the customer sees the conversation, not why the bot answered as it did, nor replies never sent."""
     conversation_id = await session.scalar(
         select(Conversation.id)
         .join(Contact, Contact.id == Conversation.contact_id)
@@ -32,7 +32,11 @@ async def webchat_transcript(
     if conversation_id is None:
         return []
     messages = await conversation_messages(session, tenant_id, conversation_id)
-    return [msgspec.structs.replace(message_view(m), decision=None) for m in messages]
+    return [
+        msgspec.structs.replace(message_view(m), decision=None)
+        for m in messages
+        if m.delivery_status != DeliveryStatus.SUPPRESSED
+    ]
 
 
 async def message_file(

@@ -35,8 +35,8 @@ class Services:
     media: MediaStore
     adapters: dict[str, ChannelAdapter]
     turn_slots: asyncio.Semaphore
+    """Bounds agent turns in progress at once (settings.turn_concurrency); a waiting turn holds nothing."""
     jobs: Jobs
-    """Bounds agent turns at once (settings.turn_concurrency): each holds a connection while it runs."""
 
     @property
     def reranker(self) -> Reranker | None:

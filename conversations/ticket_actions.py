@@ -33,6 +33,7 @@ from handoff.events import ticket_updated
 from handoff.inbox import contact_label, fill_of, ticket_contact, visible_ticket
 from handoff.models import Ticket
 from handoff.tags import set_ticket_tags
+from handoff.take_over import take_over
 from handoff.ticket_router import assign_waiting, queues_of
 from handoff.unread import mark_seen
 from handoff.views import TagView, TicketView, tag_view, ticket_view
@@ -98,6 +99,15 @@ async def do_return_to_bot(services: Services, actor: Actor, ticket_id: uuid.UUI
         ticket_id,
         lambda s, t: service.return_to_bot(s, t.tenant_id, t.id, actor.id, is_admin=actor.supervises),
     )
+
+
+async def do_take_over(services: Services, actor: Actor, conversation_id: uuid.UUID) -> TicketView:
+    """Take a conversation from the bot: its ticket opens, accepted by the person."""
+    async with services.database.sessionmaker.begin() as session:
+        ticket = await take_over(session, actor.tenant_id, conversation_id, actor.id)
+        view = ticket_view(ticket, contact_label(await ticket_contact(session, ticket)))
+    await notify_inbox(services, actor.tenant_id, ticket_updated(view))
+    return view
 
 
 async def do_close_ticket(services: Services, actor: Actor, ticket_id: uuid.UUID) -> TicketView:

@@ -100,12 +100,10 @@ class Settings:
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
     public_api_per_minute: int = field(default_factory=lambda: int(_float("PUBLIC_API_PER_MINUTE", 600)))
     """ATENDE_PUBLIC_API_PER_MINUTE: requests a minute per API key on /api/v1/public; more get a 429."""
-    turn_concurrency: int = field(
-        default_factory=lambda: int(_float("TURN_CONCURRENCY", os.cpu_count() or 2))
-    )
-    """ATENDE_TURN_CONCURRENCY: agent turns run at once per process (default: one per CPU, as offline
-    turns are CPU-bound); more wait their turn, so a burst never starves the web requests of CPU or
-    database connections. Raise it (say 16) when turns mostly wait on an LLM."""
+    turn_concurrency: int = field(default_factory=lambda: int(_float("TURN_CONCURRENCY", 200)))
+    """ATENDE_TURN_CONCURRENCY: agent turns in progress at once per process. A turn mostly waits (on an
+    LLM, a channel) holding nothing; its CPU work is batched apart (one embedding batch at a time, see
+    knowledge.embeddings), so hundreds may wait at once. More wait their turn in the queue."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +45,7 @@ class Embedder:
         self.dimension: int = dimension
         self.max_tokens: int = int(self._model.max_seq_length or 256)
         self._tokenizer = self._model.tokenizer
+        self._batcher = _Batcher(self.encode)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model would read (chunking keeps every chunk within ``max_tokens``)."""
@@ -57,8 +61,63 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     async def aencode(self, texts: list[str]) -> NDArray[np.float32]:
-        """Encode off the event loop: the model is CPU-bound."""
-        return await asyncio.to_thread(self.encode, texts)
+        """Encode off the event loop, batched with whatever other callers are waiting (see ``_Batcher``)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return await self._batcher.encode(texts)
+
+
+class _Batcher:
+    """Micro-batching: concurrent turns each ask for a few texts; one ``encode`` on a worker thread
+    serves every caller waiting at that moment, so the CPU does one batch at a time (the web server
+    beside it keeps a core) and a burst of turns costs about as much as one batch of their texts.
+
+    Each event loop has its own queue (a test's loop, a server's thread), so no future crosses loops."""
+
+    def __init__(self, encode: Callable[[list[str]], NDArray[np.float32]]) -> None:
+        self._encode = encode
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def encode(self, texts: list[str]) -> NDArray[np.float32]:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        future: asyncio.Future[NDArray[np.float32]] = loop.create_future()
+        queue.waiting.append((texts, future))
+        if queue.draining is None or queue.draining.done():
+            queue.draining = loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        """Encode what is waiting, then what came meanwhile, until nobody waits."""
+        while queue.waiting:
+            batch, queue.waiting = queue.waiting[:MAX_BATCH_CALLERS], queue.waiting[MAX_BATCH_CALLERS:]
+            texts = [text for asked, _ in batch for text in asked]
+            try:
+                vectors = await asyncio.to_thread(self._encode, texts)
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            start = 0
+            for asked, future in batch:
+                if not future.done():
+                    future.set_result(vectors[start : start + len(asked)])
+                start += len(asked)
+
+
+@dataclass
+class _Queue:
+    waiting: list[tuple[list[str], asyncio.Future[NDArray[np.float32]]]] = field(default_factory=list)
+    draining: asyncio.Task[None] | None = None
+
+
+MAX_BATCH_CALLERS = 64
+"""Callers one batch serves at most, so a flood never makes one encode too long to share the CPU."""
 
 
 @lru_cache(maxsize=4)

@@ -50,7 +50,7 @@ from web.queues import PresenceController, QueueAdminController, SupervisorContr
 from web.quick_replies import QuickReplyController
 from web.tags import TagController
 from web.ticket_assist import AssistController
-from web.tickets import TicketController
+from web.tickets import ConversationController, TicketController
 from web.webchat import WebChatController
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             WebChatController,
             TicketController,
+            ConversationController,
             InboxEventsController,
             KnowledgeController,
             AdminController,

@@ -14,7 +14,11 @@ from conversations.turn import run_turn
 from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
 
-broker = InMemoryBroker().with_middlewares(
+JOBS_AT_ONCE = 1000
+"""Jobs one process runs at once: they mostly wait (an LLM, a channel), and turns are bounded apart
+(``Services.turn_slots``); taskiq's default of 30 would queue a burst of customers behind each other."""
+
+broker = InMemoryBroker(max_async_tasks=JOBS_AT_ONCE).with_middlewares(
     SmartRetryMiddleware(default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True)
 )
 

@@ -165,3 +165,15 @@ class TicketController(Controller):
     async def close(self, request: AgentRequest, ticket_id: uuid.UUID, services: Services) -> TicketView:
         """Close, and ask the customer on their channel to rate the service from 1 to 5."""
         return await actions.do_close_ticket(services, request.user, ticket_id)
+
+
+class ConversationController(Controller):
+    path = "/api/v1/conversations"
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/{conversation_id:uuid}/take-over", status_code=200)
+    async def take_over(
+        self, request: AgentRequest, conversation_id: uuid.UUID, services: Services
+    ) -> TicketView:
+        """The person takes the conversation from the bot; a reply the bot is still writing is never sent."""
+        return await actions.do_take_over(services, request.user, conversation_id)
