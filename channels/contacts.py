@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Contact
 from core.errors import InvalidInputError, NotFoundError
+from core.tenancy import get_owned
 
 PHONE_CHANNELS = ("whatsapp-cloud", "whatsapp-neonize")
 MAX_CUSTOM_FIELDS = 30
@@ -53,12 +54,7 @@ def _clean(profile: ContactProfileIn) -> tuple[str | None, str | None, str | Non
 
 
 async def get_contact(session: AsyncSession, tenant_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:
-    contact = await session.scalar(
-        select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
-    )
-    if contact is None:
-        raise NotFoundError(f"no contact {contact_id}")
-    return contact
+    return await get_owned(session, Contact, tenant_id, contact_id, NotFoundError(f"no contact {contact_id}"))
 
 
 def update_profile(contact: Contact, profile: ContactProfileIn) -> None:

@@ -7,11 +7,12 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+
+from core.tenancy import TenantOwned
 
 
 class ConversationMode(StrEnum):
@@ -42,13 +43,12 @@ class DeliveryStatus(StrEnum):
     """A bot reply never sent: a human took the conversation while the bot was writing it."""
 
 
-class Channel(UUIDv7AuditBase):
+class Channel(TenantOwned):
     """A way a tenant's customers reach it: the web chat, a Telegram bot, a WhatsApp number."""
 
     __tablename__ = "channels"
     __table_args__ = (UniqueConstraint("tenant_id", "type", "name", name="uq_channels_tenant_type_name"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -57,11 +57,10 @@ class Channel(UUIDv7AuditBase):
     """Tokens and secrets as one JSON object, encrypted (see core.secrets)."""
 
 
-class Contact(UUIDv7AuditBase):
+class Contact(TenantOwned):
     __tablename__ = "contacts"
     __table_args__ = (UniqueConstraint("channel_id", "external_id", name="uq_contacts_channel_external"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
@@ -71,12 +70,11 @@ class Contact(UUIDv7AuditBase):
     custom_fields: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)
 
 
-class Conversation(UUIDv7AuditBase):
+class Conversation(TenantOwned):
     """One thread with a contact on a channel; its id is also the agent graph's thread id."""
 
     __tablename__ = "conversations"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)
     mode: Mapped[str] = mapped_column(String(16), default=ConversationMode.BOT)
@@ -86,7 +84,7 @@ class Conversation(UUIDv7AuditBase):
     """When that turn's lease runs out unless renewed: a worker that died stops holding it then."""
 
 
-class Message(UUIDv7AuditBase):
+class Message(TenantOwned):
     """A message in or out, with the agent's decision record when the bot handled it."""
 
     __tablename__ = "messages"
@@ -101,7 +99,6 @@ class Message(UUIDv7AuditBase):
         ),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     channel_message_id: Mapped[str | None] = mapped_column(String(200))

@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
 from channels.plugin import ChannelSettings
 from channels.plugins import PLUGINS
-from channels.stored import channel_access
+from channels.stored import channel_access, get_channel
 from core.database import unless_taken
-from core.errors import InvalidInputError, NotFoundError
+from core.errors import InvalidInputError
 from core.secrets import encrypt_secret
 
 SETTINGS: dict[str, ChannelSettings] = {p.type: p.settings for p in PLUGINS if p.settings is not None}
@@ -115,11 +114,7 @@ async def update_channel(
 ) -> Channel:
     """Change a channel's name, settings or secrets (rotating a token): what ``changes`` leaves out,
     or sends empty, is kept. The result is checked as a whole, like a new channel, before it is saved."""
-    channel = await session.scalar(
-        select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
-    )
-    if channel is None:
-        raise NotFoundError(f"no channel {channel_id}", field="channel_id")
+    channel = await get_channel(session, tenant_id, channel_id)
     if changes.get("type", channel.type) != channel.type:
         raise InvalidInputError("type", "cannot change: add a new channel of the other type")
     current = channel_access(channel, secret_key)

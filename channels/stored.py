@@ -13,6 +13,7 @@ from channels.base import ChannelAccess
 from channels.models import Channel
 from core.errors import NotFoundError
 from core.secrets import decrypt_secret, mask_secret
+from core.tenancy import get_owned
 
 
 def channel_access(channel: Channel, secret_key: str) -> ChannelAccess:
@@ -23,6 +24,12 @@ def channel_access(channel: Channel, secret_key: str) -> ChannelAccess:
 def masked_credentials(access: ChannelAccess) -> dict[str, str]:
     """What an admin sees of the channel's secrets."""
     return {name: mask_secret(value) for name, value in access.credentials.items()}
+
+
+async def get_channel(session: AsyncSession, tenant_id: uuid.UUID, channel_id: uuid.UUID) -> Channel:
+    """The tenant's channel of that id, whatever its type."""
+    missing = NotFoundError(f"no channel {channel_id}", field="channel_id")
+    return await get_owned(session, Channel, tenant_id, channel_id, missing)
 
 
 async def list_channels(session: AsyncSession, tenant_id: uuid.UUID) -> list[Channel]:

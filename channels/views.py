@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from channels.models import Message
+from core.views import view_of
 
 
 class CitationView(msgspec.Struct):
@@ -34,16 +35,4 @@ class MessageView(msgspec.Struct):
 
 
 def message_view(message: Message) -> MessageView:
-    return MessageView(
-        id=str(message.id),
-        conversation_id=str(message.conversation_id),
-        direction=message.direction,
-        author=message.author,
-        text=message.text,
-        created_at=message.created_at.isoformat(),
-        citations=[msgspec.convert(c, CitationView) for c in message.citations or []],
-        decision=message.decision,
-        content=message.content or {},
-        delivery_status=message.delivery_status,
-        delivery_error=message.delivery_error,
-    )
+    return view_of(MessageView, message, citations=message.citations or [], content=message.content or {})

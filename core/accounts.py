@@ -11,11 +11,12 @@ from enum import StrEnum
 from advanced_alchemy.base import UUIDv7AuditBase
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.tenancy import TenantOwned
 
 _password_hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -62,11 +63,10 @@ class Tenant(UUIDv7AuditBase):
     """A hand-off this soon after the conversation's last ticket closed reopens it (same protocol)."""
 
 
-class User(UUIDv7AuditBase):
+class User(TenantOwned):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("email", name="uq_users_email"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import same_person
 from channels.models import Channel, Contact, Conversation
+from core.views import view_of
 from handoff.models import Queue, Ticket
 from handoff.visibility import Visibility
 
@@ -84,12 +85,9 @@ async def contact_panel(session: AsyncSession, contact: Contact, view: Visibilit
         .order_by(Ticket.created_at.desc())
         .limit(PAST_TICKETS)
     )
-    return ContactPanel(
-        id=str(contact.id),
-        name=contact.name,
-        email=contact.email,
-        phone=contact.phone,
-        custom_fields=contact.custom_fields,
+    return view_of(
+        ContactPanel,
+        contact,
         channels=[
             ContactChannelView(
                 str(p.id), channels[p.channel_id].type, channels[p.channel_id].name, p.external_id
@@ -97,17 +95,7 @@ async def contact_panel(session: AsyncSession, contact: Contact, view: Visibilit
             for p in people
         ],
         tickets=[
-            PastTicketView(
-                id=str(ticket.id),
-                protocol=ticket.protocol,
-                status=ticket.status,
-                channel_type=channels[channel_id].type,
-                queue=queue,
-                reason=ticket.reason,
-                created_at=ticket.created_at.isoformat(),
-                closed_at=ticket.closed_at.isoformat() if ticket.closed_at else None,
-                csat_rating=ticket.csat_rating,
-            )
+            view_of(PastTicketView, ticket, channel_type=channels[channel_id].type, queue=queue)
             for ticket, channel_id, queue in rows.tuples()
         ],
     )

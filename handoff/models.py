@@ -7,11 +7,12 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+
+from core.tenancy import TenantOwned
 
 
 class TicketStatus(StrEnum):
@@ -27,13 +28,12 @@ class Routing(StrEnum):
     """Each new ticket to the online member with the fewest open tickets."""
 
 
-class Queue(UUIDv7AuditBase):
+class Queue(TenantOwned):
     """Where escalated conversations wait for the people who answer them."""
 
     __tablename__ = "queues"
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_queues_tenant_name"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     is_default: Mapped[bool] = mapped_column(default=False)
     color: Mapped[str] = mapped_column(String(7), default="#4f6bed")
@@ -53,16 +53,15 @@ class Queue(UUIDv7AuditBase):
     """Round-robin's place: the member who got the queue's last ticket."""
 
 
-class QueueMember(UUIDv7AuditBase):
+class QueueMember(TenantOwned):
     __tablename__ = "queue_members"
     __table_args__ = (UniqueConstraint("queue_id", "user_id", name="uq_queue_members_queue_user"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
-class Ticket(UUIDv7AuditBase):
+class Ticket(TenantOwned):
     __tablename__ = "tickets"
     __table_args__ = (
         UniqueConstraint("tenant_id", "protocol", name="uq_tickets_tenant_protocol"),
@@ -77,7 +76,6 @@ class Ticket(UUIDv7AuditBase):
         ),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queues.id", ondelete="RESTRICT"))
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -107,14 +105,13 @@ class TicketEventKind(StrEnum):
     CLOSED = "closed"
 
 
-class TicketEvent(UUIDv7AuditBase):
+class TicketEvent(TenantOwned):
     """The ticket's history, shown in the conversation: who did what, and the agents' internal notes
     (never sent to the customer)."""
 
     __tablename__ = "ticket_events"
     __table_args__ = (Index("ix_ticket_events_ticket_created", "ticket_id", "created_at"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -122,30 +119,27 @@ class TicketEvent(UUIDv7AuditBase):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
-class QuickReply(UUIDv7AuditBase):
+class QuickReply(TenantOwned):
     """A canned answer agents insert by its /shortcut; ``{{contact.name}}`` and friends are filled in."""
 
     __tablename__ = "quick_replies"
     __table_args__ = (UniqueConstraint("tenant_id", "shortcut", name="uq_quick_replies_tenant_shortcut"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     shortcut: Mapped[str] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(Text)
 
 
-class Tag(UUIDv7AuditBase):
+class Tag(TenantOwned):
     __tablename__ = "tags"
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_tags_tenant_name"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(50))
     color: Mapped[str] = mapped_column(String(7), default="#888888")
 
 
-class TicketTag(UUIDv7AuditBase):
+class TicketTag(TenantOwned):
     __tablename__ = "ticket_tags"
     __table_args__ = (UniqueConstraint("ticket_id", "tag_id", name="uq_ticket_tags_ticket_tag"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)

@@ -15,6 +15,7 @@ from agents.policy import BusinessHours, validation_field
 from core.accounts import Presence, User
 from core.database import unless_taken
 from core.errors import InvalidInputError, NotFoundError
+from core.tenancy import get_owned
 from handoff.models import Queue, QueueMember, Ticket, TicketStatus
 from handoff.sla import sla_of
 
@@ -81,10 +82,7 @@ async def save_queue(
 
 
 async def get_queue(session: AsyncSession, tenant_id: uuid.UUID, queue_id: uuid.UUID) -> Queue:
-    queue = await session.scalar(select(Queue).where(Queue.id == queue_id, Queue.tenant_id == tenant_id))
-    if queue is None:
-        raise NotFoundError(f"queue {queue_id} not found")
-    return queue
+    return await get_owned(session, Queue, tenant_id, queue_id, NotFoundError(f"queue {queue_id} not found"))
 
 
 async def list_queues(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[Queue, list[uuid.UUID]]]:

@@ -14,6 +14,7 @@ from channels.base import Attachment, MessageContent
 from channels.models import Author, Channel, Contact, Conversation, ConversationMode, Direction, Message
 from core.accounts import Tenant, User
 from core.errors import InvalidInputError
+from core.tenancy import get_owned
 from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoundError
 from handoff.history import record
 from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus, TicketTag
@@ -112,11 +113,8 @@ async def _recently_closed(session: AsyncSession, conversation: Conversation) ->
 async def get_ticket(
     session: AsyncSession, tenant_id: uuid.UUID, ticket_id: uuid.UUID, *, lock: bool = False
 ) -> Ticket:
-    query = select(Ticket).where(Ticket.tenant_id == tenant_id, Ticket.id == ticket_id)
-    ticket = await session.scalar(query.with_for_update() if lock else query)
-    if ticket is None:
-        raise TicketNotFoundError(f"ticket {ticket_id} not found")
-    return ticket
+    missing = TicketNotFoundError(f"ticket {ticket_id} not found")
+    return await get_owned(session, Ticket, tenant_id, ticket_id, missing, lock=lock)
 
 
 @dataclass(frozen=True)

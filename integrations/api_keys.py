@@ -11,7 +11,6 @@ import hashlib
 import secrets
 import uuid
 
-from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.accounts import User
 from core.errors import InvalidInputError, NotFoundError
+from core.tenancy import TenantOwned, get_owned
 
 KEY_PREFIX = "atd_"
 VISIBLE_CHARS = 12
@@ -26,10 +26,9 @@ VISIBLE_CHARS = 12
 MAX_NAME_LENGTH = 100
 
 
-class ApiKey(UUIDv7AuditBase):
+class ApiKey(TenantOwned):
     __tablename__ = "api_keys"
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(MAX_NAME_LENGTH))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -76,9 +75,7 @@ async def list_api_keys(session: AsyncSession, tenant_id: uuid.UUID) -> list[tup
 
 
 async def revoke_api_key(session: AsyncSession, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
-    key = await session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
-    if key is None:
-        raise NotFoundError(f"no API key {key_id}")
+    key = await get_owned(session, ApiKey, tenant_id, key_id, NotFoundError(f"no API key {key_id}"))
     if key.revoked_at is None:
         key.revoked_at = datetime.datetime.now(datetime.UTC)
         await session.flush()

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import get_contact
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
+from channels.stored import get_channel
 from core.errors import NotFoundError
+from core.tenancy import TenantOwned
 from handoff.models import Ticket
 
 T = TypeVar("T")
@@ -34,13 +36,12 @@ async def _page(session: AsyncSession, query: Select[*tuple[Any, ...]], limit: i
     return Page(list(items), int(total or 0))
 
 
-async def get_channel(session: AsyncSession, tenant_id: uuid.UUID, channel_id: uuid.UUID) -> Channel:
-    channel = await session.scalar(
-        select(Channel).where(Channel.tenant_id == tenant_id, Channel.id == channel_id)
-    )
-    if channel is None:
-        raise NotFoundError(f"no channel {channel_id}", field="channel_id")
-    return channel
+def _tenants_newest_first(
+    query: Select[*tuple[Any, ...]], entity: type[TenantOwned], tenant_id: uuid.UUID
+) -> Select[*tuple[Any, ...]]:
+    """The query kept to the tenant's rows of ``entity``, newest first; the id orders rows made in the
+    same instant, so that pages neither repeat nor skip one."""
+    return query.where(entity.tenant_id == tenant_id).order_by(entity.created_at.desc(), entity.id.desc())
 
 
 async def store_api_message(
@@ -100,15 +101,10 @@ async def page_conversations(
     session: AsyncSession, tenant_id: uuid.UUID, limit: int, offset: int, channel_id: uuid.UUID | None
 ) -> Page[tuple[Conversation, Contact]]:
     """Newest first."""
-    query = (
-        select(Conversation, Contact)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.tenant_id == tenant_id)
-        .order_by(Conversation.created_at.desc(), Conversation.id.desc())
-    )
+    query = select(Conversation, Contact).join(Contact, Contact.id == Conversation.contact_id)
     if channel_id:
         query = query.where(Conversation.channel_id == channel_id)
-    return await _page(session, query, limit, offset)
+    return await _page(session, _tenants_newest_first(query, Conversation, tenant_id), limit, offset)
 
 
 async def page_messages(
@@ -136,12 +132,10 @@ async def page_tickets(
         select(Ticket, Contact)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Ticket.tenant_id == tenant_id)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
     )
     if status:
         query = query.where(Ticket.status == status)
-    return await _page(session, query, limit, offset)
+    return await _page(session, _tenants_newest_first(query, Ticket, tenant_id), limit, offset)
 
 
 async def page_contacts(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from advanced_alchemy.base import UUIDv7AuditBase
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
+
+from core.tenancy import TenantOwned
 
 EMBEDDING_DIMENSIONS = 384
 """Vector size the first migration creates (the default model's); ``atende kb reindex`` changes it."""
@@ -24,15 +25,14 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
-class Collection(UUIDv7AuditBase):
+class Collection(TenantOwned):
     __tablename__ = "knowledge_collections"
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_knowledge_collections_tenant_name"),)
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
 
 
-class Document(UUIDv7AuditBase):
+class Document(TenantOwned):
     __tablename__ = "knowledge_documents"
     __table_args__ = (
         UniqueConstraint(
@@ -40,7 +40,6 @@ class Document(UUIDv7AuditBase):
         ),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     collection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("knowledge_collections.id", ondelete="CASCADE"), index=True
     )
@@ -56,7 +55,7 @@ class Document(UUIDv7AuditBase):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class Chunk(UUIDv7AuditBase):
+class Chunk(TenantOwned):
     __tablename__ = "knowledge_chunks"
     __table_args__ = (
         Index(
@@ -69,7 +68,6 @@ class Chunk(UUIDv7AuditBase):
         Index("ix_knowledge_chunks_tenant_collection", "tenant_id", "collection_id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     collection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("knowledge_collections.id", ondelete="CASCADE")
     )

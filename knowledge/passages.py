@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import msgspec
-
 
 @dataclass(frozen=True)
-class Passage:
+class _Found:
+    """What a search finds out about a passage, declared once for the passage and for its view."""
+
     chunk_id: str
     document: str
     title: str
@@ -26,6 +26,9 @@ class Passage:
     rerank_score: float | None = None
     """The cross-encoder's score, when a re-ranker is configured."""
 
+
+@dataclass(frozen=True)
+class Passage(_Found):
     @property
     def relevance(self) -> float:
         """How well the passage matches: meaning first, shared words as supporting evidence."""
@@ -35,22 +38,10 @@ class Passage:
         return asdict(self)
 
 
-class PassageView(msgspec.Struct, kw_only=True):
+@dataclass(frozen=True, kw_only=True)
+class PassageView(_Found):
     """A passage as the decision record and search results show it: every field, and its relevance."""
 
-    chunk_id: str
-    document: str
-    title: str
-    heading_path: str
-    text: str
-    dense_score: float
-    lexical_score: float
-    fused_score: float
-    term_coverage: float
-    page: int | None = None
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
-    rerank_score: float | None = None
     relevance: float
     """``Passage.relevance``, to four places."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.tenancy import get_owned
 from knowledge.errors import DocumentNotFoundError
 from knowledge.models import DEFAULT_COLLECTION, Chunk, Collection, Document
 from knowledge.stats import count_documents
@@ -54,12 +55,8 @@ async def list_documents(
 
 
 async def get_document(session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID) -> Document:
-    document = await session.scalar(
-        select(Document).where(Document.tenant_id == tenant_id, Document.id == document_id)
-    )
-    if document is None:
-        raise DocumentNotFoundError(f"document {document_id} not found")
-    return document
+    missing = DocumentNotFoundError(f"document {document_id} not found")
+    return await get_owned(session, Document, tenant_id, document_id, missing)
 
 
 async def document_chunks(session: AsyncSession, tenant_id: uuid.UUID, document_id: uuid.UUID) -> list[Chunk]:

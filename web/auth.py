@@ -85,6 +85,18 @@ def eval_runs_admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: Base
         raise PermissionDeniedException("only admins see the tenant's eval runs")
 
 
+class InboxController(Controller):
+    """A controller whose routes are for the people who work the inbox (``inbox_roles_only``)."""
+
+    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+
+class AdminController(Controller):
+    """A controller whose routes are for the tenant's admins (``admin_only``)."""
+
+    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
+
+
 class LoginIn(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 import segno
-from litestar import Controller, Request, get, patch, post
+from litestar import Request, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.security.jwt import Token
@@ -21,7 +21,7 @@ from channels.registry import CHANNEL_TYPES, add_channel, update_channel
 from channels.stored import channel_access, list_channels, masked_credentials, tenant_channel
 from channels.whatsapp_neonize import NeonizeSessions, Pairing, PairingState
 from conversations.services import Services
-from web.auth import AuthUser, admin_only
+from web.auth import AdminController, AuthUser
 
 AdminRequest = Request[AuthUser, Token, State]
 
@@ -87,9 +87,8 @@ async def provide_neonize_channel(
     return NeonizeChannel(channel, channel_lifecycles.of(NeonizeSessions))
 
 
-class ChannelAdminController(Controller):
+class ChannelAdminController(AdminController):
     path = "/api/v1/admin/channels"
-    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
     dependencies = {"neonize": Provide(provide_neonize_channel)}  # noqa: RUF012 - Litestar reads this
 
     @get("/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, put
+from litestar import get, put
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import ContactProfileIn
@@ -12,13 +12,12 @@ from conversations.services import Services
 from conversations.ticket_actions import do_update_contact
 from handoff.contact_panel import ContactPanel
 from handoff.inbox import ticket_contact_panel
-from web.auth import inbox_roles_only
+from web.auth import InboxController
 from web.tickets import AgentRequest
 
 
-class ContactPanelController(Controller):
+class ContactPanelController(InboxController):
     path = "/api/v1/tickets/{ticket_id:uuid}/contact"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def panel(

@@ -13,6 +13,7 @@ from litestar.params import Parameter
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.views import view_of
 from evals.history import get_run, list_runs, stored_report
 from evals.html import render_html
 from evals.models import EvalRun
@@ -43,22 +44,7 @@ class EvalRunSummary(msgspec.Struct, kw_only=True):
 
 
 def _summary(run: EvalRun) -> EvalRunSummary:
-    return EvalRunSummary(
-        id=run.id,
-        run_id=run.run_id,
-        suites=run.suites,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        incomplete=run.incomplete,
-        passed=run.passed,
-        git_commit=run.git_commit,
-        metrics=run.metrics,
-        gates=msgspec.convert(run.gates, list[GateResult]),
-        total_cases=run.total_cases,
-        cases_run=run.cases_run,
-        cases_passed=run.cases_passed,
-        report_url=f"/evals/{run.id}/report",
-    )
+    return view_of(EvalRunSummary, run, report_url=f"/evals/{run.id}/report")
 
 
 class EvalRunController(Controller):

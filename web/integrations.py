@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Request, delete, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.security.jwt import Token
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.services import Services
 from core.accounts import User, get_user
 from core.secrets import decrypt_secret, mask_secret
+from core.views import view_of
 from integrations.api_keys import MAX_NAME_LENGTH, ApiKey, create_api_key, list_api_keys, revoke_api_key
 from integrations.webhooks import (
     EVENT_TYPES,
@@ -28,14 +28,10 @@ from integrations.webhooks import (
     list_subscriptions,
     redeliver,
 )
-from web.auth import AuthUser, admin_only
+from web.auth import AdminController, AuthUser
 
 AdminRequest = Request[AuthUser, Token, State]
 DeliveryStatusFilter = Literal["pending", "delivered", "failed"]
-
-
-def _iso(moment: datetime.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 class ApiKeyIn(msgspec.Struct):
@@ -61,15 +57,7 @@ class ApiKeyCreated(msgspec.Struct):
 
 
 def _key_view(key: ApiKey, creator: User | None) -> ApiKeyView:
-    return ApiKeyView(
-        id=str(key.id),
-        name=key.name,
-        prefix=key.prefix,
-        created_by=creator.email if creator else None,
-        created_at=key.created_at.isoformat(),
-        last_used_at=_iso(key.last_used_at),
-        revoked_at=_iso(key.revoked_at),
-    )
+    return view_of(ApiKeyView, key, created_by=creator.email if creator else None)
 
 
 class WebhookIn(msgspec.Struct):
@@ -111,17 +99,7 @@ class WebhookDeliveryView(msgspec.Struct):
 
 
 def _delivery_view(delivery: WebhookDelivery) -> WebhookDeliveryView:
-    return WebhookDeliveryView(
-        id=str(delivery.id),
-        event_type=delivery.event_type,
-        status=delivery.status,
-        attempts=delivery.attempts,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        created_at=delivery.created_at.isoformat(),
-        last_attempt_at=_iso(delivery.last_attempt_at),
-        delivered_at=_iso(delivery.delivered_at),
-    )
+    return view_of(WebhookDeliveryView, delivery)
 
 
 def _webhook_view(subscription: WebhookSubscription, secret_key: str, counts: dict[str, int]) -> WebhookView:
@@ -137,9 +115,8 @@ def _webhook_view(subscription: WebhookSubscription, secret_key: str, counts: di
     )
 
 
-class IntegrationsController(Controller):
+class IntegrationsController(AdminController):
     path = "/api/v1/admin"
-    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["Admin: integrations"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/api-keys")

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.service import unanswered_questions
 from conversations.services import Services
 from core.accounts import Role
+from core.views import view_of
 from knowledge.gaps import group_gaps
 from knowledge.models import DEFAULT_COLLECTION
 from knowledge.passages import PassageView
@@ -113,17 +114,11 @@ class KnowledgeController(Controller):
     ) -> list[DocumentView]:
         rows = await list_documents(db_session, request.user.tenant_id, collection)
         return [
-            DocumentView(
-                id=str(d.id),
+            view_of(
+                DocumentView,
+                d,
                 collection=name,
-                source=d.source,
-                title=d.title,
-                format=d.format,
-                language=d.language,
-                status=d.status,
-                error=d.error,
                 chunks=chunks,
-                size_bytes=d.size_bytes,
                 updated_at=d.updated_at.isoformat(timespec="seconds"),
             )
             for d, name, chunks in rows

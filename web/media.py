@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-from litestar import Controller, Request, get
+from litestar import Request, get
 from litestar.datastructures import State
 from litestar.response import Response
 from litestar.security.jwt import Token
@@ -13,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.message_reads import message_file
 from conversations.services import Services
-from web.auth import AuthUser, inbox_roles_only
+from web.auth import AuthUser, InboxController
 
 
-class MediaController(Controller):
+class MediaController(InboxController):
     path = "/api/v1/media"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/{message_id:uuid}/{index:int}")
     async def attachment(

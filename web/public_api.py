@@ -28,6 +28,7 @@ from channels.models import Contact, Conversation
 from channels.views import MessageView, message_view
 from conversations.notify import Outgoing, send_outgoing
 from conversations.services import Services
+from core.views import view_of
 from handoff.views import TicketView, ticket_view
 from integrations import public_api
 from integrations.api_keys import VISIBLE_CHARS, hash_key, use_api_key
@@ -140,27 +141,11 @@ class ConversationView(msgspec.Struct):
 
 
 def _contact_view(contact: Contact) -> ContactView:
-    return ContactView(
-        id=str(contact.id),
-        channel_id=str(contact.channel_id),
-        external_id=contact.external_id,
-        name=contact.name,
-        created_at=contact.created_at.isoformat(),
-        email=contact.email,
-        phone=contact.phone,
-        custom_fields=contact.custom_fields,
-    )
+    return view_of(ContactView, contact)
 
 
 def _conversation_view(conversation: Conversation, contact: Contact) -> ConversationView:
-    return ConversationView(
-        id=str(conversation.id),
-        channel_id=str(conversation.channel_id),
-        mode=conversation.mode,
-        contact=_contact_view(contact),
-        created_at=conversation.created_at.isoformat(),
-        updated_at=conversation.updated_at.isoformat(),
-    )
+    return view_of(ConversationView, conversation, contact=_contact_view(contact))
 
 
 class PublicApiController(Controller):

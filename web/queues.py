@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.services import Services
 from conversations.ticket_actions import do_set_presence
 from core.accounts import Role, list_users, presence_of
+from core.views import view_of
 from handoff.models import Queue
 from handoff.queues import get_queue, list_queues, queue_loads, save_queue
 from handoff.service import default_queue
-from web.auth import AuthUser, admin_only, inbox_roles_only, supervisors_only
+from web.auth import AdminController, AuthUser, InboxController, supervisors_only
 
 UserRequest = Request[AuthUser, Token, State]
 
@@ -38,24 +39,11 @@ class QueueView(msgspec.Struct, kw_only=True):
 
 
 def _view(queue: Queue, members: list[uuid.UUID]) -> QueueView:
-    return QueueView(
-        id=str(queue.id),
-        name=queue.name,
-        is_default=queue.is_default,
-        color=queue.color,
-        greeting=queue.greeting,
-        business_hours=queue.business_hours,
-        routing=queue.routing,
-        max_open_per_agent=queue.max_open_per_agent,
-        members=[str(m) for m in members],
-        first_response_minutes=queue.first_response_minutes,
-        resolution_minutes=queue.resolution_minutes,
-    )
+    return view_of(QueueView, queue, members=[str(m) for m in members])
 
 
-class QueueAdminController(Controller):
+class QueueAdminController(AdminController):
     path = "/api/v1/admin/queues"
-    guards = [admin_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def list_queues(self, request: UserRequest, db_session: AsyncSession) -> list[QueueView]:
@@ -91,9 +79,8 @@ class PresenceView(msgspec.Struct):
     """Tickets that were waiting and are now the agent's (going online frees the queue)."""
 
 
-class PresenceController(Controller):
+class PresenceController(InboxController):
     path = "/api/v1/me/presence"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @put("/")
     async def set_presence(self, request: UserRequest, data: PresenceIn, services: Services) -> PresenceView:
@@ -119,11 +106,10 @@ class TeamAgentView(msgspec.Struct):
     presence: str
 
 
-class TeamController(Controller):
+class TeamController(InboxController):
     """Who and where a ticket can be transferred to, for anyone working the inbox."""
 
     path = "/api/v1/team"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/queues")
     async def queues(self, request: UserRequest, db_session: AsyncSession) -> list[TeamQueueView]:

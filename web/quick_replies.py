@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Request, delete, get, post
 from litestar.datastructures import State
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.quick_replies import delete_quick_reply, find_quick_replies, save_quick_reply
 from handoff.views import QuickReplyView
-from web.auth import AuthUser, admin_only, inbox_roles_only
+from web.auth import AuthUser, InboxController, admin_only
 
 UserRequest = Request[AuthUser, Token, State]
 
@@ -23,9 +23,8 @@ class QuickReplyIn(msgspec.Struct, forbid_unknown_fields=True):
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
 
-class QuickReplyController(Controller):
+class QuickReplyController(InboxController):
     path = "/api/v1/quick-replies"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def list_replies(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Request, get, post
 from litestar.datastructures import State
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.tags import list_tags, save_tag
 from handoff.views import TagView, tag_view
-from web.auth import AuthUser, admin_only, inbox_roles_only
+from web.auth import AuthUser, InboxController, admin_only
 
 
 class TagIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -20,9 +20,8 @@ class TagIn(msgspec.Struct, forbid_unknown_fields=True):
     color: str = "#888888"
 
 
-class TagController(Controller):
+class TagController(InboxController):
     path = "/api/v1/tags"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def list_all(

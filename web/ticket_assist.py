@@ -6,7 +6,7 @@ import uuid
 from typing import Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.services import Services
@@ -14,7 +14,7 @@ from core.accounts import tenant_of
 from handoff.copilot.suggestions import HandoffSummary, Suggestion, suggest_replies, summarize
 from handoff.copilot.summary import ConversationSummary, summarize_conversation
 from handoff.inbox import ticket_messages
-from web.auth import inbox_roles_only
+from web.auth import InboxController
 from web.tickets import AgentRequest
 
 
@@ -23,9 +23,8 @@ class AssistView(msgspec.Struct):
     suggestions: list[Suggestion]
 
 
-class AssistController(Controller):
+class AssistController(InboxController):
     path = "/api/v1/tickets/{ticket_id:uuid}"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/assist")
     async def assist(

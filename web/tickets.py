@@ -10,7 +10,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Request, get, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -24,7 +24,7 @@ from core.errors import InvalidInputError
 from handoff import inbox
 from handoff.service import MAX_NOTE_LENGTH, MAX_REPLY_LENGTH, TicketFilters
 from handoff.views import QuickReplyView, TagView, TicketDetail, TicketView
-from web.auth import AuthUser, inbox_roles_only
+from web.auth import AuthUser, InboxController
 
 TicketStatusFilter = Literal["pending", "open", "closed"]
 AgentRequest = Request[AuthUser, Token, State]
@@ -59,9 +59,8 @@ async def _agent_file(data: dict[str, Any]) -> tuple[actions.AgentFile, str]:
     return actions.AgentFile(upload.filename, upload.content_type, await upload.read()), text
 
 
-class TicketController(Controller):
+class TicketController(InboxController):
     path = "/api/v1/tickets"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def list_tickets(
@@ -167,9 +166,8 @@ class TicketController(Controller):
         return await actions.do_close_ticket(services, request.user, ticket_id)
 
 
-class ConversationController(Controller):
+class ConversationController(InboxController):
     path = "/api/v1/conversations"
-    guards = [inbox_roles_only]  # noqa: RUF012 - Litestar reads this class attribute
 
     @post("/{conversation_id:uuid}/take-over", status_code=200)
     async def take_over(

@@ -66,13 +66,13 @@ class AnthropicProvider:
 
     @staticmethod
     def _messages(messages: list[ChatMessage]) -> list[MessageParam]:
-        wire: list[MessageParam] = []
-        for message in messages:
-            if message.role == "user":
-                wire.append({"role": "user", "content": message.content})
-            else:
-                wire.append({"role": "assistant", "content": message.content})
-        return wire
+        """Each role has its own type in the SDK, hence the two literals."""
+        return [
+            {"role": "user", "content": m.content}
+            if m.role == "user"
+            else {"role": "assistant", "content": m.content}
+            for m in messages
+        ]
 
     def _sampling(self, temperature: float) -> dict[str, object] | None:
         """``temperature`` as extra body, for the models that still take it.

@@ -60,13 +60,14 @@ class OpenAIProvider:
         await self._client.close()
 
     def _messages(self, system: str, messages: list[ChatMessage]) -> list[ChatCompletionMessageParam]:
+        """Each role has its own type in the SDK, hence the literals."""
         wire: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}] if system else []
-        for message in messages:
-            if message.role == "user":
-                wire.append({"role": "user", "content": message.content})
-            else:
-                wire.append({"role": "assistant", "content": message.content})
-        return wire
+        return wire + [
+            {"role": "user", "content": m.content}
+            if m.role == "user"
+            else {"role": "assistant", "content": m.content}
+            for m in messages
+        ]
 
     def _limits(self, max_tokens: int) -> tuple[int | openai.Omit, int | openai.Omit]:
         """``(max_completion_tokens, max_tokens)``: OpenAI's newer models take only the first,
