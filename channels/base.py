@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
@@ -12,6 +12,10 @@ from channels.errors import InvalidMessageError
 from channels.views import CitationView, MessageView
 
 MAX_TEXT_LENGTH = 4096
+MessageText = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_LENGTH)]
+"""A message's text as every inbound route takes it: not empty, and within what every channel carries."""
+ContactExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+"""The contact's id on its channel (a web chat session, a Telegram chat id, a phone number)."""
 
 AttachmentKind = Literal["image", "audio", "voice", "video", "document", "sticker"]
 

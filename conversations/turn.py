@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -10,7 +11,7 @@ from typing import Any, TypeVar, cast
 import msgspec
 import structlog
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.graph import durability
@@ -168,18 +169,25 @@ async def _run_graph(services: Services, tenant: Tenant, message: Message, on_de
     return _Decided.without_graph(message, "escalate", "agent_error", reason, "handoff")
 
 
-async def unanswered_messages(services: Services) -> list[uuid.UUID]:
-    """Customer messages stored but never handled (the process stopped mid-turn), oldest first.
+async def unanswered_messages(
+    services: Services, older_than: datetime.timedelta = datetime.timedelta(0)
+) -> list[uuid.UUID]:
+    """Customer messages stored but never handled, oldest first: their process stopped mid-turn, or
+    their job was lost. With ``older_than``, only those that old whose conversation no turn holds (a
+    periodic sweep must not enqueue again what is merely waiting in the queue).
 
-    A system sweep across tenants, run when the app starts so that no message is left behind.
+    A system sweep across tenants, run when the app starts and periodically (see runtime.sweeps).
     """
-    async with services.database.sessionmaker() as session:
-        rows = await session.scalars(
-            select(Message.id)
-            .where(Message.direction == Direction.INBOUND, Message.processed.is_(False))
-            .order_by(Message.created_at)
+    query = select(Message.id).where(Message.direction == Direction.INBOUND, Message.processed.is_(False))
+    if older_than:
+        query = query.where(
+            Message.created_at < func.now() - older_than,
+            ~exists().where(
+                Conversation.id == Message.conversation_id, Conversation.turn_until >= func.now()
+            ),
         )
-        return list(rows)
+    async with services.database.sessionmaker() as session:
+        return list(await session.scalars(query.order_by(Message.created_at)))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from core.database import Database
 
 log = structlog.get_logger(__name__)
 
-LEASE = datetime.timedelta(seconds=90)
+LEASE = datetime.timedelta(seconds=30)
 """How long a lease lasts unless renewed: longer than a pause in a healthy process, short enough that a
 dead worker's conversations are taken over soon."""
 RENEW_EVERY_SECONDS = LEASE.total_seconds() / 3

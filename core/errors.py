@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     INVALID_INPUT = "invalid_input"
     INTERNAL = "internal"
+    UNAVAILABLE = "unavailable"
+    """A service the request needs (the database, Redis) is away: try again shortly."""
 
 
 class AtendeError(Exception):

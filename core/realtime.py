@@ -1,4 +1,5 @@
-"""Real-time fan-out: Litestar channels inside the app, nothing in one-shot CLI commands."""
+"""Real-time fan-out: Litestar channels inside the app, their backend in a worker, nothing in one-shot
+CLI commands."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 
 
 def inbox_stream(tenant_id: uuid.UUID | str) -> str:
@@ -26,3 +28,14 @@ class ChannelsPublisher:
 
     async def publish(self, stream: str, event: dict[str, Any]) -> None:
         self._plugin.publish(msgspec.json.encode(event), channels=[stream])
+
+
+class BackendPublisher:
+    """Straight to a channels backend, for a process with no web app: a worker's events reach the
+    inboxes and chat pages connected to the web processes through Redis."""
+
+    def __init__(self, backend: ChannelsBackend) -> None:
+        self._backend = backend
+
+    async def publish(self, stream: str, event: dict[str, Any]) -> None:
+        await self._backend.publish(msgspec.json.encode(event), [stream])

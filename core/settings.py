@@ -104,6 +104,9 @@ class Settings:
     """ATENDE_TURN_CONCURRENCY: agent turns in progress at once per process. A turn mostly waits (on an
     LLM, a channel) holding nothing; its CPU work is batched apart (one embedding batch at a time, see
     knowledge.embeddings), so hundreds may wait at once. More wait their turn in the queue."""
+    job_redeliver_seconds: float = field(default_factory=lambda: _float("JOB_REDELIVER_SECONDS", 60))
+    """ATENDE_JOB_REDELIVER_SECONDS: with Redis, a job a worker took but never finished (it died) goes to
+    another worker after this long. Running a job twice is safe; too short only wastes work."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

@@ -45,7 +45,7 @@ class Embedder:
         self.dimension: int = dimension
         self.max_tokens: int = int(self._model.max_seq_length or 256)
         self._tokenizer = self._model.tokenizer
-        self._batcher = _Batcher(self.encode)
+        self._batcher = EncodeBatcher(self.encode)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model would read (chunking keeps every chunk within ``max_tokens``)."""
@@ -61,13 +61,13 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     async def aencode(self, texts: list[str]) -> NDArray[np.float32]:
-        """Encode off the event loop, batched with whatever other callers are waiting (see ``_Batcher``)."""
+        """Encode off the event loop, batched with whatever other callers are waiting (see ``EncodeBatcher``)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return await self._batcher.encode(texts)
 
 
-class _Batcher:
+class EncodeBatcher:
     """Micro-batching: concurrent turns each ask for a few texts; one ``encode`` on a worker thread
     serves every caller waiting at that moment, so the CPU does one batch at a time (the web server
     beside it keeps a core) and a burst of turns costs about as much as one batch of their texts.

@@ -33,6 +33,8 @@ from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
 from integrations.webhooks import pending_webhook_deliveries
 from runtime.broker import BrokerJobs, broker
+from runtime.redis_check import require_redis
+from runtime.sweeps import sweep_periodically
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
@@ -92,18 +94,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def services_lifespan(app: Litestar) -> AsyncIterator[None]:
         jobs = BrokerJobs()
+        if settings.redis_url:
+            await require_redis(settings.redis_url)
         async with open_services(settings, ChannelsPublisher(channels), jobs) as services:
             app.state.services = services
             broker.state.services = services
-            # The built-in classifier heads, before the first customer's message (cached per machine).
-            await asyncio.to_thread(builtin_classifier, services.embedder)
             await broker.startup()
-            for message_id in await unanswered_messages(services):
-                await jobs.run_turn(message_id)
-            for message_id in await pending_deliveries(services):
-                await jobs.deliver_message(message_id)
-            for delivery_id in await pending_webhook_deliveries(services):
-                await jobs.deliver_webhook(delivery_id)
+            sweeping: asyncio.Task[None] | None = None
+            if not settings.redis_url:  # the jobs run here: warm up, and sweep (workers do, with Redis)
+                # The built-in classifier heads, before the first customer's message (cached per machine).
+                await asyncio.to_thread(builtin_classifier, services.embedder)
+                for message_id in await unanswered_messages(services):
+                    await jobs.run_turn(message_id)
+                for message_id in await pending_deliveries(services):
+                    await jobs.deliver_message(message_id)
+                for delivery_id in await pending_webhook_deliveries(services):
+                    await jobs.deliver_webhook(delivery_id)
+                sweeping = asyncio.create_task(sweep_periodically(services, jobs, None))
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)
             app.state.channel_host, app.state.channel_lifecycles = host, lifecycles
@@ -111,6 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             try:
                 yield
             finally:
+                if sweeping:
+                    sweeping.cancel()
                 await lifecycles.stop()
                 await stop_waiting_reports()
                 await broker.shutdown()

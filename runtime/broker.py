@@ -1,26 +1,53 @@
-"""The one task broker: taskiq in process on embedded defaults; ``BrokerJobs`` is how the pipeline enqueues."""
+"""The one task broker, and ``BrokerJobs``, how the pipeline enqueues.
+
+On embedded defaults, taskiq's in-process broker: jobs run inside ``atende serve``. With
+ATENDE_REDIS_URL, a Redis stream (taskiq-redis's ``RedisStreamBroker``): ``atende serve`` only
+enqueues, and any number of ``atende worker`` processes take the jobs. A job is acknowledged only
+after it ran, so one whose worker died is handed to another worker once it has been idle for
+ATENDE_JOB_REDELIVER_SECONDS (Redis's XAUTOCLAIM); every job is safe to run twice (a turn's lease and its
+message's ``processed`` flag, the deliveries' claims), so a job redelivered while slow still runs once.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from taskiq import Context, InMemoryBroker, TaskiqDepends
+from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
 from taskiq.middlewares import SmartRetryMiddleware
+from taskiq_redis import RedisStreamBroker
 
 from conversations.delivery import deliver_message
 from conversations.services import Services
 from conversations.turn import run_turn
+from core.settings import get_settings
 from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
 
 JOBS_AT_ONCE = 1000
 """Jobs one process runs at once: they mostly wait (an LLM, a channel), and turns are bounded apart
 (``Services.turn_slots``); taskiq's default of 30 would queue a burst of customers behind each other."""
+QUEUE = "atende:jobs"
 
-broker = InMemoryBroker(max_async_tasks=JOBS_AT_ONCE).with_middlewares(
-    SmartRetryMiddleware(default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True)
-)
+
+def make_broker(redis_url: str | None, redeliver_seconds: float) -> AsyncBroker:
+    """``redeliver_seconds``: a job taken but not acknowledged for this long goes to another worker.
+    (taskiq-redis looks for such jobs after each read that brought new ones; the periodic sweep of
+    unanswered messages, ``runtime.sweeps``, is the backstop for a quiet queue.)"""
+    retries = SmartRetryMiddleware(
+        default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True
+    )
+    if redis_url:
+        return RedisStreamBroker(
+            redis_url,
+            queue_name=QUEUE,
+            idle_timeout=int(redeliver_seconds * 1000),
+            unacknowledged_lock_timeout=30,
+        ).with_middlewares(retries)
+    return InMemoryBroker(max_async_tasks=JOBS_AT_ONCE).with_middlewares(retries)
+
+
+broker = make_broker(get_settings().redis_url, get_settings().job_redeliver_seconds)
 
 
 @broker.task(task_name="atende.run_turn", retry_on_error=True)

@@ -20,6 +20,7 @@ HTTP_STATUS = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.INVALID_INPUT: 422,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.UNAVAILABLE: 503,
 }
 _TITLES = {
     400: "Bad request",

@@ -22,7 +22,7 @@ from litestar.pagination import OffsetPagination
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import MAX_TEXT_LENGTH
+from channels.base import ContactExternalId, MessageText
 from channels.contacts import get_contact
 from channels.models import Contact, Conversation
 from channels.views import MessageView, message_view
@@ -108,9 +108,8 @@ async def provide_api_client(request: Request[Any, Any, Any], services: Services
 
 class ApiMessageIn(msgspec.Struct):
     channel_id: uuid.UUID
-    contact: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    """The contact's id on the channel: the web chat session, the Telegram chat id, the phone number."""
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_LENGTH)]
+    contact: ContactExternalId
+    text: MessageText
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=150)] | None = None
     """Your own id for the message: a retried call with the same id sends it once."""
 

@@ -10,7 +10,7 @@ from litestar import Controller, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import MAX_TEXT_LENGTH, InboundMessage
+from channels.base import ContactExternalId, InboundMessage, MessageText
 from channels.service import get_or_create_channel
 from channels.views import MessageView
 from channels.webchat import session_stream
@@ -26,12 +26,12 @@ class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
     """What the chat page sends while the customer writes: ``{"type": "typing"}``."""
 
 
-SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+SessionId = ContactExternalId
 
 
 class WebChatMessageIn(msgspec.Struct):
     session_id: SessionId
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT_LENGTH)]
+    text: MessageText
     message_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     """The page's own id for the message: a retried POST with the same id is stored once."""
 

@@ -15,6 +15,7 @@ from runtime.cli.channels import channel
 from runtime.cli.classify import classify
 from runtime.cli.kb import kb
 from runtime.cli.server import chat, db, demo, serve
+from runtime.cli.worker import worker
 
 
 @click.group()
@@ -22,5 +23,5 @@ def main() -> None:
     """Atende: an AI agent on every channel, grounded in your knowledge base, with human handoff."""
 
 
-for command in (serve, demo, db, tenant, user, apikey, channel, kb, classify, chat, eval_group):
+for command in (serve, worker, demo, db, tenant, user, apikey, channel, kb, classify, chat, eval_group):
     main.add_command(command)

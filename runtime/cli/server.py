@@ -13,17 +13,21 @@ from core.accounts import get_tenant
 from core.migrate import migrated_database
 from core.settings import get_settings
 from runtime.cli._run import run_async
+from runtime.redis_check import require_redis
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve the web app: chat page, inbox and API."""
+    """Serve the web app: chat page, inbox and API (with ATENDE_REDIS_URL, jobs go to ``atende worker``)."""
     import uvicorn
 
     from runtime.app import create_app
 
+    redis_url = get_settings().redis_url
+    if redis_url:
+        run_async(require_redis)(redis_url)
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 

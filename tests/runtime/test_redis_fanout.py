@@ -1,65 +1,19 @@
-"""Two web processes sharing a real Redis: a message taken by one reaches an inbox connected to the other."""
+"""Two web processes and a worker sharing a real Redis: a message taken by one web process is answered
+by the worker, and the hand-off reaches an inbox connected to the other web process."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import websockets
 
 from tests.conftest import start_atende, stop_atende
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A throw-away redis-server of our own (``make test`` installs the binary)."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: run `make redis`"
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+from tests.runtime.conftest import start_worker
 
 
 async def _first_event(url: str, session: str, within: float, ready: asyncio.Event) -> dict[str, object]:
@@ -80,13 +34,16 @@ async def _first_event(url: str, session: str, within: float, ready: asyncio.Eve
                 return event
 
 
-def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other(tmp_path: Path, redis_url: str) -> None:
+def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other_and_answered_by_a_worker(
+    tmp_path: Path, redis_url: str
+) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     env = {"ATENDE_REDIS_URL": redis_url, "ATENDE_SECRET_KEY": "shared-by-both-processes"}
     first, first_url = start_atende(data_dir, "demo", env=env, log_name="first.log")
     try:
         second, second_url = start_atende(data_dir, "serve", env=env, log_name="second.log")
+        worker = start_worker(data_dir, env, "worker.log")
         try:
             credentials = json.loads((data_dir / "demo-credentials.json").read_text())
             login = httpx.post(
@@ -112,7 +69,11 @@ def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other(tmp_path: Pat
 
             event = asyncio.run(scenario())
             assert event["ticket"]["status"] == "pending"  # type: ignore[index]
+            assert "turn.done" in (data_dir / "worker.log").read_text()
+            for web in ("first.log", "second.log"):
+                assert "turn.done" not in (data_dir / web).read_text(), f"{web}: a web process ran a turn"
         finally:
+            stop_atende(worker)
             stop_atende(second)
     finally:
         stop_atende(first)
