@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -86,11 +86,6 @@ class Message(UUIDv7AuditBase):
         UniqueConstraint("channel_id", "channel_message_id", name="uq_messages_channel_message"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         Index("ix_messages_channel_delivered_as", "channel_id", "delivered_as"),
-        Index(
-            "ix_messages_delivery_pending",
-            "created_at",
-            postgresql_where=text("delivery_status = 'pending'"),
-        ),
     )
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

@@ -26,12 +26,12 @@ from agents.classifiers import builtin_classifier
 from channels.plugin import ChannelHost
 from channels.plugins import PLUGINS, ChannelLifecycles
 from conversations.channel_host import PipelineHost
-from conversations.delivery import pending_deliveries, stop_waiting_reports
+from conversations.delivery import stop_waiting_reports
+from conversations.outbox import keep_sweeping, sweep
 from conversations.services import open_services
 from conversations.turn import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
-from integrations.webhooks import pending_webhook_deliveries
 from runtime.broker import BrokerJobs, broker
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
@@ -100,17 +100,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await broker.startup()
             for message_id in await unanswered_messages(services):
                 await jobs.run_turn(message_id)
-            for message_id in await pending_deliveries(services):
-                await jobs.deliver_message(message_id)
-            for delivery_id in await pending_webhook_deliveries(services):
-                await jobs.deliver_webhook(delivery_id)
+            # Outbound messages and webhook events a stopped process left unsent, then a sweep for
+            # retries, jobs an admin tried again and leases a dead process left (core.outbox).
+            await sweep(services.database.sessionmaker, jobs)
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)
             app.state.channel_host, app.state.channel_lifecycles = host, lifecycles
             await lifecycles.start()  # Telegram pollers, WhatsApp sessions…
+            sweeper = asyncio.create_task(
+                keep_sweeping(services.database.sessionmaker, jobs, settings.outbox_sweep_seconds)
+            )
             try:
                 yield
             finally:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
                 await lifecycles.stop()
                 await stop_waiting_reports()
                 await broker.shutdown()
