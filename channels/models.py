@@ -93,9 +93,9 @@ class Message(TenantOwned):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         Index("ix_messages_channel_delivered_as", "channel_id", "delivered_as"),
         Index(
-            "ix_messages_delivery_pending",
+            "ix_messages_unanswered",
             "created_at",
-            postgresql_where=text("delivery_status = 'pending'"),
+            postgresql_where=text("processed = false AND direction = 'inbound'"),
         ),
     )
 

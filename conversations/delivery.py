@@ -1,23 +1,23 @@
 """Outbound messages on external channels: sent by a job, retried with backoff, failed visibly.
 
-A message to deliver is stored as ``pending`` in the same transaction that writes it; the job sends
-it and records ``sent`` (with the channel's id) or, after the last try, ``failed`` with the reason,
-which the inbox shows with a resend button. A process that dies with jobs queued loses none: at
-start the app queues every message still pending. The row stays locked while it is being sent, so
-two jobs for one message never both send it. Channels that report what happened next (WhatsApp:
-delivered, read, failed) move the status on with ``record_status``.
+A message to deliver is stored as ``pending`` with its outbox job (``core.outbox``) in the
+transaction that writes it (``conversations.notify.Outgoing.of``). The job claims it for one try,
+hands it to the channel's adapter with no lock or transaction held, then records, in one short
+transaction with the job, ``sent`` (with the channel's id) or, after the last try or a refusal not
+worth repeating, ``failed`` with the reason, which the inbox shows with a resend button
+(``conversations.outbox.retry_jobs``). A process that dies with jobs queued or mid-send loses none:
+the sweep hands due jobs, and those whose lease ran out, to workers again. Channels that report what
+happened next (WhatsApp: delivered, read, failed) move the status on with ``record_status``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from channels.base import (
     ChannelAccess,
@@ -31,7 +31,7 @@ from channels.stored import channel_access
 from channels.views import message_view
 from conversations.notify import notify_inbox
 from conversations.services import Services
-from core.errors import ConflictError, NotFoundError
+from core import outbox
 from handoff.events import message_updated
 
 log = structlog.get_logger(__name__)
@@ -40,20 +40,6 @@ MAX_WAIT_SECONDS = 60.0
 
 class StatusBeforeMessageError(Exception):
     """No message carries this channel id (yet): its delivery job has not committed it."""
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, DeliveryFailedError) and exc.retryable
-
-
-def _wait(first: float) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        """Doubling from ``first``, or longer when the channel says when to come back."""
-        exc = state.outcome.exception() if state.outcome else None
-        asked = exc.retry_after if isinstance(exc, DeliveryFailedError) and exc.retry_after else 0.0
-        return float(min(MAX_WAIT_SECONDS, max(asked, first * 2 ** (state.attempt_number - 1))))
-
-    return wait
 
 
 async def _deliver_once(
@@ -68,46 +54,99 @@ async def _deliver_once(
         raise DeliveryFailedError(f"{type(exc).__name__}: {exc}", retryable=True) from exc
 
 
-async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
-    """Send one pending message through its channel; returns the status it ends in."""
-    settings = services.settings
-    async with services.database.sessionmaker.begin() as session:
-        message = await session.scalar(
-            select(Message).where(Message.id == message_id).with_for_update(skip_locked=True)
-        )
-        if message is None or message.delivery_status != DeliveryStatus.PENDING:
-            return message.delivery_status or "" if message else "locked"
+@dataclass(frozen=True)
+class _Send:
+    """What one try needs, read before it (no transaction stays open across the send)."""
+
+    adapter: ChannelAdapter | None
+    channel: ChannelAccess
+    contact_external_id: str
+    message: OutgoingMessage
+
+
+async def _what_to_send(services: Services, message_id: uuid.UUID) -> _Send | None:
+    async with services.database.sessionmaker() as session:
+        message = await session.get(Message, message_id)
+        if message is None:
+            return None
         channel = await session.get_one(Channel, message.channel_id)
         conversation = await session.get_one(Conversation, message.conversation_id)
         contact = await session.get_one(Contact, conversation.contact_id)
-        adapter = services.adapters.get(channel.type)
+        access = channel_access(channel, services.settings.resolved_secret_key())
         outgoing = outgoing_message(message_view(message))
-        try:
-            if adapter is None:
-                raise DeliveryFailedError(f"no adapter for {channel.type} channels", retryable=False)
-            access = channel_access(channel, settings.resolved_secret_key())
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(max(1, settings.delivery_attempts)),
-                wait=_wait(settings.delivery_backoff_seconds),
-                retry=retry_if_exception(_retryable),
-                reraise=True,
-            ):
-                with attempt:
-                    external_id = await _deliver_once(adapter, access, contact.external_id, outgoing)
-        except DeliveryFailedError as exc:
-            message.delivery_status, message.delivery_error = DeliveryStatus.FAILED, exc.reason
-            log.warning(
-                "delivery.failed", message_id=str(message.id), channel=channel.type, reason=exc.reason
-            )
+        return _Send(services.adapters.get(channel.type), access, contact.external_id, outgoing)
+
+
+async def _send(services: Services, send: _Send) -> tuple[str | None, DeliveryFailedError | None]:
+    """The channel's id for the message, or why it was not taken."""
+    limit = outbox.send_limit(services.settings.outbox_lease_seconds)
+    try:
+        if send.adapter is None:
+            raise DeliveryFailedError(f"no adapter for {send.channel.type} channels", retryable=False)
+        async with asyncio.timeout(limit):
+            return await _deliver_once(
+                send.adapter, send.channel, send.contact_external_id, send.message
+            ), None
+    except DeliveryFailedError as exc:
+        return None, exc
+    except TimeoutError:
+        return None, DeliveryFailedError(f"the channel did not answer within {limit:g} s", retryable=True)
+
+
+async def _attempt(services: Services, claim: outbox.Claim) -> outbox.Finished | None:
+    """One try of a claimed message; then the job and the message's status move in one transaction."""
+    settings = services.settings
+    send = await _what_to_send(services, claim.ref_id)
+    if send is None:  # the message is gone (its tenant or conversation was deleted)
+        async with services.database.sessionmaker.begin() as session:
+            await outbox.forget(session, outbox.JobKind.MESSAGE, [claim.ref_id])
+        return outbox.Finished(outbox.JobStatus.DONE)
+    external_id, failed = await _send(services, send)
+    failure = outbox.Failure(failed.reason, failed.retryable, failed.retry_after) if failed else None
+    backoff = outbox.Backoff(settings.delivery_attempts, settings.delivery_backoff_seconds, MAX_WAIT_SECONDS)
+    fields = {"message_id": str(claim.ref_id), "channel": send.channel.type, "attempt": claim.attempts}
+    async with services.database.sessionmaker.begin() as session:
+        finished = await outbox.finish(session, claim, failure, backoff)
+        if finished is None or finished.status == outbox.JobStatus.PENDING:
+            if failed is not None:
+                log.info("delivery.retrying", reason=failed.reason, wait=finished and finished.wait, **fields)
+            return finished
+        if finished.status == outbox.JobStatus.DONE:
+            values = {
+                "delivery_status": DeliveryStatus.SENT,
+                "delivery_error": None,
+                "delivered_as": external_id,
+            }
+            log.info("delivery.sent", **fields)
         else:
-            message.delivery_status, message.delivery_error = DeliveryStatus.SENT, None
-            message.delivered_as = external_id
-            log.info("delivery.sent", message_id=str(message.id), channel=channel.type)
-        await session.flush()
-        event = message_updated(message)
-        status, tenant_id = message.delivery_status, message.tenant_id
-    await notify_inbox(services, tenant_id, event)
-    return status
+            values = {
+                "delivery_status": DeliveryStatus.FAILED,
+                "delivery_error": failed.reason if failed else None,
+            }
+            log.warning("delivery.failed", reason=failed.reason if failed else None, **fields)
+        message = await session.scalar(
+            update(Message)
+            .where(Message.id == claim.ref_id)
+            .values(**values)
+            .returning(Message)
+            .execution_options(populate_existing=True)
+        )
+        event = message_updated(message) if message is not None else None
+    if event is not None:
+        await notify_inbox(services, claim.tenant_id, event)
+    return finished
+
+
+async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
+    """Send a message whose outbox job is due, trying again after short waits (longer ones are left to
+    the sweep); returns the job's status. A job already being sent, or done, is left alone."""
+    return await outbox.work(
+        services.database.sessionmaker,
+        outbox.JobKind.MESSAGE,
+        message_id,
+        services.settings.outbox_lease_seconds,
+        lambda claim: _attempt(services, claim),
+    )
 
 
 STATUS_AFTER: dict[DeliveryStatus, tuple[DeliveryStatus, ...]] = {
@@ -155,6 +194,10 @@ async def record_status(
             if known is None:
                 raise StatusBeforeMessageError(delivered_as)
             return False
+        if status == DeliveryStatus.FAILED:
+            await outbox.mark_dead(
+                session, outbox.JobKind.MESSAGE, message.id, error or "the channel reported it failed"
+            )
         event = message_updated(message)
     log.info("delivery.status", message_id=str(message.id), channel=channel.type, status=str(status))
     await notify_inbox(services, channel.tenant_id, event)
@@ -196,39 +239,3 @@ async def _report_later(
         except StatusBeforeMessageError:
             continue
     log.info("delivery.status_unmatched", channel=channel.type, status=str(status))
-
-
-async def pending_deliveries(services: Services) -> list[uuid.UUID]:
-    """Messages written but never handed to their channel (the process stopped): a startup sweep."""
-    async with services.database.sessionmaker() as session:
-        rows = await session.scalars(
-            select(Message.id)
-            .where(Message.delivery_status == DeliveryStatus.PENDING)
-            .order_by(Message.created_at)
-        )
-        return list(rows)
-
-
-async def mark_for_resend(
-    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: uuid.UUID, message_id: uuid.UUID
-) -> Message:
-    """A failed outbound message of the conversation, set pending again; anything else is refused."""
-    message = await session.scalar(
-        select(Message)
-        .where(
-            Message.tenant_id == tenant_id,
-            Message.conversation_id == conversation_id,
-            Message.id == message_id,
-        )
-        .with_for_update()
-    )
-    if message is None:
-        raise NotFoundError(f"no message {message_id} in this ticket's conversation")
-    if message.delivery_status != DeliveryStatus.FAILED:
-        raise ConflictError(
-            f"message {message_id} is {message.delivery_status or 'not sent through a channel'}: only failed"
-            " messages are sent again"
-        )
-    message.delivery_status, message.delivery_error = DeliveryStatus.PENDING, None
-    await session.flush()
-    return message

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 import msgspec
 import structlog
+from sqlalchemy.orm import object_session
 
 from channels.base import ChannelAccess, outgoing_message
 from channels.models import DeliveryStatus, Message
 from channels.views import MessageView, message_view
 from conversations.services import Services
+from core import outbox
 from core.realtime import inbox_stream
 from handoff.events import InboxEvent, event_type, message_created_view
 from integrations.webhooks import queue_webhooks
@@ -34,10 +36,15 @@ class Outgoing:
 
     @classmethod
     def of(cls, message: Message, channel_type: str, contact_external_id: str) -> Outgoing:
-        """On an external channel the message is marked pending here, in its own transaction, so a
-        crash before the delivery job runs leaves it to the startup sweep, not lost."""
+        """On an external channel the message is marked pending here and its outbox job added, in the
+        transaction that writes it (the session it belongs to), so a crash before the delivery job
+        runs leaves it to the outbox's sweep, not lost."""
         if channel_type not in INSTANT_CHANNELS:
             message.delivery_status = DeliveryStatus.PENDING
+            session = object_session(message)
+            if session is None:
+                raise RuntimeError("a message to deliver is made in the session that writes it")
+            session.add(outbox.new_job(message.tenant_id, outbox.JobKind.MESSAGE, message.id))
         view = message_view(message)
         return cls(message.tenant_id, message.channel_id, channel_type, contact_external_id, view)
 

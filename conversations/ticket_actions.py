@@ -13,18 +13,21 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment
 from channels.contacts import ContactProfileIn, update_profile
-from channels.models import Channel, Contact, Message
+from channels.models import Channel, Contact, DeliveryStatus, Message
 from channels.views import MessageView, message_view
-from conversations.delivery import mark_for_resend
 from conversations.media import store_agent_file
 from conversations.notify import Outgoing, notify_inbox, send_outgoing
+from conversations.outbox import retry_job_of
 from conversations.services import Services
 from conversations.typing import agent_typing
 from core.accounts import Actor, Presence, set_presence
+from core.errors import ConflictError, NotFoundError
+from core.outbox import JobKind
 from handoff import service
 from handoff.contact_panel import ContactPanel, contact_panel
 from handoff.csat import ask_rating
@@ -182,7 +185,22 @@ async def do_resend_message(
     """Try again to deliver a message its channel refused (shown failed in the conversation)."""
     async with services.database.sessionmaker.begin() as session:
         ticket = await visible_ticket(session, actor, ticket_id)
-        message = await mark_for_resend(session, actor.tenant_id, ticket.conversation_id, message_id)
+        message = await session.scalar(
+            select(Message).where(
+                Message.tenant_id == actor.tenant_id,
+                Message.conversation_id == ticket.conversation_id,
+                Message.id == message_id,
+            )
+        )
+        if message is None:
+            raise NotFoundError(f"no message {message_id} in this ticket's conversation")
+        if message.delivery_status != DeliveryStatus.FAILED:
+            raise ConflictError(
+                f"message {message_id} is {message.delivery_status or 'not sent through a channel'}: only"
+                " failed messages are sent again"
+            )
+        await retry_job_of(session, JobKind.MESSAGE, message.id)
+        await session.refresh(message)
         view = message_view(message)
     await services.jobs.deliver_message(message.id)
     return view

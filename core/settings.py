@@ -98,6 +98,12 @@ class Settings:
     self-hosted Atende calling its own services); by default only public addresses are allowed."""
     webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
+    outbox_lease_seconds: float = field(default_factory=lambda: _float("OUTBOX_LEASE_SECONDS", 120))
+    """ATENDE_OUTBOX_LEASE_SECONDS: how long one attempt to send a message or webhook event may take;
+    a job whose process died mid-send is taken up again once this has passed."""
+    outbox_sweep_seconds: float = field(default_factory=lambda: _float("OUTBOX_SWEEP_SECONDS", 5))
+    """ATENDE_OUTBOX_SWEEP_SECONDS: how often the server looks for outbox jobs nobody is sending (due
+    retries, jobs an admin tried again, leases run out)."""
     public_api_per_minute: int = field(default_factory=lambda: int(_float("PUBLIC_API_PER_MINUTE", 600)))
     """ATENDE_PUBLIC_API_PER_MINUTE: requests a minute per API key on /api/v1/public; more get a 429."""
     turn_concurrency: int = field(default_factory=lambda: int(_float("TURN_CONCURRENCY", 200)))

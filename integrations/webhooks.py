@@ -6,19 +6,23 @@ matching subscription, then sent by a job. The receiver gets the JSON event with
 try), ``X-Atende-Timestamp`` and ``X-Atende-Signature: sha256=<hex HMAC-SHA256(secret,
 "{timestamp}.{body}")>``. A 2xx answer delivers it; anything else is tried again, waiting twice as
 long each time, and after the last try the delivery is marked failed with the last status code or
-error, for the admin to see. Rows still pending when the process stops are queued again at start.
-Each try holds the row's lock, so two jobs never both deliver one event.
+error, for the admin to see and send again.
+
+Each delivery has its job in the outbox (``core.outbox``), written with it: the job is claimed for one
+try, the POST goes out with no lock or transaction held, and the outcome moves the job and the
+delivery together. Two workers never both deliver one event; one that dies mid-POST leaves the job to
+be taken up again when its lease runs out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,12 +32,12 @@ import msgspec
 import structlog
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Index, String, Text, func, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_never
 
+from core import outbox
 from core.errors import InvalidInputError, NotFoundError
 from core.resources import CoreResources
 from core.secrets import decrypt_secret, encrypt_secret
@@ -69,14 +73,7 @@ class WebhookDelivery(UUIDv7AuditBase):
     """One event for one subscriber; its id is the ``X-Atende-Delivery`` header."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
-        Index(
-            "ix_webhook_deliveries_pending",
-            "created_at",
-            postgresql_where=text("status = 'pending'"),
-        ),
-    )
+    __table_args__ = (Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),)
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     subscription_id: Mapped[uuid.UUID] = mapped_column(
@@ -173,8 +170,13 @@ async def get_subscription(
 async def delete_subscription(
     session: AsyncSession, tenant_id: uuid.UUID, subscription_id: uuid.UUID
 ) -> None:
-    """The subscription and its deliveries (pending ones are not sent)."""
-    await session.delete(await get_subscription(session, tenant_id, subscription_id))
+    """The subscription and its deliveries (pending ones are not sent: their outbox jobs go too)."""
+    subscription = await get_subscription(session, tenant_id, subscription_id)
+    deliveries = await session.scalars(
+        select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
+    )
+    await outbox.forget(session, outbox.JobKind.WEBHOOK, list(deliveries))
+    await session.delete(subscription)
     await session.flush()
 
 
@@ -208,24 +210,19 @@ async def list_deliveries(
     return list(await session.scalars(query.order_by(WebhookDelivery.created_at.desc()).limit(limit)))
 
 
-async def redeliver(
+async def get_delivery(
     session: AsyncSession, tenant_id: uuid.UUID, subscription_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> WebhookDelivery:
-    """A failed delivery, pending again with a fresh count of tries."""
+    """One delivery of the subscription (sent again with ``conversations.outbox.retry_jobs``)."""
     delivery = await session.scalar(
-        select(WebhookDelivery)
-        .where(
+        select(WebhookDelivery).where(
             WebhookDelivery.tenant_id == tenant_id,
             WebhookDelivery.subscription_id == subscription_id,
             WebhookDelivery.id == delivery_id,
         )
-        .with_for_update()
     )
     if delivery is None:
         raise NotFoundError(f"no delivery {delivery_id} for this subscription")
-    if delivery.status == WebhookStatus.FAILED:
-        delivery.status, delivery.attempts = WebhookStatus.PENDING, 0
-        await session.flush()
     return delivery
 
 
@@ -265,28 +262,30 @@ async def queue_webhooks(services: CoreResources, tenant_id: uuid.UUID, event: I
         ]
         session.add_all(deliveries)
         await session.flush()
-        return [d.id for d in deliveries]
+        ids = [d.id for d in deliveries]
+        await outbox.enqueue(session, tenant_id, outbox.JobKind.WEBHOOK, ids)
+        return ids
 
 
 @dataclass(frozen=True)
-class _Try:
-    status: str
-    attempts: int
+class _Request:
+    """One POST as it will be sent, read before the send (no transaction stays open across it)."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    event_type: str
 
 
-async def _try_once(services: CoreResources, client: httpx.AsyncClient, delivery_id: uuid.UUID) -> _Try:
-    """One POST, under the row's lock; records what the subscriber answered."""
-    settings = services.settings
-    async with services.database.sessionmaker.begin() as session:
-        delivery = await session.scalar(
-            select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update(skip_locked=True)
-        )
-        if delivery is None or delivery.status != WebhookStatus.PENDING:
-            return _Try(delivery.status if delivery else "locked", delivery.attempts if delivery else 0)
+async def _request(services: CoreResources, delivery_id: uuid.UUID) -> _Request | None:
+    async with services.database.sessionmaker() as session:
+        delivery = await session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return None
         subscription = await session.get_one(WebhookSubscription, delivery.subscription_id)
         body = msgspec.json.encode(delivery.payload)
         timestamp = str(int(time.time()))
-        secret = decrypt_secret(settings.resolved_secret_key(), subscription.secret)
+        secret = decrypt_secret(services.settings.resolved_secret_key(), subscription.secret)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Atende-Webhooks/1",
@@ -295,74 +294,87 @@ async def _try_once(services: CoreResources, client: httpx.AsyncClient, delivery
             "X-Atende-Timestamp": timestamp,
             "X-Atende-Signature": sign(secret, timestamp, body),
         }
-        code: int | None = None
-        error: str | None = None
-        try:
-            await check_webhook_target(subscription.url, allow_private=settings.webhook_private_networks)
-            response = await client.post(subscription.url, content=body, headers=headers)
-            code = response.status_code
-            if not 200 <= code < 300:
-                error = f"HTTP {code}: {response.reason_phrase}".strip()
-        except InvalidInputError as exc:
-            error = exc.reason[:MAX_ERROR_LENGTH]  # the name now resolves to a private address
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        return _Request(subscription.url, body, headers, delivery.event_type)
+
+
+async def _post(
+    services: CoreResources, client: httpx.AsyncClient, request: _Request
+) -> tuple[int | None, str | None]:
+    """The subscriber's status code, and the error (None when it took the event)."""
+    settings = services.settings
+    code: int | None = None
+    limit = outbox.send_limit(settings.outbox_lease_seconds)
+    try:
+        await check_webhook_target(request.url, allow_private=settings.webhook_private_networks)
+        async with asyncio.timeout(limit):
+            response = await client.post(request.url, content=request.body, headers=request.headers)
+        code = response.status_code
+        if not 200 <= code < 300:
+            return code, f"HTTP {code}: {response.reason_phrase}".strip()
+    except InvalidInputError as exc:
+        return code, exc.reason[:MAX_ERROR_LENGTH]  # the name now resolves to a private address
+    except httpx.HTTPError as exc:
+        return code, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+    except TimeoutError:
+        return code, f"no answer within {limit:g} s"
+    return code, None
+
+
+async def _attempt(
+    services: CoreResources, client: httpx.AsyncClient, claim: outbox.Claim
+) -> outbox.Finished | None:
+    """One POST of a claimed delivery, with no lock or transaction held; then, in one short
+    transaction, the outbox job and the delivery the admin sees move together."""
+    settings = services.settings
+    request = await _request(services, claim.ref_id)
+    if request is None:  # the subscription was deleted with its deliveries
+        async with services.database.sessionmaker.begin() as session:
+            await outbox.forget(session, outbox.JobKind.WEBHOOK, [claim.ref_id])
+        return outbox.Finished(outbox.JobStatus.DONE)
+    code, error = await _post(services, client, request)
+    backoff = outbox.Backoff(settings.webhook_attempts, settings.webhook_backoff_seconds, MAX_WAIT_SECONDS)
+    async with services.database.sessionmaker.begin() as session:
+        finished = await outbox.finish(
+            session, claim, None if error is None else outbox.Failure(error), backoff
+        )
+        if finished is None:
+            return None
         now = datetime.datetime.now(datetime.UTC)
-        delivery.attempts += 1
-        delivery.last_attempt_at, delivery.last_status_code, delivery.last_error = now, code, error
-        if error is None:
-            delivery.status, delivery.delivered_at = WebhookStatus.DELIVERED, now
-        elif delivery.attempts >= max(1, settings.webhook_attempts):
-            delivery.status = WebhookStatus.FAILED
-        fields = {
-            "delivery_id": str(delivery.id),
-            "event_type": delivery.event_type,
-            "attempt": delivery.attempts,
-        }
-        if error is None:
-            log.info("webhook.delivered", status_code=code, **fields)
-        else:
-            log.warning(
-                "webhook.attempt_failed", status_code=code, error=error, final=delivery.status, **fields
+        status = {
+            outbox.JobStatus.DONE: WebhookStatus.DELIVERED,
+            outbox.JobStatus.DEAD: WebhookStatus.FAILED,
+        }.get(finished.status, WebhookStatus.PENDING)
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == claim.ref_id)
+            .values(
+                status=status,
+                attempts=claim.attempts,
+                last_attempt_at=now,
+                last_status_code=code,
+                last_error=error,
+                delivered_at=now if status == WebhookStatus.DELIVERED else None,
+                updated_at=now,
             )
-        return _Try(delivery.status, delivery.attempts)
-
-
-def _wait(first: float) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        """Doubling from ``first`` with each try the row has seen (tries before a restart count)."""
-        tried = state.outcome.result() if state.outcome and not state.outcome.failed else None
-        attempts = tried.attempts if isinstance(tried, _Try) else state.attempt_number
-        return float(min(MAX_WAIT_SECONDS, first * 2 ** max(0, attempts - 1)))
-
-    return wait
+            .execution_options(synchronize_session=False)
+        )
+    fields = {"delivery_id": str(claim.ref_id), "event_type": request.event_type, "attempt": claim.attempts}
+    if error is None:
+        log.info("webhook.delivered", status_code=code, **fields)
+    else:
+        log.warning("webhook.attempt_failed", status_code=code, error=error, final=status, **fields)
+    return finished
 
 
 async def deliver_webhook(services: CoreResources, delivery_id: uuid.UUID) -> str:
-    """Send one pending delivery, trying again with backoff; returns the status it ends in."""
+    """Send a delivery whose outbox job is due, trying again after short waits (longer ones are left to
+    the sweep); returns the job's status. A job already being sent, or done, is left alone."""
     settings = services.settings
-    tried = _Try("locked", 0)
     async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
-        async for attempt in AsyncRetrying(
-            stop=stop_never,  # the row counts the tries: a job picked up after a restart goes on counting
-            wait=_wait(settings.webhook_backoff_seconds),
-            retry=retry_if_result(lambda result: result.status == WebhookStatus.PENDING),
-            reraise=True,
-        ):
-            with attempt:
-                tried = await _try_once(services, client, delivery_id)
-            outcome = attempt.retry_state.outcome
-            if outcome is not None and not outcome.failed:
-                attempt.retry_state.set_result(tried)
-    return tried.status
-
-
-async def pending_webhook_deliveries(services: CoreResources) -> list[uuid.UUID]:
-    """Deliveries not yet sent nor given up on (the process stopped): a startup sweep."""
-    async with services.database.sessionmaker() as session:
-        rows = await session.scalars(
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.status == WebhookStatus.PENDING)
-            .order_by(WebhookDelivery.created_at)
+        return await outbox.work(
+            services.database.sessionmaker,
+            outbox.JobKind.WEBHOOK,
+            delivery_id,
+            settings.outbox_lease_seconds,
+            lambda claim: _attempt(services, client, claim),
         )
-        return list(rows)

@@ -26,12 +26,12 @@ from agents.classifiers import builtin_classifier
 from channels.plugin import ChannelHost
 from channels.plugins import PLUGINS, ChannelLifecycles
 from conversations.channel_host import PipelineHost
-from conversations.delivery import pending_deliveries, stop_waiting_reports
+from conversations.delivery import stop_waiting_reports
+from conversations.outbox import sweep as outbox_sweep
 from conversations.services import open_services
 from conversations.turn import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
-from integrations.webhooks import pending_webhook_deliveries
 from runtime.broker import BrokerJobs, broker
 from runtime.redis_check import require_redis
 from runtime.sweeps import sweep_periodically
@@ -106,10 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await asyncio.to_thread(builtin_classifier, services.embedder)
                 for message_id in await unanswered_messages(services):
                     await jobs.run_turn(message_id)
-                for message_id in await pending_deliveries(services):
-                    await jobs.deliver_message(message_id)
-                for delivery_id in await pending_webhook_deliveries(services):
-                    await jobs.deliver_webhook(delivery_id)
+                # Outbound messages and webhook events a stopped process left unsent (core.outbox).
+                await outbox_sweep(services.database.sessionmaker, jobs)
                 sweeping = asyncio.create_task(sweep_periodically(services, jobs, None))
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)
@@ -120,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             finally:
                 if sweeping:
                     sweeping.cancel()
+                    await asyncio.gather(sweeping, return_exceptions=True)
                 await lifecycles.stop()
                 await stop_waiting_reports()
                 await broker.shutdown()

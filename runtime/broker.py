@@ -61,13 +61,14 @@ async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> 
 
 @broker.task(task_name="atende.deliver_message")
 async def deliver_message_task(message_id: str, context: Context = TaskiqDepends()) -> str:
-    """Hand an outbound message to its channel (the job retries within, then marks it failed)."""
+    """Hand an outbound message to its channel through its outbox job (claimed, sent with nothing
+    locked, retried after short waits; the sweep takes longer ones; then failed and dead)."""
     return await deliver_message(context.state.services, uuid.UUID(message_id))
 
 
 @broker.task(task_name="atende.deliver_webhook")
 async def deliver_webhook_task(delivery_id: str, context: Context = TaskiqDepends()) -> str:
-    """POST one event to a webhook subscriber (the job retries within, then marks it failed)."""
+    """POST one event to a webhook subscriber through its outbox job (as ``deliver_message_task``)."""
     return await deliver_webhook(context.state.services, uuid.UUID(delivery_id))
 
 

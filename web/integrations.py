@@ -12,21 +12,24 @@ from litestar.params import Parameter
 from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.outbox import retry_job_of
 from conversations.services import Services
 from core.accounts import User, get_user
+from core.outbox import JobKind
 from core.secrets import decrypt_secret, mask_secret
 from core.views import view_of
 from integrations.api_keys import MAX_NAME_LENGTH, ApiKey, create_api_key, list_api_keys, revoke_api_key
 from integrations.webhooks import (
     EVENT_TYPES,
     WebhookDelivery,
+    WebhookStatus,
     WebhookSubscription,
     create_subscription,
     delete_subscription,
     delivery_counts,
+    get_delivery,
     list_deliveries,
     list_subscriptions,
-    redeliver,
 )
 from web.auth import AdminController, AuthUser
 
@@ -215,7 +218,10 @@ class IntegrationsController(AdminController):
     ) -> WebhookDeliveryView:
         """Send a failed delivery again (same delivery id, a fresh count of tries)."""
         async with db_session.begin():
-            delivery = await redeliver(db_session, request.user.tenant_id, webhook_id, delivery_id)
+            delivery = await get_delivery(db_session, request.user.tenant_id, webhook_id, delivery_id)
+            if delivery.status == WebhookStatus.FAILED:
+                await retry_job_of(db_session, JobKind.WEBHOOK, delivery.id)
+                await db_session.refresh(delivery)
             view = _delivery_view(delivery)
         if view.status == "pending":
             await services.jobs.deliver_webhook(uuid.UUID(view.id))

@@ -13,6 +13,7 @@ from evals.cli import eval_group
 from runtime.cli.accounts import apikey, tenant, user
 from runtime.cli.channels import channel
 from runtime.cli.classify import classify
+from runtime.cli.jobs import jobs
 from runtime.cli.kb import kb
 from runtime.cli.server import chat, db, demo, serve
 from runtime.cli.worker import worker
@@ -23,5 +24,5 @@ def main() -> None:
     """Atende: an AI agent on every channel, grounded in your knowledge base, with human handoff."""
 
 
-for command in (serve, worker, demo, db, tenant, user, apikey, channel, kb, classify, chat, eval_group):
+for command in (serve, worker, demo, db, tenant, user, apikey, channel, kb, classify, chat, jobs, eval_group):
     main.add_command(command)
