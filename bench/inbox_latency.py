@@ -1,10 +1,12 @@
 """How long a customer's web chat message takes to appear in a connected agent's inbox, under load.
 
-    python bench/inbox_latency.py [--rate 50] [--seconds 20] [--sessions 50] [--json]
+    python bench/inbox_latency.py [--rate 50] [--seconds 20] [--sessions 50] [--workers M] [--json]
 
 An agent watching the inbox must see a customer's message as it arrives, however busy the bot is
-answering everyone else. This starts a real ``atende demo`` (embedded PostgreSQL, in-process jobs,
-the offline embedding model) on a free port with a fresh data dir, logs in as the demo admin, opens
+answering everyone else. This starts a real ``atende demo`` (embedded PostgreSQL, the offline
+embedding model) on a free port with a fresh data dir: one process running the bot in-process, or
+with ``--workers M`` the demo as the web process and M ``atende worker`` processes on a Redis of its
+own (``bench/cluster.py``). It logs in as the demo admin, opens
 the inbox WebSocket (``/api/v1/inbox/events``), and POSTs web chat messages on a fixed schedule
 (``--rate`` a second for ``--seconds``, spread over ``--sessions`` customers, each text carrying a
 unique marker). A message's latency runs from the moment its POST starts to the moment the inbox
@@ -21,12 +23,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,10 +38,10 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
+from cluster import running
 from rich.console import Console
 from rich.table import Table
 
-ATENDE = str(Path(sys.executable).parent / "atende")
 TENANT = "demo"
 # Who watches the inbox. Since web/inbox_events.py (AgentView), an agent's socket carries only the
 # conversations of tickets they may see, so a customer talking to the bot (no ticket yet) never
@@ -62,59 +60,6 @@ MESSAGES = [
 ]
 
 err = Console(stderr=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(data_dir: Path, startup_timeout: float) -> tuple[subprocess.Popen[bytes], str]:
-    """``atende demo --port P`` on its embedded defaults, once it answers /healthz."""
-    port = _free_port()
-    env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    env.pop("ATENDE_DATABASE_URL", None)
-    env.pop("ATENDE_REDIS_URL", None)
-    log_path = data_dir / "server.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI, next to this interpreter
-            [ATENDE, "demo", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + startup_timeout
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"atende demo exited ({process.returncode}); see {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    return process, url
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"atende demo did not answer /healthz in {startup_timeout:.0f} s")
-            time.sleep(0.5)
-    except BaseException:
-        stop_server(process, data_dir)
-        raise
-
-
-def stop_server(process: subprocess.Popen[bytes], data_dir: Path) -> None:
-    """Ctrl-C to the server; if it will not stop, kill it and the embedded PostgreSQL it started."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    pid_file = data_dir / "pg" / "postmaster.pid"
-    if pid_file.exists():  # the server died before releasing its database: stop it (immediate mode)
-        with contextlib.suppress(ValueError, OSError):
-            os.kill(int(pid_file.read_text().split()[0]), signal.SIGQUIT)
-            for _ in range(50):
-                if not pid_file.exists():
-                    break
-                time.sleep(0.1)
 
 
 @dataclass
@@ -337,6 +282,9 @@ def main() -> int:
     parser.add_argument(
         "--post-timeout", type=float, default=60, help="one POST's limit (all of it), seconds"
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="worker processes on Redis running the bot (0: one process)"
+    )
     parser.add_argument("--startup-timeout", type=float, default=300)
     parser.add_argument(
         "--login",
@@ -347,25 +295,25 @@ def main() -> int:
     parser.add_argument("--keep-data", action="store_true", help="keep the data dir and server log")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.workers < 0:
+        parser.error("--workers must not be negative")
 
     data_dir = Path(tempfile.mkdtemp(prefix="atende-inbox-bench-"))
     err.print(f"starting atende demo (data dir {data_dir})…")
     keep = args.keep_data
     try:
-        process, url = start_server(data_dir, args.startup_timeout)
-        try:
-            report = asyncio.run(measure(url, data_dir, args))
-        finally:
-            stop_server(process, data_dir)
+        with running(data_dir, workers=args.workers, startup_timeout=args.startup_timeout) as cluster:
+            report = asyncio.run(measure(cluster.url, data_dir, args))
+            report["workers"] = args.workers
     except BaseException:
         keep = True
-        err.print(f"[red]failed[/red]; the server log is {data_dir / 'server.log'}")
+        err.print(f"[red]failed[/red]; the processes' logs are in {data_dir}")
         raise
     finally:
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
     if keep:
-        err.print(f"the server log is {data_dir / 'server.log'}")
+        err.print(f"the processes' logs are in {data_dir}")
     print_table(report)
     if args.json:
         print(json.dumps(report))

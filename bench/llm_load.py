@@ -1,18 +1,18 @@
 """How long customers wait for the bot when many write at once and the LLM is slow.
 
-    python bench/llm_load.py [--customers 200] [--llm-latency 2] [--json]
+    python bench/llm_load.py [--customers 200] [--llm-latency 2] [--workers M] [--json]
 
 A contact centre's LLM takes seconds per answer; a runtime must let hundreds of turns wait on it at
 once. This starts an OpenAI-compatible server on 127.0.0.1 that answers every call after
 ``--llm-latency`` seconds (quoting the first passage it was given, cited, so the guardrails let the
-answer through), then a real ``atende demo`` (embedded PostgreSQL, in-process jobs, the offline
-embedding model) whose demo tenant uses that server. After a short warm-up, ``--customers`` web chat
+answer through), then a real ``atende demo`` (embedded PostgreSQL, the offline embedding model) whose
+demo tenant uses that server: with ``--workers 0`` one process running its jobs in-process, with
+``--workers M`` a Redis of its own, the demo as the web process (it only enqueues) and M
+``atende worker`` processes (``bench/cluster.py``). After a short warm-up, ``--customers`` web chat
 customers POST one question each at the same moment; the admin's inbox socket shows when each gets
 the bot's reply. It prints p50, p95 and max time to reply (from the POST's start), replies a second,
 and replies lost (none within ``--timeout``) or duplicated (two for one message). With ``--json`` the
 last line is the report as JSON; the exit code is 1 when any reply was lost or duplicated.
-
-Worker processes on Redis (``--workers``) are not built yet: the whole run is one process.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
-from inbox_latency import TENANT, start_server, stop_server
+from cluster import running
+from inbox_latency import TENANT
 from rich.console import Console
 from rich.table import Table
 
@@ -158,7 +159,7 @@ async def measure(url: str, data_dir: Path, llm: FakeOpenAI, args: argparse.Name
     return {
         "customers": args.customers,
         "llm_latency_s": args.llm_latency,
-        "workers": 0,
+        "workers": args.workers,
         "p50_s": (_ms(waits, 50) or 0) / 1000,
         "p95_s": (_ms(waits, 95) or 0) / 1000,
         "max_s": (_ms(waits, 100) or 0) / 1000,
@@ -171,7 +172,10 @@ async def measure(url: str, data_dir: Path, llm: FakeOpenAI, args: argparse.Name
 
 
 def print_table(report: dict[str, Any]) -> None:
-    table = Table(title=f"{report['customers']} customers at once, LLM {report['llm_latency_s']:g} s")
+    where = f"{report['workers']} worker(s)" if report["workers"] else "one process"
+    table = Table(
+        title=f"{report['customers']} customers at once, LLM {report['llm_latency_s']:g} s, {where}"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     for name in ("p50_s", "p95_s", "max_s", "replies_per_s", "answered", "lost", "duplicated", "llm_calls"):
@@ -187,24 +191,22 @@ def main() -> int:
     parser.add_argument("--llm-latency", type=float, default=2.0, help="seconds the LLM takes per call")
     parser.add_argument("--timeout", type=float, default=180, help="how long to wait for every reply")
     parser.add_argument("--quiet", type=float, default=3, help="seconds to watch for duplicates at the end")
+    parser.add_argument("--workers", type=int, default=0, help="worker processes on Redis (0: one process)")
     parser.add_argument("--startup-timeout", type=float, default=300)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.customers < 1 or args.llm_latency < 0:
-        parser.error("--customers must be at least 1 and --llm-latency not negative")
+    if args.customers < 1 or args.llm_latency < 0 or args.workers < 0:
+        parser.error("--customers must be at least 1, --llm-latency and --workers not negative")
 
     data_dir = Path(tempfile.mkdtemp(prefix="atende-llm-load-"))
     keep = False
     with FakeOpenAI(quoting_answer(args.llm_latency)) as llm:
         try:
-            process, url = start_server(data_dir, args.startup_timeout)
-            try:
-                report = asyncio.run(measure(url, data_dir, llm, args))
-            finally:
-                stop_server(process, data_dir)
+            with running(data_dir, workers=args.workers, startup_timeout=args.startup_timeout) as cluster:
+                report = asyncio.run(measure(cluster.url, data_dir, llm, args))
         except BaseException:
             keep = True
-            err.print(f"[red]failed[/red]; the server log is {data_dir / 'server.log'}")
+            err.print(f"[red]failed[/red]; the processes' logs are in {data_dir}")
             raise
         finally:
             if not keep:
