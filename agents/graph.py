@@ -1,4 +1,5 @@
-"""Wires the nodes: classify → retrieve → decide → respond | escalate (respond may still escalate)."""
+"""Wires the nodes: classify → retrieve → decide → respond | escalate (respond may still escalate), each
+in its trace span (``agents.node_spans``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from langgraph.types import Durability
 
 from agents import nodes
 from agents.context import AgentContext
+from agents.node_spans import traced
 from agents.routing import after_decide, after_respond
 from agents.state import AgentState
 
@@ -17,11 +19,11 @@ AgentGraph = CompiledStateGraph[AgentState, AgentContext, AgentState, AgentState
 
 def build_graph(checkpointer: BaseCheckpointSaver[str] | None = None) -> AgentGraph:
     builder = StateGraph(AgentState, context_schema=AgentContext)
-    builder.add_node("classify", nodes.classify)
-    builder.add_node("retrieve", nodes.retrieve)
-    builder.add_node("decide", nodes.decide)
-    builder.add_node("respond", nodes.respond)
-    builder.add_node("escalate", nodes.escalate)
+    builder.add_node("classify", traced(nodes.classify))
+    builder.add_node("retrieve", traced(nodes.retrieve))
+    builder.add_node("decide", traced(nodes.decide))
+    builder.add_node("respond", traced(nodes.respond))
+    builder.add_node("escalate", traced(nodes.escalate))
     builder.add_edge(START, "classify")
     builder.add_edge("classify", "retrieve")
     builder.add_edge("retrieve", "decide")

@@ -14,6 +14,7 @@ from channels.models import Channel, Message
 from channels.service import get_or_create_channel, get_or_create_conversation, store_inbound
 from conversations.notify import notify_inbox
 from conversations.services import Services
+from conversations.spans import mark_received, receive_span
 from core.accounts import Tenant
 from handoff.events import message_created
 
@@ -27,10 +28,14 @@ class Received(NamedTuple):
 
 
 async def receive(services: Services, channel: Channel, inbound: InboundMessage) -> Received:
-    """Store the message, tell the inbox, and enqueue its turn; a duplicate is only logged."""
-    received = await accept(services, channel, inbound)
-    if received.created:
-        await services.jobs.run_turn(received.message_id)
+    """Store the message, tell the inbox, and enqueue its turn; a duplicate is only logged.
+
+    Traced: the turn's job carries this span, so the worker's turn continues its trace."""
+    with receive_span(channel.tenant_id, channel.type) as span:
+        received = await accept(services, channel, inbound)
+        mark_received(span, received.message_id, received.created)
+        if received.created:
+            await services.jobs.run_turn(received.message_id)
     return received
 
 
@@ -38,9 +43,11 @@ async def receive_on_default_channel(
     services: Services, tenant: Tenant, channel_type: str, inbound: InboundMessage
 ) -> Received:
     """The same, on the tenant's one channel of a type that needs no set-up (the web chat)."""
-    received = await accept_on_default_channel(services, tenant, channel_type, inbound)
-    if received.created:
-        await services.jobs.run_turn(received.message_id)
+    with receive_span(tenant.id, channel_type) as span:
+        received = await accept_on_default_channel(services, tenant, channel_type, inbound)
+        mark_received(span, received.message_id, received.created)
+        if received.created:
+            await services.jobs.run_turn(received.message_id)
     return received
 
 

@@ -34,6 +34,7 @@ from conversations.history import build_turn_context
 from conversations.media import keep_media
 from conversations.notify import Outgoing, notify_inbox, send_outgoing
 from conversations.services import Services
+from conversations.spans import note_turn_tenant, traced_turn
 from conversations.turn_lease import BotOwnership, TurnLease, conversation_turns
 from conversations.typing import show_typing
 from core.accounts import Tenant, next_ticket_number
@@ -232,9 +233,11 @@ async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.
     )
 
 
+@traced_turn
 async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> TurnResult:
     async with services.database.sessionmaker() as session:
         message = await session.get_one(Message, message_id)
+        note_turn_tenant(message.tenant_id)
         if message.processed:
             return await _stored_result(session, message)
         channel = await session.get_one(Channel, message.channel_id)

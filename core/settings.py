@@ -113,6 +113,10 @@ class Settings:
     job_redeliver_seconds: float = field(default_factory=lambda: _float("JOB_REDELIVER_SECONDS", 60))
     """ATENDE_JOB_REDELIVER_SECONDS: with Redis, a job a worker took but never finished (it died) goes to
     another worker after this long. Running a job twice is safe; too short only wastes work."""
+    otel_endpoint: str | None = field(default_factory=lambda: _env("OTEL_ENDPOINT"))
+    """ATENDE_OTEL_ENDPOINT: an OpenTelemetry collector's OTLP/HTTP address (http://collector:4318);
+    each turn is then traced (receive, classify, retrieve, decide, the LLM call) and log lines carry
+    its trace_id. Unset, no span is exported and tracing costs next to nothing."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

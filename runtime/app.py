@@ -32,6 +32,7 @@ from conversations.services import open_services
 from conversations.turn import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
+from core.tracing import configure_tracing
 from runtime.broker import BrokerJobs, broker
 from runtime.redis_check import require_redis
 from runtime.sweeps import sweep_periodically
@@ -87,6 +88,7 @@ def provide_channel_lifecycles(state: State) -> ChannelLifecycles:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_tracing(settings, "atende-web")  # nothing unless ATENDE_OTEL_ENDPOINT is set
     secret_key = settings.resolved_secret_key()
     channels = ChannelsPlugin(backend=channels_backend(settings), arbitrary_channels_allowed=True)
     jwt_auth = build_jwt_auth(secret_key)

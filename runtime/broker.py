@@ -21,6 +21,7 @@ from conversations.delivery import deliver_message
 from conversations.services import Services
 from conversations.turn import run_turn
 from core.settings import get_settings
+from core.tracing import continued_trace, trace_carrier
 from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
 
@@ -52,10 +53,12 @@ broker = make_broker(get_settings().redis_url, get_settings().job_redeliver_seco
 
 @broker.task(task_name="atende.run_turn", retry_on_error=True)
 async def run_turn_task(message_id: str, context: Context = TaskiqDepends()) -> dict[str, Any]:
-    """The agent's turn for a stored inbound message, as a job (retried with backoff on errors)."""
+    """The agent's turn for a stored inbound message, as a job (retried with backoff on errors); its
+    spans continue the trace of the request that received the message (``traceparent`` label)."""
     services: Services = context.state.services
-    async with services.turn_slots:
-        result = await run_turn(services, uuid.UUID(message_id))
+    with continued_trace(context.message.labels):
+        async with services.turn_slots:
+            result = await run_turn(services, uuid.UUID(message_id))
     return result.as_dict()
 
 
@@ -89,7 +92,7 @@ class BrokerJobs:
     """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker."""
 
     async def run_turn(self, message_id: uuid.UUID) -> None:
-        await run_turn_task.kiq(str(message_id))
+        await run_turn_task.kicker().with_labels(**trace_carrier()).kiq(str(message_id))
 
     async def deliver_message(self, message_id: uuid.UUID) -> None:
         await deliver_message_task.kiq(str(message_id))

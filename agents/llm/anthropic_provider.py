@@ -47,6 +47,10 @@ class AnthropicProvider:
                 base_url=config.base_url,
                 timeout=config.timeout_seconds,
                 max_retries=config.max_retries,
+                # Atende traces each call itself (agents.llm.genai_span), the same for every provider; the
+                # SDK's own spans would double it, and its content mode (an environment variable) would put
+                # customers' messages in traces.
+                open_telemetry={"traces": False, "propagation": False},
             )
         except anthropic.AnthropicError as exc:  # a broken credentials profile on disk
             raise ValueError(f"api_key is not set and the SDK found no usable credentials: {exc}") from exc
@@ -100,7 +104,7 @@ class AnthropicProvider:
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        with LlmCall("complete", self.model, self._translate) as call:
+        with LlmCall(self.name, "complete", self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -110,14 +114,16 @@ class AnthropicProvider:
             )
         text = "".join(block.text for block in response.content if block.type == "text")
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
-        call.completed(usage)
+        call.completed(usage, response_model=response.model, finish_reasons=_stop(response.stop_reason))
         return Completion(text=text, usage=usage)
 
     async def stream(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> AsyncIterator[str | Usage]:
         input_tokens = output_tokens = 0
-        with LlmCall("stream", self.model, self._translate) as call:
+        answered_by: str | None = None
+        stop_reason: str | None = None
+        with LlmCall(self.name, "stream", self.model, self._translate) as call:
             events = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -129,6 +135,7 @@ class AnthropicProvider:
             async with events:
                 async for event in events:
                     if event.type == "message_start":
+                        answered_by = event.message.model
                         input_tokens = event.message.usage.input_tokens
                         output_tokens = event.message.usage.output_tokens
                     elif event.type == "content_block_delta" and event.delta.type == "text_delta":
@@ -139,14 +146,15 @@ class AnthropicProvider:
                         output_tokens = event.usage.output_tokens
                         if event.usage.input_tokens is not None:
                             input_tokens = event.usage.input_tokens
+                        stop_reason = event.delta.stop_reason or stop_reason
         usage = self._usage(input_tokens, output_tokens)
-        call.completed(usage)
+        call.completed(usage, response_model=answered_by, finish_reasons=_stop(stop_reason))
         yield usage
 
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
-        with LlmCall("json", self.model, self._translate) as call:
+        with LlmCall(self.name, "json", self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -171,5 +179,10 @@ class AnthropicProvider:
                     self.name, f"the reply did not call the {name} tool (stop_reason={response.stop_reason})"
                 )
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
-        call.completed(usage)
+        call.completed(usage, response_model=response.model, finish_reasons=_stop(response.stop_reason))
         return answer, usage
+
+
+def _stop(stop_reason: str | None) -> list[str]:
+    """The trace's ``finish_reasons``: Anthropic gives one ``stop_reason`` per message."""
+    return [stop_reason] if stop_reason else []

@@ -7,7 +7,7 @@ backoff that honours ``retry-after``. We only map what finally fails to ``LLMErr
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx2
@@ -95,7 +95,7 @@ class OpenAIProvider:
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall("complete", self.model, self._translate) as call:
+        with LlmCall(self.name, "complete", self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -105,7 +105,7 @@ class OpenAIProvider:
             )
         text = (response.choices[0].message.content or "") if response.choices else ""
         usage = self._usage(response.usage)
-        call.completed(usage)
+        call.completed(usage, response_model=response.model, finish_reasons=_finish_reasons(response.choices))
         return Completion(text=text, usage=usage)
 
     async def stream(
@@ -113,7 +113,9 @@ class OpenAIProvider:
     ) -> AsyncIterator[str | Usage]:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
         usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
-        with LlmCall("stream", self.model, self._translate) as call:
+        answered_by: str | None = None
+        finish_reasons: list[str] = []
+        with LlmCall(self.name, "stream", self.model, self._translate) as call:
             chunks = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -125,19 +127,21 @@ class OpenAIProvider:
             )
             async with chunks:
                 async for chunk in chunks:
+                    answered_by = chunk.model or answered_by
                     if chunk.usage is not None:
                         usage = self._usage(chunk.usage)
+                    finish_reasons += _finish_reasons(chunk.choices)
                     for choice in chunk.choices:
                         if choice.index == 0 and choice.delta.content:
                             yield choice.delta.content
-        call.completed(usage)
+        call.completed(usage, response_model=answered_by, finish_reasons=finish_reasons)
         yield usage
 
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall("json", self.model, self._translate) as call:
+        with LlmCall(self.name, "json", self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -156,8 +160,13 @@ class OpenAIProvider:
                 raise LLMError(self.name, f"the model refused to fill {name}: {message.refusal}")
             parsed = _parse_object(self.name, name, message.content or "")
         usage = self._usage(response.usage)
-        call.completed(usage)
+        call.completed(usage, response_model=response.model, finish_reasons=_finish_reasons(response.choices))
         return parsed, usage
+
+
+def _finish_reasons(choices: Sequence[Any]) -> list[str]:
+    """Why each choice stopped, for the trace (a streamed chunk names it only in its last one)."""
+    return [str(choice.finish_reason) for choice in choices if getattr(choice, "finish_reason", None)]
 
 
 def _parse_object(provider: str, name: str, text: str) -> dict[str, Any]:

@@ -1,18 +1,20 @@
-"""One log line per LLM call: who answered, how many tokens, what it cost, how long it took.
+"""One log line and one trace span per LLM call: who answered, how many tokens, what it cost, how long
+it took (the span: ``agents.llm.genai_span``).
 
-Prompts, replies and keys are never logged: they carry customer data and secrets.
+Prompts, replies and keys are never logged nor traced: they carry customer data and secrets.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
 import structlog
 
 from agents.llm.base import LLMError, Usage
+from agents.llm.genai_span import end_chat_span, fail_chat_span, start_chat_span
 from agents.llm.pricing import Price
 
 log = structlog.get_logger(__name__)
@@ -50,16 +52,20 @@ def log_failed(call: str, model: str, error: LLMError, started: float, **extra: 
 
 
 class LlmCall:
-    """One call to a provider, timed: what fails inside is turned into an ``LLMError`` by the
-    provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
+    """One call to a provider, timed and traced: what fails inside is turned into an ``LLMError`` by
+    the provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
 
-    Errors the provider does not know (``translate`` gives None) pass through untouched.
+    Errors the provider does not know (``translate`` gives None) pass through untouched; the span
+    ends with their class name (a cancelled turn, a stream its reader closed early).
     """
 
-    def __init__(self, call: str, model: str, translate: Callable[[BaseException], LLMError | None]) -> None:
+    def __init__(
+        self, provider: str, call: str, model: str, translate: Callable[[BaseException], LLMError | None]
+    ) -> None:
         self.call = call
         self.model = model
         self._translate = translate
+        self._span = start_chat_span(provider, model, call)
         self.started = time.perf_counter()
 
     def __enter__(self) -> LlmCall:
@@ -72,10 +78,17 @@ class LlmCall:
             return
         error = exc if isinstance(exc, LLMError) else self._translate(exc)
         if error is None:
+            fail_chat_span(self._span, type(exc).__name__)
             return
+        fail_chat_span(self._span, str(error.status) if error.status is not None else type(exc).__name__)
         log_failed(self.call, self.model, error, self.started)
         if error is not exc:
             raise error from exc
 
-    def completed(self, usage: Usage) -> None:
+    def completed(
+        self, usage: Usage, *, response_model: str | None = None, finish_reasons: Sequence[str] = ()
+    ) -> None:
+        """``response_model``: the model the provider says answered (a dated version of the one asked
+        for); ``finish_reasons``: why it stopped (``stop``, ``length``, ``end_turn``…), as it says."""
+        end_chat_span(self._span, usage.input_tokens, usage.output_tokens, response_model, finish_reasons)
         log_completed(self.call, usage, self.started)

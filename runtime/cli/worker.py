@@ -13,6 +13,7 @@ from taskiq.api import run_receiver_task
 
 from core.realtime import BackendPublisher
 from core.settings import get_settings
+from core.tracing import configure_tracing
 from runtime.cli._run import run_async
 from runtime.redis_check import require_redis, shown
 
@@ -43,6 +44,7 @@ async def _work(redis_url: str, concurrency: int) -> None:
     from runtime.sweeps import sweep_periodically
 
     settings = get_settings()
+    configure_tracing(settings, "atende-worker")
     publisher = BackendPublisher(RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url)))
     jobs = BrokerJobs()
     async with open_services(settings, publisher, jobs) as services:
