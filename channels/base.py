@@ -1,7 +1,9 @@
-"""The protocol every channel adapter follows, the normalized inbound message, and the typed outgoing one."""
+"""The protocol every channel adapter follows, the normalized inbound message, the business's own
+replies from its phone, and the typed outgoing one."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
@@ -86,6 +88,33 @@ class InboundMessage:
             raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
         if not self.contact_external_id.strip():
             raise InvalidMessageError("session_id", "must not be empty")
+
+
+@dataclass(frozen=True)
+class OwnerReply:
+    """A message the business sent to a customer from its own phone (or another device of the account),
+    outside Atende: a person answered, so the bot steps back (``conversations.owner_replies``)."""
+
+    contact_external_id: str
+    """The customer the business wrote to, in the channel's terms (a phone number)."""
+    text: str
+    channel_message_id: str
+    """The channel's id for the message: an echo of one Atende sent carries the id it was delivered as."""
+    sent_at: datetime.datetime
+    """When the business sent it (aware, UTC), as the channel says."""
+    content: MessageContent = field(default_factory=MessageContent)
+
+    def __post_init__(self) -> None:
+        if not self.text.strip() and self.content.is_empty():
+            raise InvalidMessageError("text", "must not be empty")
+        if len(self.text) > MAX_TEXT_LENGTH:
+            raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
+        if not self.contact_external_id.strip():
+            raise InvalidMessageError("contact_external_id", "must not be empty")
+        if not self.channel_message_id.strip():
+            raise InvalidMessageError("channel_message_id", "must not be empty")
+        if self.sent_at.tzinfo is None:
+            raise InvalidMessageError("sent_at", "must carry its time zone")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import msgspec
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import ChannelAccess, ChannelAdapter, InboundMessage, Publisher
+from channels.base import ChannelAccess, ChannelAdapter, InboundMessage, OwnerReply, Publisher
 from channels.media_store import MediaStore
 from channels.models import Channel, DeliveryStatus
 from channels.stored import channel_access, channel_for_webhook
@@ -49,6 +49,12 @@ class ChannelHost(Protocol):
         self, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None = None
     ) -> None:
         """The channel's word on a message it took (``delivered_as``): delivered, read, failed."""
+        ...
+
+    async def owner_replied(self, channel: Channel, reply: OwnerReply) -> None:
+        """The business answered a customer from its own phone: stored as a person's reply, the bot
+        stops answering that conversation and its ticket opens. An echo of a message Atende sent, or
+        the same message twice, changes nothing."""
         ...
 
 

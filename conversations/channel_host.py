@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.base import InboundMessage
+from channels.base import InboundMessage, OwnerReply
 from channels.models import Channel, DeliveryStatus
 from conversations.delivery import report_status
+from conversations.owner_replies import owner_replied
 from conversations.receive import receive
 from conversations.services import Services
 
 
 class PipelineHost:
     """What the app hands every channel: messages go to ``receive``, status reports to
-    ``conversations.delivery.report_status``."""
+    ``conversations.delivery.report_status``, the business's replies from its phone to
+    ``conversations.owner_replies.owner_replied``."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
@@ -33,3 +35,6 @@ class PipelineHost:
         self, channel: Channel, delivered_as: str, status: DeliveryStatus, error: str | None = None
     ) -> None:
         await report_status(self._services, channel, delivered_as, status, error)
+
+    async def owner_replied(self, channel: Channel, reply: OwnerReply) -> None:
+        await owner_replied(self._services, channel, reply)

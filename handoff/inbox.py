@@ -11,9 +11,10 @@ import dataclasses
 import datetime
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.models import Contact, Conversation, Message
+from channels.models import Contact, Conversation, ConversationMode, Message
 from channels.service import conversation_messages
 from channels.views import message_view
 from core.accounts import Actor, tenant_of, user_names
@@ -91,10 +92,16 @@ async def ticket_detail(session: AsyncSession, actor: Actor, ticket_id: uuid.UUI
     events = await conversation_history(session, actor.tenant_id, ticket.conversation_id)
     names = await user_names(session, actor.tenant_id, {e.actor_id for e in events if e.actor_id})
     queue = await session.get_one(Queue, ticket.queue_id)
+    mode = await session.scalar(
+        select(Conversation.mode).where(
+            Conversation.tenant_id == actor.tenant_id, Conversation.id == ticket.conversation_id
+        )
+    )
     return TicketDetail(
         ticket_view(ticket, contact_label(contact), sla=sla_of(ticket, queue, _now())),
         [message_view(m) for m in messages],
         [history_view(e, names.get(e.actor_id) if e.actor_id else None) for e in events],
+        bot_answering=mode == ConversationMode.BOT,
     )
 
 

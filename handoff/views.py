@@ -103,6 +103,8 @@ class TicketDetail(msgspec.Struct):
     messages: list[MessageView]
     history: list[HistoryView] = []
     """Changes and internal notes of this conversation's tickets, oldest first."""
+    bot_answering: bool = False
+    """The bot answers the conversation now (its tickets are closed): a person may take it over."""
 
 
 class QuickReplyView(msgspec.Struct):

@@ -107,6 +107,10 @@ PT: dict[str, str] = {
     "by {source}": "por {source}",
     "rated {rating}/5": "nota {rating}/5",
     "(this conversation)": "(esta conversa)",
+    "Take over": "Assumir",
+    "Take the conversation from the bot: it stops answering": "Assumir a conversa: o bot para de responder",
+    "not sent: {reason}": "não enviada: {reason}",
+    "a human took the conversation first": "uma pessoa assumiu a conversa antes",
 }
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "pt": PT}
 
@@ -124,6 +128,8 @@ REASONS_PT: list[tuple[str, str]] = [
     (r"^the language model failed: (.*)$", "o modelo de linguagem falhou: $1"),
     (r"^the reply would reveal the instructions$", "a resposta revelaria as instruções do bot"),
     (r"^the model found no answer in the passages$", "o modelo não achou resposta na base"),
+    (r"^answered from the business's phone$", "respondido pelo celular da empresa"),
+    (r"^taken over by a person on the team$", "assumido por uma pessoa da equipe"),
 ]
 REASONS: dict[str, list[tuple[str, str]]] = {"en": [], "pt": REASONS_PT}
 

@@ -6,6 +6,7 @@ from channels.whatsapp_neonize._mapping import (
     inbound_from_event,
     media_message,
     outbound_sends,
+    owner_reply_from_event,
     recipient_jid,
     statuses_from_receipt,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "inbound_from_event",
     "media_message",
     "outbound_sends",
+    "owner_reply_from_event",
     "recipient_jid",
     "statuses_from_receipt",
 ]

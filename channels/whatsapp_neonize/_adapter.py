@@ -18,6 +18,7 @@ import contextlib
 import shutil
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ codes ran out and the admin must ask again."""
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 120.0
 STOP_WAIT_SECONDS = 5.0
+SENT_IDS_KEPT = 1000
+"""The ids of the latest messages each session sent: WhatsApp may show them back as the business's own."""
 FINAL_SEND_ERRORS = ("not on whatsapp", "invalid", "bad request", "forbidden", "not-authorized")
 
 OnMessage = Callable[[MessageEv], Awaitable[None]]
@@ -83,6 +86,8 @@ class _Session:
     waiting_to_retry: bool = False
     connections: int = 0
     """How many times the client connected: a run that connected starts the pauses afresh."""
+    sent: deque[str] = field(default_factory=lambda: deque(maxlen=SENT_IDS_KEPT))
+    """What this session sent, newest last (``sent_here``)."""
 
     def pairing(self) -> Pairing:
         if self.state == "waiting_for_scan" and time.monotonic() > self.qr_until:
@@ -125,6 +130,12 @@ class NeonizeAdapter:
             session.wake.set()
         elif session.waiting_to_retry:  # an admin is waiting: try now rather than after the pause
             session.wake.set()
+
+    def sent_here(self, channel_id: uuid.UUID, message_id: str) -> bool:
+        """Whether this process sent the message (any part of one Atende delivered): its echo as the
+        business's own message is no reply from the phone, even before its id is saved."""
+        session = self._sessions.get(channel_id)
+        return session is not None and message_id in session.sent
 
     def pairing(self, channel_id: uuid.UUID) -> Pairing:
         """A channel whose session does not run in this process is not paired here: ``logged_out``."""
@@ -280,6 +291,7 @@ class NeonizeAdapter:
         try:
             for send in outbound_sends(message):
                 sent_id = await self._send(client, to, send)
+                self._sessions[channel.id].sent.append(sent_id)
                 first = first or sent_id
         except UploadError as exc:
             raise DeliveryFailedError(f"upload failed: {exc}", retryable=True) from exc

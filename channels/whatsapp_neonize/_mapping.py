@@ -11,6 +11,7 @@ needs to remember it, and it survives restarts because it is stored with the mes
 from __future__ import annotations
 
 import base64
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -30,6 +31,7 @@ from channels.base import (
     Location,
     MessageContent,
     OutgoingMessage,
+    OwnerReply,
 )
 from channels.format import text_with_sources
 from channels.models import DeliveryStatus
@@ -52,7 +54,13 @@ MEDIA_FIELDS: dict[str, AttachmentKind] = {
     "documentMessage": "document",
     "stickerMessage": "sticker",
 }
-WRAPPERS = ("ephemeralMessage", "viewOnceMessage", "viewOnceMessageV2", "documentWithCaptionMessage")
+WRAPPERS = (
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "viewOnceMessageV2",
+    "documentWithCaptionMessage",
+    "deviceSentMessage",  # what the business's phone sent, as its other devices get it
+)
 TEL_LINE = re.compile(r"^(?:item\d+\.)?TEL[^:]*:(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -62,7 +70,11 @@ TEL_LINE = re.compile(r"^(?:item\d+\.)?TEL[^:]*:(.+)$", re.IGNORECASE | re.MULTI
 def _contact_id(source: MessageSource) -> str | None:
     """The customer's phone number (digits); a customer known only by a privacy id (LID) keeps the
     whole ``<id>@lid`` JID, which ``recipient_jid`` sends to as it is."""
-    candidates = (source.Sender, source.SenderAlt, source.Chat)
+    return _person_of(source.Sender, source.SenderAlt, source.Chat)
+
+
+def _person_of(*candidates: JID) -> str | None:
+    """The first phone number among ``candidates``, else the first privacy id (see ``_contact_id``)."""
     for jid in candidates:
         if jid.Server == PHONE_SERVER and jid.User:
             return str(jid.User)
@@ -166,11 +178,11 @@ def _text_and_content(message: WAMessage) -> tuple[str, MessageContent]:
 
 
 def inbound_from_event(event: MessageEv) -> InboundMessage | None:
-    """None for what is not a customer's new message: the business's own messages (from the phone
-    too), groups, status updates, channels, and reactions, edits, deletions and other protocol
+    """None for what is not a customer's new message: the business's own messages (from its phone:
+    ``owner_reply_from_event``), groups, status updates, channels, and reactions, edits, deletions and other protocol
     messages (they carry no text or content Atende takes)."""
     source = event.Info.MessageSource
-    if source.IsFromMe or source.IsGroup or source.Chat.Server in IGNORED_SERVERS:
+    if source.IsFromMe or not _one_to_one(source):
         return None
     contact = _contact_id(source)
     if contact is None or not event.Info.ID:
@@ -183,6 +195,42 @@ def inbound_from_event(event: MessageEv) -> InboundMessage | None:
         text=text[:MAX_TEXT_LENGTH],  # WhatsApp allows longer texts than Atende keeps
         channel_message_id=event.Info.ID,
         contact_name=event.Info.Pushname or None,
+        content=content,
+    )
+
+
+def _one_to_one(source: MessageSource) -> bool:
+    """A chat with one person: not a group, a status update, a broadcast list or a channel."""
+    return not source.IsGroup and source.Chat.Server not in IGNORED_SERVERS
+
+
+def _sent_at(timestamp: int) -> datetime.datetime:
+    """neonize gives milliseconds (older releases gave seconds, read as such); none at all is now."""
+    if timestamp <= 0:
+        return datetime.datetime.now(datetime.UTC)
+    seconds = timestamp / 1000 if timestamp >= 100_000_000_000 else timestamp
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+
+
+def owner_reply_from_event(event: MessageEv) -> OwnerReply | None:
+    """The business's own message to a customer, sent from its phone (or WhatsApp Web): a person is
+    answering. None for everything else: customers' messages (``inbound_from_event`` takes those),
+    groups, status updates, channels, notes to itself, and reactions, edits and deletions."""
+    source = event.Info.MessageSource
+    if not source.IsFromMe or not _one_to_one(source) or not event.Info.ID:
+        return None
+    contact = _person_of(source.Chat, source.RecipientAlt)
+    own = {jid.User for jid in (source.Sender, source.SenderAlt) if jid.User}
+    if contact is None or contact.partition("@")[0] in own:
+        return None
+    text, content = _text_and_content(_unwrapped(event.Message))
+    if not text.strip() and content.is_empty():
+        return None
+    return OwnerReply(
+        contact_external_id=contact,
+        text=text[:MAX_TEXT_LENGTH],
+        channel_message_id=event.Info.ID,
+        sent_at=_sent_at(event.Info.Timestamp),
         content=content,
     )
 

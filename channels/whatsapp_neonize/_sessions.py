@@ -1,6 +1,7 @@
 """The WhatsApp (QR code) channels' lifecycle: one neonize session each while the app runs.
 
 Messages go through the same pipeline as every channel (stored once per WhatsApp id, then a turn);
+what the business itself sends a customer from its phone is a person taking over (``owner_replied``);
 receipts move the status of the messages Atende sent. A channel added while the app runs starts when
 an admin opens its pairing (``ask_for_pairing``), the others when the app starts.
 """
@@ -16,7 +17,11 @@ from channels.models import Channel
 from channels.plugin import ChannelHost
 from channels.stored import channel_access, channels_of_type
 from channels.whatsapp_neonize._adapter import NeonizeAdapter, Pairing
-from channels.whatsapp_neonize._mapping import inbound_from_event, statuses_from_receipt
+from channels.whatsapp_neonize._mapping import (
+    inbound_from_event,
+    owner_reply_from_event,
+    statuses_from_receipt,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +64,10 @@ class NeonizeSessions:
         access = channel_access(channel, self._host.secret_key)
 
         async def on_message(event: MessageEv) -> None:
+            reply = owner_reply_from_event(event)
+            if reply is not None and not self._adapter.sent_here(channel.id, reply.channel_message_id):
+                await self._host.owner_replied(channel, reply)
+                return
             inbound = inbound_from_event(event)
             if inbound is None:
                 log.info(

@@ -5,6 +5,7 @@ The events are the real protobufs neonize hands its handlers; no WhatsApp connec
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import (
     ButtonsResponseMessage,
     ContactMessage,
     ContextInfo,
+    DeviceSentMessage,
     DocumentMessage,
     ExtendedTextMessage,
     FutureProofMessage,
@@ -42,6 +44,7 @@ from channels.whatsapp_neonize import (
     inbound_from_event,
     media_message,
     outbound_sends,
+    owner_reply_from_event,
     recipient_jid,
     statuses_from_receipt,
 )
@@ -276,6 +279,67 @@ def test_own_messages_groups_status_updates_and_protocol_messages_are_not_custom
     assert inbound_from_event(event(text, chat=jid("status", "broadcast"))) is None
     assert inbound_from_event(event(reaction)) is None
     assert inbound_from_event(event(deletion)) is None
+
+
+# ---- the business's own replies, from its phone -----------------------------------------------------
+
+BUSINESS = "5511900001111"
+
+
+def from_phone(message: WAMessage, *, chat: JID | None = None, group: bool = False) -> MessageEv:
+    """What the business's phone sent, as this linked device hears it: from itself, to the chat."""
+    sent = event(message, sender=jid(BUSINESS), chat=chat or jid(CUSTOMER), from_me=True, group=group)
+    sent.Info.ID = "3EB0PHONE0000001"
+    sent.Info.Timestamp = 1_764_000_000_123  # neonize gives milliseconds
+    return sent
+
+
+def test_what_the_business_sends_from_its_phone_is_its_reply_to_that_customer() -> None:
+    reply = owner_reply_from_event(from_phone(WAMessage(conversation="Oi Maria, aqui é a Joana!")))
+
+    assert reply is not None
+    assert reply.text == "Oi Maria, aqui é a Joana!"
+    assert reply.contact_external_id == CUSTOMER, "the customer it went to, not the business"
+    assert reply.channel_message_id == "3EB0PHONE0000001"
+    assert reply.sent_at == datetime.datetime(2025, 11, 24, 16, 0, 0, 123_000, tzinfo=datetime.UTC)
+    assert inbound_from_event(from_phone(WAMessage(conversation="oi"))) is None, "never a customer's"
+
+
+def test_a_reply_from_the_phone_keeps_its_photo_and_reaches_a_customer_known_by_a_privacy_id() -> None:
+    photo = ImageMessage(mimetype="image/jpeg", caption="Seu pedido", fileLength=1_000, mediaKey=MEDIA_KEY)
+    to_lid = from_phone(WAMessage(imageMessage=photo), chat=jid("181818181818181", "lid"))
+    to_lid.Info.MessageSource.RecipientAlt.CopyFrom(jid(CUSTOMER))
+    only_lid = from_phone(WAMessage(conversation="oi"), chat=jid("181818181818181", "lid"))
+    # Other devices of the account get what the phone sent wrapped, with the chat it went to.
+    wrapped = WAMessage(
+        deviceSentMessage=DeviceSentMessage(
+            destinationJID=f"{CUSTOMER}@s.whatsapp.net", message=WAMessage(conversation="Já enviei!")
+        )
+    )
+
+    reply = owner_reply_from_event(to_lid)
+    assert reply is not None and reply.contact_external_id == CUSTOMER
+    assert reply.text == "Seu pedido"
+    (attachment,) = reply.content.attachments
+    assert attachment.kind == "image" and media_message(attachment.file_id).imageMessage.mediaKey == MEDIA_KEY
+    lid_reply, wrapped_reply = owner_reply_from_event(only_lid), owner_reply_from_event(from_phone(wrapped))
+    assert lid_reply and lid_reply.contact_external_id == "181818181818181@lid"
+    assert wrapped_reply and wrapped_reply.text == "Já enviei!"
+
+
+def test_the_business_in_groups_status_updates_notes_to_itself_and_reactions_is_no_reply() -> None:
+    text = WAMessage(conversation="Bom dia, pessoal!")
+    reaction = WAMessage(reactionMessage=ReactionMessage(text="👍"))
+    deletion = WAMessage(protocolMessage=ProtocolMessage(type=ProtocolMessage.REVOKE))
+
+    assert owner_reply_from_event(event(text)) is None, "a customer's message is no reply of the business"
+    assert (
+        owner_reply_from_event(from_phone(text, chat=jid("120363012345678901", "g.us"), group=True)) is None
+    )
+    assert owner_reply_from_event(from_phone(text, chat=jid("status", "broadcast"))) is None
+    assert owner_reply_from_event(from_phone(text, chat=jid(BUSINESS))) is None  # a note to itself
+    assert owner_reply_from_event(from_phone(reaction)) is None
+    assert owner_reply_from_event(from_phone(deletion)) is None
 
 
 # ---- receipts --------------------------------------------------------------------------------------

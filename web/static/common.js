@@ -48,9 +48,12 @@ export function renderMessage(message, { showDecision = false, onResend = null }
   const bubble = el("div", { class: `bubble from-${who}`, "data-message-id": message.id, "data-author": message.author });
   if (message.text) bubble.append(el("div", { class: "text" }, message.text));
   bubble.append(...renderContent(message));
+  const suppressed = message.delivery_status === "suppressed";
+  if (suppressed) bubble.classList.add("suppressed");
   if (message.delivery_status) {
-    const status = el("div", { class: `delivery delivery-${message.delivery_status}`, "data-delivery": message.delivery_status },
-      message.delivery_status === "failed" ? `not delivered: ${message.delivery_error || "the channel refused it"}` : message.delivery_status);
+    const said = message.delivery_status === "failed" ? `not delivered: ${message.delivery_error || "the channel refused it"}`
+      : suppressed ? t("not sent: {reason}", { reason: t(whySuppressed(message)) }) : message.delivery_status;
+    const status = el("div", { class: `delivery delivery-${message.delivery_status}`, "data-delivery": message.delivery_status }, said);
     if (message.delivery_status === "failed" && onResend) {
       const resend = el("button", { class: "secondary small resend", type: "button" }, "Resend");
       resend.addEventListener("click", () => onResend(message));
@@ -75,15 +78,22 @@ export function renderMessage(message, { showDecision = false, onResend = null }
       parts.push(`${c.intent} · ${c.sentiment} · churn ${c.churn_risk}${reasons}`);
     }
     if (d.rule) parts.push(`${d.action}: ${d.rule}${d.reason ? " — " + d.reason : ""}`);
+    if (d.suppressed) parts.push(`suppressed: ${t(d.suppressed)}`);
     if (d.outside_business_hours) parts.push("outside business hours");
     if (d.usage && d.usage.length) {
       const tokens = d.usage.reduce((n, u) => n + u.input_tokens + u.output_tokens, 0);
       const cost = d.usage.reduce((n, u) => n + u.cost_usd, 0);
       parts.push(`${tokens} tokens · US$ ${cost.toFixed(4)}`);
     }
-    if (parts.length) bubble.append(el("div", { class: "decision" }, parts.join(" | ")));
+    const attrs = d.suppressed ? { class: "decision", "data-suppressed": "1" } : { class: "decision" };
+    if (parts.length) bubble.append(el("div", attrs, parts.join(" | ")));
   }
   return bubble;
+}
+
+// A bot reply kept from the customer: why, as its decision record says.
+function whySuppressed(message) {
+  return (message.decision && message.decision.suppressed) || "a human took the conversation first";
 }
 
 export function upsertMessage(container, message, options) {

@@ -1,9 +1,11 @@
 // The agents' inbox: tickets on the left, the whole conversation in the middle, the contact on the
 // right, all live over a WebSocket; usable by keyboard (press ? for the shortcuts).
 import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin } from "./common.js";
+import { fieldRow, slaBadge } from "./inbox_parts.js";
 
 (() => {
-  const state = { status: "pending", ticket: null, lists: { pending: [], open: [], closed: [] } };
+  // botAnswering: the open ticket's conversation is the bot's again (its tickets are closed).
+  const state = { status: "pending", ticket: null, botAnswering: false, lists: { pending: [], open: [], closed: [] } };
   const $ = (id) => document.getElementById(id);
   let say = () => {};  // sends on the inbox socket, once it is open
   let lastTyping = 0;  // "typing" goes out at most every 2 s
@@ -40,20 +42,11 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
     document.title = `${total ? `(${total}) ` : ""}Atende · inbox`;
   }
 
-  // Time left by the queue's SLA, or that it was missed.
-  function slaBadge(ticket) {
-    if (!ticket.sla || ticket.status === "closed") return "";
-    if (ticket.sla.breached.length) return el("span", { class: "sla sla-breached", "data-sla": "breached" }, t("SLA missed"));
-    const due = ticket.status === "pending" ? ticket.sla.first_response_due : ticket.sla.resolution_due;
-    if (!due) return "";
-    const minutes = Math.max(0, Math.round((new Date(due) - Date.now()) / 60000));
-    return el("span", { class: "sla", "data-sla": "due" }, t("⏱ {minutes} min left", { minutes }));
-  }
-
   function showTicketHeader(ticket) {
     $("ticket-header").hidden = false;
     $("ticket-title").textContent = `#${ticket.protocol} · ${ticket.contact || ""}`;
     $("ticket-reason").textContent = t("{status} · escalated because {reason}", { status: t(ticket.status), reason: reasonText(ticket.reason) });
+    $("take-over").hidden = !state.botAnswering;
     $("accept").hidden = ticket.status !== "pending";
     $("close").hidden = ticket.status === "closed";
     $("transfer-open").hidden = ticket.status === "closed";
@@ -75,9 +68,18 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
   }
   const VIEW = { showDecision: true, onResend: resend };
 
+  // A ticket of the open conversation changed: closed, the bot answers it again; any other, people do.
+  function heardOfTicket(ticket) {
+    if (!state.ticket || ticket.conversation_id !== state.ticket.conversation_id) return;
+    state.botAnswering = ticket.status === "closed";
+    if (ticket.id === state.ticket.id) state.ticket = ticket;
+    showTicketHeader(state.ticket);
+  }
+
   async function openTicket(id) {
     const detail = await api(`/api/v1/tickets/${id}`);
     state.ticket = detail.ticket;
+    state.botAnswering = detail.bot_answering;
     showTicketHeader(detail.ticket);
     const box = $("messages");
     box.replaceChildren();
@@ -171,15 +173,6 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
     $("contact-panel").hidden = false;
   }
 
-  function fieldRow(key = "", value = "") {
-    const remove = el("button", { class: "secondary small", type: "button", "aria-label": "remove field" }, "×");
-    const row = el("div", { class: "field-row" },
-      el("input", { class: "field-key", value: key, placeholder: t("field"), "aria-label": "field name", maxlength: "64" }),
-      el("input", { class: "field-value", value, placeholder: t("value"), "aria-label": "field value", maxlength: "500" }), remove);
-    remove.addEventListener("click", () => row.remove());
-    return row;
-  }
-
   async function saveContact(e) {
     e.preventDefault();
     const custom_fields = {};
@@ -239,7 +232,7 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
 
   function onEvent(event) {
     if (event.type === "ticket.created" || event.type === "ticket.updated") {
-      if (state.ticket && state.ticket.id === event.ticket.id) { state.ticket = event.ticket; showTicketHeader(event.ticket); }
+      heardOfTicket(event.ticket);
       reloadSoon();
     } else if (event.type === "typing") {
       showTyping(event);
@@ -288,15 +281,23 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
     action();
   }
 
+  function showTab(status) {
+    state.status = status;
+    for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("secondary", b.dataset.status !== status);
+    return loadTickets();
+  }
+
+  // The person takes the conversation from the bot: its ticket opens (or reopens), theirs.
+  async function takeOver() {
+    const taken = await api(`/api/v1/conversations/${state.ticket.conversation_id}/take-over`, { method: "POST" });
+    await Promise.all([showTab("open"), openTicket(taken.id)]);
+  }
+
   function start() {
     $("inbox").hidden = false;
     $("me").textContent = session.user ? session.user.name : "";
     for (const button of document.querySelectorAll(".tabs button")) {
-      button.addEventListener("click", () => {
-        state.status = button.dataset.status;
-        for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("secondary", b !== button);
-        loadTickets();
-      });
+      button.addEventListener("click", () => showTab(button.dataset.status));
     }
     $("logout").addEventListener("click", () => session.logout());
     $("lang").addEventListener("change", () => { location.href = `/inbox?lang=${$("lang").value}`; });
@@ -345,8 +346,9 @@ import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin }
       openTicket(state.ticket.id).catch(leaveConversation); loadTickets();
     });
     $("return-to-bot").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/return-to-bot`, { method: "POST" }); showTicketHeader(state.ticket); openTicket(state.ticket.id); loadTickets(); });
-    $("accept").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
-    $("close").addEventListener("click", async () => { state.ticket = await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" }); showTicketHeader(state.ticket); loadTickets(); });
+    $("accept").addEventListener("click", async () => { heardOfTicket(await api(`/api/v1/tickets/${state.ticket.id}/accept`, { method: "POST" })); loadTickets(); });
+    $("close").addEventListener("click", async () => { heardOfTicket(await api(`/api/v1/tickets/${state.ticket.id}/close`, { method: "POST" })); loadTickets(); });
+    $("take-over").addEventListener("click", takeOver);
     $("summarize").addEventListener("click", summarizeConversation);
     $("contact-form").addEventListener("submit", saveContact);
     $("contact-add-field").addEventListener("click", () => { const row = fieldRow(); $("contact-fields").append(row); row.querySelector("input").focus(); });
