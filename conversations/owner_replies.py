@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,9 +41,10 @@ class OwnerReplied:
     """What a reply from the business's phone led to."""
 
     message_id: uuid.UUID
-    ticket_id: uuid.UUID
+    ticket_id: uuid.UUID | None
+    """None for a late reply (see ``_is_late``): kept as history, it takes nothing over."""
     ticket_opened: bool
-    """False when the conversation already had an open ticket."""
+    """False when the conversation already had an open ticket, or for a late reply."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,14 @@ async def _store(session: AsyncSession, channel: Channel, reply: OwnerReply) -> 
     assert conversation is not None
     if await _known(session, channel, reply.channel_message_id):
         return None  # Atende sent it (an echo), or this reply is stored already
+    late = await _is_late(session, conversation, reply)
     message = await _add_reply(session, channel, conversation, reply)
     if message is None:
         return None  # stored meanwhile by another delivery of the same event
+    if late:
+        return _Stored(
+            OwnerReplied(message.id, None, ticket_opened=False), message, (message_created(message),)
+        )
     had_ticket = await active_ticket(session, conversation.tenant_id, conversation.id)
     ticket = await open_ticket(session, conversation, ANSWERED_FROM_PHONE, next_ticket_number)
     ticket.first_response_at = ticket.first_response_at or message.created_at
@@ -104,6 +110,17 @@ async def _store(session: AsyncSession, channel: Channel, reply: OwnerReply) -> 
         message,
         (message_created(message), ticket_event),
     )
+
+
+async def _is_late(session: AsyncSession, conversation: Conversation, reply: OwnerReply) -> bool:
+    """The reply was sent before the conversation's newest message: WhatsApp is catching up on old
+    traffic (a reconnect), and what happened since (an agent handing back to the bot) stands."""
+    newest = await session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.tenant_id == conversation.tenant_id, Message.conversation_id == conversation.id
+        )
+    )
+    return newest is not None and reply.sent_at < newest
 
 
 async def _known(session: AsyncSession, channel: Channel, channel_message_id: str) -> bool:

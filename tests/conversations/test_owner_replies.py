@@ -21,7 +21,7 @@ from channels.base import InboundMessage, OwnerReply
 from channels.models import Author, Channel, Conversation, ConversationMode, DeliveryStatus, Message
 from channels.service import add_bot_message, get_or_create_channel, get_or_create_conversation
 from conversations.channel_host import PipelineHost
-from conversations.owner_replies import ANSWERED_FROM_PHONE
+from conversations.owner_replies import ANSWERED_FROM_PHONE, owner_replied
 from conversations.receive import accept
 from conversations.services import Services
 from conversations.turn import run_turn
@@ -232,3 +232,23 @@ async def test_a_bot_reply_being_written_when_the_phone_answers_is_never_sent(
             .where(Message.tenant_id == tenant.id, Message.delivery_status == DeliveryStatus.PENDING)
         )
     assert jobs == 0, "nothing waits to be sent to the customer"
+
+
+async def test_an_old_reply_replayed_after_a_reconnect_is_history_and_takes_nothing_over(
+    services: Services, make_tenant: MakeTenant, publisher: RecordingPublisher
+) -> None:
+    tenant = await make_tenant()
+    channel = await _whatsapp(services, tenant)
+    asked = await _customer_writes(services, channel, "Como tiro a segunda via do boleto?")
+    assert (await run_turn(services, asked)).reply, "the bot answers"
+
+    an_hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    late = await owner_replied(services, channel, _reply("Oi! Respondendo agora.", sent_at=an_hour_ago))
+
+    assert late is not None and late.ticket_id is None
+    texts = [m.text for m in await _messages(services, tenant)]
+    assert texts[0] == "Oi! Respondendo agora.", "kept in the history, in its place in time"
+    assert await _mode(services, tenant) == ConversationMode.BOT
+    assert await _tickets(services, tenant) == []
+    later = await _customer_writes(services, channel, "E como pago o boleto pelo aplicativo?")
+    assert (await run_turn(services, later)).reply, "the bot still answers"
