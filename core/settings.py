@@ -113,6 +113,9 @@ class Settings:
     job_redeliver_seconds: float = field(default_factory=lambda: _float("JOB_REDELIVER_SECONDS", 60))
     """ATENDE_JOB_REDELIVER_SECONDS: with Redis, a job a worker took but never finished (it died) goes to
     another worker after this long. Running a job twice is safe; too short only wastes work."""
+    metrics_token: str | None = field(default_factory=lambda: _env("METRICS_TOKEN"))
+    """ATENDE_METRICS_TOKEN: lets a scraper that is not on this machine read GET /metrics, sending it as
+    a bearer token; unset, /metrics answers loopback clients only."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

@@ -100,7 +100,7 @@ class AnthropicProvider:
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        with LlmCall("complete", self.model, self._translate) as call:
+        with LlmCall("complete", self.name, self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -117,7 +117,7 @@ class AnthropicProvider:
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> AsyncIterator[str | Usage]:
         input_tokens = output_tokens = 0
-        with LlmCall("stream", self.model, self._translate) as call:
+        with LlmCall("stream", self.name, self.model, self._translate) as call:
             events = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,
@@ -146,7 +146,7 @@ class AnthropicProvider:
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
-        with LlmCall("json", self.model, self._translate) as call:
+        with LlmCall("json", self.name, self.model, self._translate) as call:
             response = await self._client.messages.create(
                 model=self.model,
                 system=system or anthropic.omit,

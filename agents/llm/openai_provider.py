@@ -95,7 +95,7 @@ class OpenAIProvider:
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall("complete", self.model, self._translate) as call:
+        with LlmCall("complete", self.name, self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -113,7 +113,7 @@ class OpenAIProvider:
     ) -> AsyncIterator[str | Usage]:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
         usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
-        with LlmCall("stream", self.model, self._translate) as call:
+        with LlmCall("stream", self.name, self.model, self._translate) as call:
             chunks = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),
@@ -137,7 +137,7 @@ class OpenAIProvider:
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall("json", self.model, self._translate) as call:
+        with LlmCall("json", self.name, self.model, self._translate) as call:
             response = await self._client.chat.completions.create(
                 model=self.model,
                 messages=self._messages(system, messages),

@@ -1,10 +1,12 @@
-"""One log line per LLM call: who answered, how many tokens, what it cost, how long it took.
+"""One log line and one timing per LLM call: who answered, how many tokens, what it cost, how long it
+took (``core.metrics.LLM_CALL_SECONDS``).
 
 Prompts, replies and keys are never logged: they carry customer data and secrets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -14,6 +16,7 @@ import structlog
 
 from agents.llm.base import LLMError, Usage
 from agents.llm.pricing import Price
+from core.metrics import LLM_CALL_SECONDS
 
 log = structlog.get_logger(__name__)
 
@@ -53,11 +56,19 @@ class LlmCall:
     """One call to a provider, timed: what fails inside is turned into an ``LLMError`` by the
     provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
 
-    Errors the provider does not know (``translate`` gives None) pass through untouched.
+    Errors the provider does not know (``translate`` gives None) pass through untouched. Every call is
+    timed, whatever its end: ``ok``, ``failed``, or ``cancelled`` (a stream nobody read to its end).
     """
 
-    def __init__(self, call: str, model: str, translate: Callable[[BaseException], LLMError | None]) -> None:
+    def __init__(
+        self,
+        call: str,
+        provider: str,
+        model: str,
+        translate: Callable[[BaseException], LLMError | None],
+    ) -> None:
         self.call = call
+        self.provider = provider
         self.model = model
         self._translate = translate
         self.started = time.perf_counter()
@@ -70,6 +81,8 @@ class LlmCall:
     ) -> None:
         if exc is None:
             return
+        cancelled = isinstance(exc, GeneratorExit | asyncio.CancelledError)
+        self._timed("cancelled" if cancelled else "failed")
         error = exc if isinstance(exc, LLMError) else self._translate(exc)
         if error is None:
             return
@@ -79,3 +92,8 @@ class LlmCall:
 
     def completed(self, usage: Usage) -> None:
         log_completed(self.call, usage, self.started)
+        self._timed("ok")
+
+    def _timed(self, outcome: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        LLM_CALL_SECONDS.labels(self.provider, self.model, self.call, outcome).observe(elapsed)
