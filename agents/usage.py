@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.llm.base import UsageRecord
 from agents.models import LlmUsage
+from core.metrics import LLM_COST, LLM_TOKENS
 
 
 def record_usage(
@@ -23,8 +24,15 @@ def record_usage(
     usage: UsageRecord | Mapping[str, object],
 ) -> None:
     """One call in the ledger; a mapping is read as an ``UsageRecord`` (provider, model, input_tokens,
-    output_tokens, cost_usd, purpose; ``reply`` when it names none)."""
+    output_tokens, cost_usd, purpose; ``reply`` when it names none).
+
+    The tenant's token and cost counters move now, not at the commit: the provider charged for the
+    call whether or not the caller's transaction commits."""
     call = usage if isinstance(usage, UsageRecord) else msgspec.convert(usage, UsageRecord)
+    tenant = str(tenant_id)
+    LLM_TOKENS.labels(tenant, "input").inc(max(0, call.input_tokens))  # a counter only goes up
+    LLM_TOKENS.labels(tenant, "output").inc(max(0, call.output_tokens))
+    LLM_COST.labels(tenant).inc(max(0.0, call.cost_usd))
     session.add(
         LlmUsage(
             tenant_id=tenant_id,

@@ -1,25 +1,22 @@
-"""The inbound pipeline: store the customer's message once, then let the agent or a human answer it."""
+"""A customer message's turn: the bot answers or hands off, a human's conversation is left to them, a
+rating is thanked; the reply is stored and handed on once the bot's decision is made
+(``conversations.bot_decision``) and the turn still holds the conversation."""
 
 from __future__ import annotations
 
-import datetime
+import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar, cast
 
 import msgspec
 import structlog
-from langchain_core.runnables import RunnableConfig
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agents.graph import durability
-from agents.record import ClassificationView, DecisionRecord
+from agents.record import DecisionRecord
 from agents.replies import say
-from agents.state import AgentState, Citation
 from agents.usage import record_usage
-from channels.base import Attachment, StreamingAdapter
+from channels.base import Attachment
 from channels.models import (
     Channel,
     Contact,
@@ -30,165 +27,24 @@ from channels.models import (
     Message,
 )
 from channels.service import add_bot_message
-from conversations.history import build_turn_context
+from conversations.bot_decision import Decided, Party, decide
 from conversations.media import keep_media
 from conversations.notify import Outgoing, notify_inbox, send_outgoing
 from conversations.services import Services
 from conversations.spans import note_turn_tenant, traced_turn
-from conversations.turn_lease import BotOwnership, TurnLease, conversation_turns
-from conversations.typing import show_typing
+from conversations.turn_lease import TurnLease, conversation_turns
+from conversations.turn_result import TurnResult, result_of, stored_result
 from core.accounts import Tenant, next_ticket_number
+from core.metrics import TURN_SECONDS, TURNS
 from handoff.csat import take_rating
 from handoff.events import InboxEvent, message_created, ticket_created, ticket_updated
 from handoff.models import Ticket
 from handoff.service import active_ticket, open_ticket
 from knowledge.language import detect_language
 
+__all__ = ["TurnResult", "run_turn"]
+
 log = structlog.get_logger(__name__)
-
-GRAPH_ATTEMPTS = 3
-Delta = Callable[[str], Awaitable[None]]
-
-
-T = TypeVar("T")
-
-
-def _known(value: T | msgspec.UnsetType) -> T | None:
-    return None if isinstance(value, msgspec.UnsetType) else value
-
-
-class CitedSource(msgspec.Struct):
-    document: str
-    chunk_id: str
-    score: float
-
-
-class ClassificationSummary(msgspec.Struct):
-    """None where the turn had no classifier (media, the agent failing, a human or a rating)."""
-
-    sentiment: str | None = None
-    intent: str | None = None
-    churn_risk: float | None = None
-
-    @classmethod
-    def of(cls, seen: ClassificationView | None) -> ClassificationSummary:
-        if seen is None:
-            return cls()
-        return cls(_known(seen.sentiment), _known(seen.intent), _known(seen.churn_risk))
-
-
-class TurnResult(msgspec.Struct, kw_only=True):
-    """What one customer message led to; ``atende chat --json`` prints it."""
-
-    reply: str | None
-    escalated: bool
-    ticket_id: str | None
-    citations: list[CitedSource] = []
-    classification: ClassificationSummary = msgspec.field(default_factory=ClassificationSummary)
-    decision: DecisionRecord
-    """Action, rule and reason."""
-    message_id: str | None = None
-    reply_message_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return cast(dict[str, Any], msgspec.to_builtins(self))
-
-
-@dataclass(frozen=True)
-class _Decided:
-    """What the bot decided for a message, by the graph or without it."""
-
-    record: DecisionRecord
-    reply: str
-    citations: list[Citation]
-    language: str
-
-    @classmethod
-    def of_graph(cls, state: AgentState) -> _Decided:
-        classification = state["classification"]
-        record = DecisionRecord.of_turn(
-            state["decision"],
-            ClassificationView.of(classification),
-            state.get("passages", []),
-            state.get("usage") or [],
-        )
-        return cls(record, state.get("reply") or "", state.get("citations", []), classification.language)
-
-    @classmethod
-    def without_graph(
-        cls, message: Message, action: str, rule: str, reason: str, reply_key: str, **values: str
-    ) -> _Decided:
-        """Media the bot cannot read, or the agent failing: no classifier, no passages."""
-        language = detect_language(message.text, default="pt")
-        record = DecisionRecord(
-            classification=ClassificationView(language=language),
-            action=action,
-            rule=rule,
-            reason=reason,
-            passages=[],
-        )
-        return cls(record, say(reply_key, language, **values), [], language)
-
-
-async def _run_graph(services: Services, tenant: Tenant, message: Message, on_delta: Delta) -> _Decided:
-    """The graph, retried; a failure that survives the retries is a reason to hand off, never a drop.
-
-    No session is open while it runs: the context is read in a short one, and each search opens its
-    own, so a turn waiting on an LLM holds no connection. A run cut off mid-turn (a worker died, a node
-    failed) is resumed from its last checkpoint rather than started again, so the nodes that finished
-    are not run twice.
-    """
-    config: RunnableConfig = {"configurable": {"thread_id": str(message.conversation_id)}}
-    last_error: Exception | None = None
-    for attempt in range(1, GRAPH_ATTEMPTS + 1):
-        try:
-            async with services.database.sessionmaker() as session:
-                context = await build_turn_context(services, session, tenant, message)
-            snapshot = await services.graph.aget_state(config)
-            resume = bool(snapshot.next) and snapshot.values.get("message_id") == str(message.id)
-            if resume:
-                log.info("agent.resumed", message_id=str(message.id), next=list(snapshot.next))
-            # "usage": None starts the turn's LLM usage afresh (see agents.state.turn_usage).
-            fresh = cast(AgentState, {"text": message.text, "message_id": str(message.id), "usage": None})
-            state: AgentState = {}
-            async for mode, chunk in services.graph.astream(
-                None if resume else fresh,
-                config,
-                context=context,
-                stream_mode=["custom", "values"],
-                durability=durability(context),
-            ):
-                if mode == "custom":
-                    await on_delta(cast(dict[str, str], chunk)["text"])
-                else:
-                    state = cast(AgentState, chunk)
-            return _Decided.of_graph(state)
-        except Exception as exc:
-            last_error = exc
-            log.warning("agent.failed", attempt=attempt, error=type(exc).__name__, exc_info=exc)
-    reason = f"the agent failed: {type(last_error).__name__}"
-    return _Decided.without_graph(message, "escalate", "agent_error", reason, "handoff")
-
-
-async def unanswered_messages(
-    services: Services, older_than: datetime.timedelta = datetime.timedelta(0)
-) -> list[uuid.UUID]:
-    """Customer messages stored but never handled, oldest first: their process stopped mid-turn, or
-    their job was lost. With ``older_than``, only those that old whose conversation no turn holds (a
-    periodic sweep must not enqueue again what is merely waiting in the queue).
-
-    A system sweep across tenants, run when the app starts and periodically (see runtime.sweeps).
-    """
-    query = select(Message.id).where(Message.direction == Direction.INBOUND, Message.processed.is_(False))
-    if older_than:
-        query = query.where(
-            Message.created_at < func.now() - older_than,
-            ~exists().where(
-                Conversation.id == Message.conversation_id, Conversation.turn_until >= func.now()
-            ),
-        )
-    async with services.database.sessionmaker() as session:
-        return list(await session.scalars(query.order_by(Message.created_at)))
 
 
 @dataclass
@@ -235,18 +91,41 @@ async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.
 
 @traced_turn
 async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> TurnResult:
+    """One message's turn, timed and counted by what came of it (``core.metrics``); a message another
+    turn handled already gets that turn's result, and is not counted again."""
     async with services.database.sessionmaker() as session:
         message = await session.get_one(Message, message_id)
         note_turn_tenant(message.tenant_id)
         if message.processed:
-            return await _stored_result(session, message)
+            return await stored_result(session, message)
         channel = await session.get_one(Channel, message.channel_id)
+    started = time.perf_counter()
+    try:
+        result = await _answer(services, lease, message, channel)
+    except Exception:
+        _count("failed", started)
+        raise
+    if result is None:  # handled by another turn while this one read the media
+        async with services.database.sessionmaker() as session:
+            return await stored_result(session, await session.get_one(Message, message_id))
+    _count(result.outcome, started)
+    return result
+
+
+def _count(outcome: str, started: float) -> None:
+    TURNS.labels(outcome).inc()
+    TURN_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+
+
+async def _answer(
+    services: Services, lease: TurnLease, message: Message, channel: Channel
+) -> TurnResult | None:
     refused = await keep_media(services, channel, message)
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
-        stored = await session.get_one(Message, message_id)
+        stored = await session.get_one(Message, message.id)
         if stored.processed:
-            return await _stored_result(session, stored)
+            return None
         stored.content = message.content
         rated = await take_rating(session, stored)
         if rated is None and conversation.mode == ConversationMode.HUMAN:
@@ -254,7 +133,7 @@ async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> 
         thanked = await _thank_for_rating(session, stored, conversation, channel, rated) if rated else None
     turn = thanked or await _bot_turn(services, lease, stored, refused)
     decided = turn.result.decision
-    log.info("turn.done", message_id=str(message_id), action=decided.action, rule=decided.rule)
+    log.info("turn.done", message_id=str(message.id), action=decided.action, rule=decided.rule)
     if turn.outgoing:
         await send_outgoing(services, turn.outgoing)
     if turn.inbox_update:
@@ -287,7 +166,7 @@ async def _thank_for_rating(
     )
     await session.flush()
     return _BotTurn(
-        result=_result(message, thanks, None),
+        result=result_of(message, thanks, None),
         outgoing=Outgoing.of(thanks, channel.type, contact.external_id),
         inbox_update=ticket_updated(ticket, contact.name or contact.external_id),
     )
@@ -300,16 +179,7 @@ async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult
         action="human", rule="human_mode", reason="a human owns the conversation"
     ).as_json()
     ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
-    return _result(message, None, ticket)
-
-
-@dataclass(frozen=True)
-class _Party:
-    """Who the turn is for, read before the bot starts: the objects outlive their short session."""
-
-    tenant: Tenant
-    contact: Contact
-    channel: Channel
+    return result_of(message, None, ticket)
 
 
 async def _bot_turn(
@@ -319,47 +189,18 @@ async def _bot_turn(
     transaction, if the bot still owns the conversation by then."""
     async with services.database.sessionmaker() as session:
         conversation = await session.get_one(Conversation, message.conversation_id)
-        party = _Party(
+        party = Party(
             tenant=await session.get_one(Tenant, message.tenant_id),
             contact=await session.get_one(Contact, conversation.contact_id),
             channel=await session.get_one(Channel, message.channel_id),
         )
-    decided = await _decide(services, party, message, refused)
+    decided = await decide(services, party, message, refused)
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
         stored = await session.get_one(Message, message.id)
         if conversation.mode != ConversationMode.BOT:
             return await _suppress(session, stored, conversation, decided)
         return await _store_reply(session, stored, conversation, party, decided)
-
-
-async def _decide(services: Services, party: _Party, message: Message, refused: list[Attachment]) -> _Decided:
-    adapter = services.adapters.get(party.channel.type)
-    owner = BotOwnership(services.database, message.conversation_id)
-
-    async def on_delta(text: str) -> None:
-        if isinstance(adapter, StreamingAdapter) and await owner.still_bot():
-            await adapter.deliver_partial(
-                str(party.tenant.id), party.contact.external_id, str(message.id), text
-            )
-
-    if refused:
-        reason = refused[0].rejected or ""
-        key = "media_too_large" if reason.startswith("larger") else "media_not_accepted"
-        limit = f"{services.settings.max_media_mb:g} MB"
-        return _Decided.without_graph(
-            message, "respond", "media_refused", f"a file was refused: {reason}", key, limit=limit
-        )
-    if not message.text.strip():
-        return _Decided.without_graph(
-            message,
-            "escalate",
-            "media_without_text",
-            "the customer sent media the bot cannot read",
-            "handoff",
-        )
-    await show_typing(services, party.channel, party.contact.external_id)
-    return await _run_graph(services, party.tenant, message, on_delta)
 
 
 def _keep_decision(
@@ -372,7 +213,7 @@ def _keep_decision(
 
 
 async def _store_reply(
-    session: AsyncSession, message: Message, conversation: Conversation, party: _Party, decided: _Decided
+    session: AsyncSession, message: Message, conversation: Conversation, party: Party, decided: Decided
 ) -> _BotTurn:
     record = decided.record
     _keep_decision(session, message, conversation, record)
@@ -392,14 +233,14 @@ async def _store_reply(
     await session.flush()
     contact = party.contact
     return _BotTurn(
-        result=_result(message, reply, ticket),
+        result=result_of(message, reply, ticket),
         outgoing=Outgoing.of(reply, party.channel.type, contact.external_id),
         inbox_update=ticket_created(ticket, contact.name or contact.external_id) if ticket else None,
     )
 
 
 async def _suppress(
-    session: AsyncSession, message: Message, conversation: Conversation, decided: _Decided
+    session: AsyncSession, message: Message, conversation: Conversation, decided: Decided
 ) -> _BotTurn:
     """A human took the conversation while the bot was writing: the reply is kept for the inbox and the
     decision record, marked suppressed, and never sent."""
@@ -417,27 +258,5 @@ async def _suppress(
     await session.flush()
     log.info("turn.suppressed", message_id=str(message.id))
     ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
-    result = msgspec.structs.replace(_result(message, reply, ticket), reply=None, citations=[])
+    result = msgspec.structs.replace(result_of(message, reply, ticket), reply=None, citations=[])
     return _BotTurn(result=result, outgoing=None, inbox_update=message_created(reply))
-
-
-def _result(message: Message, reply: Message | None, ticket: Ticket | None) -> TurnResult:
-    """From the records kept, so a retried job gets the result the first run gave."""
-    record = DecisionRecord.from_json(message.decision)
-    return TurnResult(
-        reply=reply.text if reply else None,
-        escalated=record.action in {"escalate", "human"},
-        ticket_id=str(ticket.id) if ticket else None,
-        citations=[msgspec.convert(c, CitedSource) for c in (reply.citations if reply else [])],
-        classification=ClassificationSummary.of(record.classification),
-        decision=record.verdict(),
-        message_id=str(message.id),
-        reply_message_id=str(reply.id) if reply else None,
-    )
-
-
-async def _stored_result(session: AsyncSession, message: Message) -> TurnResult:
-    """The result of a turn that already ran: a retried job must not answer twice."""
-    reply = await session.scalar(select(Message).where(Message.reply_to_id == message.id))
-    ticket = await active_ticket(session, message.tenant_id, message.conversation_id)
-    return _result(message, reply, ticket)

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.errors import ConflictError, NotFoundError
+from core.metrics import DELIVERIES
 from core.pii import mask_personal_data
 
 log = structlog.get_logger(__name__)
@@ -253,8 +254,14 @@ async def finish(
     )
     if updated is None:
         log.warning("outbox.claim_lost", job_id=str(claim.id), kind=claim.kind, attempt=claim.attempts)
+        DELIVERIES.labels(claim.kind, "lost").inc()
         return None
+    DELIVERIES.labels(claim.kind, _SHOWN_AS[finished.status]).inc()
     return finished
+
+
+_SHOWN_AS = {JobStatus.DONE: "sent", JobStatus.PENDING: "retrying", JobStatus.DEAD: "dead"}
+"""How an attempt's end is counted (``core.metrics.DELIVERIES``)."""
 
 
 async def work(

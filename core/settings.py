@@ -117,6 +117,9 @@ class Settings:
     """ATENDE_OTEL_ENDPOINT: an OpenTelemetry collector's OTLP/HTTP address (http://collector:4318);
     each turn is then traced (receive, classify, retrieve, decide, the LLM call) and log lines carry
     its trace_id. Unset, no span is exported and tracing costs next to nothing."""
+    metrics_token: str | None = field(default_factory=lambda: _env("METRICS_TOKEN"))
+    """ATENDE_METRICS_TOKEN: lets a scraper that is not on this machine read GET /metrics, sending it as
+    a bearer token; unset, /metrics answers loopback clients only."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

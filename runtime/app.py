@@ -25,11 +25,11 @@ from redis.asyncio import Redis
 from agents.classifiers import builtin_classifier
 from channels.plugin import ChannelHost
 from channels.plugins import PLUGINS, ChannelLifecycles
+from conversations.backlog import unanswered_messages
 from conversations.channel_host import PipelineHost
 from conversations.delivery import stop_waiting_reports
 from conversations.outbox import sweep as outbox_sweep
 from conversations.services import open_services
-from conversations.turn import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
 from core.tracing import configure_tracing
@@ -47,6 +47,7 @@ from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
+from web.metrics import HTTP_METRICS, MetricsController
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config, rate_limits
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
@@ -153,11 +154,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TagController,
             ContactPanelController,
             AssistController,
+            MetricsController,
             create_static_files_router(
                 path="/static", directories=[WEB_DIR / "static"], opt={"exclude_from_auth": True}
             ),
         ],
         plugins=[channels],
+        middleware=[HTTP_METRICS.middleware],
         lifespan=[services_lifespan],
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
@@ -169,6 +172,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers,
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
-        state=State({"secret_key": secret_key, "jwt_auth": jwt_auth}),
+        state=State(
+            {"secret_key": secret_key, "jwt_auth": jwt_auth, "metrics_token": settings.metrics_token}
+        ),
         stores={"rate_limit": rate_limit_store(settings)},
     )

@@ -12,10 +12,10 @@ import datetime
 import structlog
 from redis.asyncio import Redis
 
+from conversations.backlog import unanswered_messages
 from conversations.jobs import Jobs
 from conversations.outbox import sweep as outbox_sweep
 from conversations.services import Services
-from conversations.turn import unanswered_messages
 
 log = structlog.get_logger(__name__)
 

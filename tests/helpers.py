@@ -1,8 +1,9 @@
 """Helpers shared by the tests that talk HTTP to a running ``atende demo`` (the ``live_server`` fixture).
 
 Logging in, a tenant of a test's own, the web chat's customer, waiting for a ticket or a condition, a
-customer on a messaging channel. They were copied from one test module to the next, or imported from
-another test module; here there is one copy of each, and no test module imports another's.
+customer on a messaging channel, reading a metrics scrape. They were copied from one test module to the
+next, or imported from another test module; here there is one copy of each, and no test module imports
+another's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.accounts import create_tenant, create_user
 from core.database import open_database
@@ -151,3 +153,17 @@ class ChannelCustomer(abc.ABC):
             assert time.monotonic() < deadline, f"{self.name} got {len(self.received())} of {count} replies"
             time.sleep(0.2)
         return self.texts()
+
+
+# ---- Prometheus metrics, as a scraper reads them ----------------------------------------------------
+
+
+def metric(exposition: str, name: str, **labels: str) -> float | None:
+    """The sum of the samples called ``name`` whose labels include ``labels``; None when there is none."""
+    found = [
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    ]
+    return sum(found) if found else None

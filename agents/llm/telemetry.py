@@ -1,11 +1,13 @@
-"""One log line and one trace span per LLM call: who answered, how many tokens, what it cost, how long
-it took (the span: ``agents.llm.genai_span``).
+"""One log line, one trace span and one timing per LLM call: who answered, how many tokens, what it
+cost, how long it took (the span: ``agents.llm.genai_span``; the timing:
+``core.metrics.LLM_CALL_SECONDS``).
 
 Prompts, replies and keys are never logged nor traced: they carry customer data and secrets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -16,6 +18,7 @@ import structlog
 from agents.llm.base import LLMError, Usage
 from agents.llm.genai_span import end_chat_span, fail_chat_span, start_chat_span
 from agents.llm.pricing import Price
+from core.metrics import LLM_CALL_SECONDS
 
 log = structlog.get_logger(__name__)
 
@@ -56,13 +59,15 @@ class LlmCall:
     the provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
 
     Errors the provider does not know (``translate`` gives None) pass through untouched; the span
-    ends with their class name (a cancelled turn, a stream its reader closed early).
+    ends with their class name (a cancelled turn, a stream its reader closed early). Every call is
+    timed, whatever its end: ``ok``, ``failed``, or ``cancelled`` (a stream nobody read to its end).
     """
 
     def __init__(
         self, provider: str, call: str, model: str, translate: Callable[[BaseException], LLMError | None]
     ) -> None:
         self.call = call
+        self.provider = provider
         self.model = model
         self._translate = translate
         self._span = start_chat_span(provider, model, call)
@@ -76,6 +81,8 @@ class LlmCall:
     ) -> None:
         if exc is None:
             return
+        cancelled = isinstance(exc, GeneratorExit | asyncio.CancelledError)
+        self._timed("cancelled" if cancelled else "failed")
         error = exc if isinstance(exc, LLMError) else self._translate(exc)
         if error is None:
             fail_chat_span(self._span, type(exc).__name__)
@@ -92,3 +99,8 @@ class LlmCall:
         for); ``finish_reasons``: why it stopped (``stop``, ``length``, ``end_turn``…), as it says."""
         end_chat_span(self._span, usage.input_tokens, usage.output_tokens, response_model, finish_reasons)
         log_completed(self.call, usage, self.started)
+        self._timed("ok")
+
+    def _timed(self, outcome: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        LLM_CALL_SECONDS.labels(self.provider, self.model, self.call, outcome).observe(elapsed)

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ATENDE
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -26,7 +26,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     """A throw-away redis-server of our own (``make test`` installs the binary)."""
     binary = shutil.which("redis-server")
     assert binary, "redis-server is missing: run `make redis`"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             binary,
@@ -58,13 +58,15 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def start_worker(data_dir: Path, env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
-    """``atende worker`` on the data dir's database, once it says it is taking jobs."""
+def start_worker(data_dir: Path, env: dict[str, str], log_name: str, *args: str) -> subprocess.Popen[bytes]:
+    """``atende worker [args]`` on the data dir's database, once it says it is taking jobs."""
     environment = {**os.environ, "ATENDE_DATA_DIR": str(data_dir), **env}
     environment.pop("ATENDE_DATABASE_URL", None)
     log_path = data_dir / log_name
     with log_path.open("a") as log:
-        process = subprocess.Popen([ATENDE, "worker"], env=environment, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [ATENDE, "worker", *args], env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 240
     while "worker.ready" not in log_path.read_text():
         if process.poll() is not None:

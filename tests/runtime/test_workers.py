@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -15,7 +16,8 @@ import httpx
 
 from tests.conftest import ATENDE, start_atende, stop_atende
 from tests.fakes.llm_servers import FakeDelay, FakeOpenAI
-from tests.runtime.conftest import start_worker
+from tests.helpers import metric
+from tests.runtime.conftest import free_port, start_worker
 from tests.waiting import stays_true
 
 QUESTION = "Quanto tempo de garantia têm as plantas?"
@@ -83,6 +85,43 @@ def test_a_worker_killed_mid_turn_leaves_it_to_another_and_the_customer_gets_one
             stop_atende(web)
 
 
+def test_a_worker_serves_its_turn_and_llm_metrics_on_its_metrics_port(tmp_path: Path, redis_url: str) -> None:
+    with FakeOpenAI(lambda body: ANSWER) as llm:
+        env = {
+            "ATENDE_REDIS_URL": redis_url,
+            "ATENDE_SECRET_KEY": "shared-by-every-process",
+            "ATENDE_LLM_PROVIDER": "openai-compatible",
+            "ATENDE_LLM_BASE_URL": llm.base_url,
+            "ATENDE_LLM_MODEL": "local-model",
+        }
+        data_dir = tmp_path / "data"
+        data_dir.mkdir()
+        web, url = start_atende(data_dir, "demo", env=env)
+        port = free_port()
+        try:
+            worker = start_worker(data_dir, env, "worker.log", "--metrics-port", str(port))
+            try:
+                session = uuid.uuid4().hex
+                _post(url, session, QUESTION)
+                history = f"{url}/api/v1/webchat/demo/sessions/{session}/messages"
+                _wait(lambda: len(httpx.get(history, timeout=10).json()) == 2, "the worker's reply")
+
+                scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+                assert scraped.status_code == 200
+                assert metric(scraped.text, "atende_turns_total", outcome="replied") == 1
+                assert metric(scraped.text, "atende_turn_seconds_count", outcome="replied") == 1
+                call = {"provider": "openai-compatible", "model": "local-model", "outcome": "ok"}
+                assert metric(scraped.text, "atende_llm_call_seconds_count", **call) == 1
+                # The web process only enqueued: its own /metrics counts requests, and no turn.
+                served = httpx.get(f"{url}/metrics", timeout=10).text
+                assert metric(served, "atende_turns_total") is None
+                assert metric(served, "atende_http_requests_total", method="POST") == 1
+            finally:
+                stop_atende(worker)
+        finally:
+            stop_atende(web)
+
+
 def _worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """``atende worker`` with exactly the Redis URL of ``env`` (or none)."""
     environment = {k: v for k, v in os.environ.items() if k != "ATENDE_REDIS_URL"} | env
@@ -96,6 +135,24 @@ def test_a_concurrency_that_is_not_a_positive_number_is_a_clear_error(redis_url:
         done = _worker({"ATENDE_REDIS_URL": redis_url}, "--concurrency", bad)
         assert done.returncode == 2
         assert "--concurrency" in done.stderr and bad in done.stderr
+
+
+def test_a_metrics_port_that_cannot_be_served_is_a_clear_error(redis_url: str) -> None:
+    for bad in ("0", "65536", "many"):
+        done = _worker({"ATENDE_REDIS_URL": redis_url}, "--metrics-port", bad)
+        assert done.returncode == 2
+        assert "--metrics-port" in done.stderr and bad in done.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = _worker({"ATENDE_REDIS_URL": redis_url}, "--metrics-port", port)
+    assert done.returncode == 2
+    assert "--metrics-port" in done.stderr and f"127.0.0.1:{port}" in done.stderr and "in use" in done.stderr
+    done = _worker(
+        {"ATENDE_REDIS_URL": redis_url}, "--metrics-port", port, "--metrics-address", "no.such.host."
+    )
+    assert done.returncode == 2 and "--metrics-address" in done.stderr and "no.such.host." in done.stderr
 
 
 def test_a_redis_that_cannot_be_reached_is_named_and_the_process_exits(tmp_path: Path) -> None:
