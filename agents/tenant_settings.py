@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from sqlalchemy import select
@@ -100,7 +100,7 @@ def _stored_choice(choice: LlmChoice, previous: dict[str, Any] | None, secret_ke
 
 async def save_llm_settings(
     session: AsyncSession, tenant_id: uuid.UUID, raw: dict[str, Any], secret_key: str
-) -> dict[str, Any]:
+) -> LlmSettings:
     try:
         llm = msgspec.convert(raw, LlmSettings)
     except msgspec.ValidationError as exc:
@@ -120,23 +120,25 @@ async def save_llm_settings(
     return llm_settings_view(row.llm, secret_key)
 
 
-def llm_settings_view(stored: dict[str, Any], secret_key: str) -> dict[str, Any]:
-    """What the admin sees: everything but the key, which is masked."""
-    view: dict[str, Any] = {"classify_with_llm": bool(stored.get("classify_with_llm", False))}
-    for name in ("primary", "fallback"):
-        choice = stored.get(name)
+def llm_settings_view(stored: dict[str, Any], secret_key: str) -> LlmSettings:
+    """What the admin sees: the settings as saved, the key masked."""
+
+    def shown(choice: dict[str, Any] | None) -> LlmChoice | None:
         if not choice:
-            continue
-        shown = {k: v for k, v in choice.items() if k != "api_key_encrypted"}
+            return None
         encrypted = choice.get("api_key_encrypted")
-        shown["api_key"] = mask_secret(decrypt_secret(secret_key, encrypted)) if encrypted else None
-        view[name] = shown
-    return view
+        key = mask_secret(decrypt_secret(secret_key, encrypted)) if encrypted else None
+        fields = {k: v for k, v in choice.items() if k != "api_key_encrypted"}
+        return msgspec.convert({**fields, "api_key": key}, LlmChoice)
+
+    return LlmSettings(
+        primary=shown(stored.get("primary")),
+        fallback=shown(stored.get("fallback")),
+        classify_with_llm=bool(stored.get("classify_with_llm", False)),
+    )
 
 
-async def get_llm_settings_view(
-    session: AsyncSession, tenant_id: uuid.UUID, secret_key: str
-) -> dict[str, Any]:
+async def get_llm_settings_view(session: AsyncSession, tenant_id: uuid.UUID, secret_key: str) -> LlmSettings:
     row = await _row(session, tenant_id)
     return llm_settings_view(row.llm if row else {}, secret_key)
 
@@ -155,26 +157,34 @@ def _config(choice: dict[str, Any], secret_key: str, timeout: float) -> Provider
 
 
 def _server_choice(
-    kind: str | None, model: str | None, base_url: str | None, key: str | None
-) -> dict[str, Any] | None:
+    kind: str | None, model: str | None, base_url: str | None, key: str | None, timeout: float
+) -> ProviderConfig | None:
     if not kind:
         return None
     if kind not in PROVIDER_KINDS:
         raise ValueError(f"ATENDE_LLM_PROVIDER must be one of {', '.join(PROVIDER_KINDS)}, got {kind!r}")
-    return {"provider": kind, "model": model or "default", "base_url": base_url, "api_key": key}
+    return ProviderConfig(
+        kind=cast(ProviderKind, kind),  # one of PROVIDER_KINDS, checked above
+        model=model or "default",
+        api_key=key,
+        base_url=base_url,
+        timeout_seconds=timeout,
+    )
 
 
-def server_llm_choices(settings: Settings) -> dict[str, dict[str, Any]]:
+def server_llm_choices(settings: Settings) -> dict[str, ProviderConfig]:
     """The providers set by environment variables, for tenants that chose none."""
+    timeout = settings.llm_timeout_seconds
     choices = {
         "primary": _server_choice(
-            settings.llm_provider, settings.llm_model, settings.llm_base_url, settings.llm_api_key
+            settings.llm_provider, settings.llm_model, settings.llm_base_url, settings.llm_api_key, timeout
         ),
         "fallback": _server_choice(
             settings.llm_fallback_provider,
             settings.llm_fallback_model,
             settings.llm_fallback_base_url,
             settings.llm_fallback_api_key,
+            timeout,
         ),
     }
     return {name: choice for name, choice in choices.items() if choice}
@@ -218,20 +228,7 @@ def _tenant_llm(row: AgentSettings | None, settings: Settings) -> TenantLlm | No
     server = server_llm_choices(settings)
     if "primary" not in server:
         return None
-
-    def plain(choice: dict[str, Any]) -> ProviderConfig:
-        return ProviderConfig(
-            kind=choice["provider"],
-            model=choice["model"],
-            api_key=choice["api_key"],
-            base_url=choice["base_url"],
-            timeout_seconds=timeout,
-        )
-
-    provider = _cached_provider(
-        plain(server["primary"]), plain(server["fallback"]) if "fallback" in server else None
-    )
-    return TenantLlm(provider, settings.llm_classify)
+    return TenantLlm(_cached_provider(server["primary"], server.get("fallback")), settings.llm_classify)
 
 
 _providers: dict[tuple[ProviderConfig, ProviderConfig | None], LLMProvider] = {}

@@ -6,7 +6,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 from sqlalchemy import func, select
@@ -47,7 +47,38 @@ def record_usage(
     )
 
 
-def _totals(row: Any) -> dict[str, Any]:
+class UsageTotals(msgspec.Struct):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class ModelUsage(UsageTotals):
+    provider: str
+    model: str
+
+
+class ConversationUsage(UsageTotals):
+    conversation_id: str
+
+
+class UsageSummary(msgspec.Struct):
+    days: int
+    total: UsageTotals
+    by_model: list[ModelUsage]
+    by_conversation: list[ConversationUsage]
+    """The costliest conversations first (at most 20)."""
+
+
+class _Totals(TypedDict):
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+def _totals(row: Any) -> _Totals:
     return {
         "calls": int(row.calls),
         "input_tokens": int(row.input_tokens or 0),
@@ -64,7 +95,7 @@ _SUMS = (
 )
 
 
-async def usage_summary(session: AsyncSession, tenant_id: uuid.UUID, days: int = 30) -> dict[str, Any]:
+async def usage_summary(session: AsyncSession, tenant_id: uuid.UUID, days: int = 30) -> UsageSummary:
     """The tenant's totals over the last ``days``, by model and by conversation (costliest first)."""
     since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
     scope = (LlmUsage.tenant_id == tenant_id, LlmUsage.created_at >= since)
@@ -82,11 +113,11 @@ async def usage_summary(session: AsyncSession, tenant_id: uuid.UUID, days: int =
         .order_by(func.sum(LlmUsage.cost_usd).desc())
         .limit(20)
     )
-    return {
-        "days": days,
-        "total": _totals(total),
-        "by_model": [{"provider": r.provider, "model": r.model, **_totals(r)} for r in by_model],
-        "by_conversation": [
-            {"conversation_id": str(r.conversation_id), **_totals(r)} for r in by_conversation
+    return UsageSummary(
+        days=days,
+        total=UsageTotals(**_totals(total)),
+        by_model=[ModelUsage(provider=r.provider, model=r.model, **_totals(r)) for r in by_model],
+        by_conversation=[
+            ConversationUsage(conversation_id=str(r.conversation_id), **_totals(r)) for r in by_conversation
         ],
-    }
+    )

@@ -10,10 +10,10 @@ admin read that list. Routes and lifecycles reach the pipeline, a floor above, t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 from litestar.types import ControllerRouterHandler
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from channels.base import ChannelAccess, ChannelAdapter, InboundMessage, OwnerReply, Publisher
 from channels.media_store import MediaStore
 from channels.models import Channel, DeliveryStatus
+from channels.setting_fields import SettingField, setting_fields
 from channels.stored import channel_access, channel_for_webhook
 
 
@@ -97,21 +98,25 @@ class AdapterResources:
     data_dir: Path
 
 
-Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-"""A token or secret a provider gives the admin."""
-ApiBase = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s]+$")]
-"""Another API server than the provider's (a local Bot API server, or a fake in tests)."""
-
-
 @dataclass(frozen=True)
 class ChannelSettings:
     """How an admin sets a channel of a type up, besides its type and name."""
 
+    title: str
+    """The type as the admin reads it ("WhatsApp Cloud API")."""
     schema: type[msgspec.Struct]
     """Its settings: a field without a default is required; others are refused. Further checks go
-    in the Struct's ``__post_init__`` (raising ``core.errors.InvalidInputError``)."""
-    secrets: tuple[str, ...] = ()
-    """The fields stored encrypted and shown masked; the others are kept in the clear (``config``)."""
+    in the Struct's ``__post_init__`` (raising ``core.errors.InvalidInputError``). The admin's form
+    and ``atende channel add`` are drawn from it (``channels.setting_fields``)."""
+
+    @property
+    def fields(self) -> tuple[SettingField, ...]:
+        return setting_fields(self.schema)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The fields stored encrypted and shown masked; the others are kept in the clear (``config``)."""
+        return tuple(field.name for field in self.fields if field.kind == "secret")
 
 
 Adapter = TypeVar("Adapter", bound=ChannelAdapter)
@@ -129,5 +134,13 @@ class ChannelPlugin(Generic[Adapter]):
     """What the provider calls (webhooks); they take the ``channel_host`` dependency."""
     webhook_path: str | None = None
     """Where the provider sends updates, ``{id}`` standing for the channel's id (the admin shows it)."""
+    polls: Callable[[Mapping[str, object]], bool] = lambda config: False
+    """Whether a channel with these settings fetches its updates instead (then it has no webhook)."""
     lifecycle: Callable[[ChannelHost, Adapter], ChannelLifecycle] | None = None
     """Made once the services are open, with the adapter the services hold."""
+
+    def webhook_for(self, channel: Channel) -> str | None:
+        """Where the provider must send this channel's updates; None: it polls, or has no webhook."""
+        if self.webhook_path is None or self.polls(channel.config):
+            return None
+        return self.webhook_path.format(id=channel.id)

@@ -56,3 +56,9 @@ class ChannelLifecycles:
     def of(self, kind: type[Lifecycle]) -> Lifecycle:
         """The running lifecycle of that class (``NeonizeSessions`` for the admin's pairing view)."""
         return next(lc for lc in self._lifecycles.values() if isinstance(lc, kind))
+
+
+def webhook_for(channel: Channel) -> str | None:
+    """Where the channel's provider must send its updates; None: it polls, or has no webhook."""
+    plugin = plugin_for(channel.type)
+    return plugin.webhook_for(channel) if plugin else None

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
 from channels.plugin import ChannelSettings
-from channels.plugins import PLUGINS
-from channels.stored import channel_access, get_channel
+from channels.plugins import PLUGINS, plugin_for
+from channels.setting_fields import SettingField
+from channels.stored import channel_access, get_channel, masked_credentials
 from core.database import unless_taken
 from core.errors import InvalidInputError
 from core.secrets import encrypt_secret
@@ -26,6 +27,18 @@ from core.secrets import encrypt_secret
 SETTINGS: dict[str, ChannelSettings] = {p.type: p.settings for p in PLUGINS if p.settings is not None}
 """The channel types an admin sets up, and how."""
 CHANNEL_TYPES: tuple[str, ...] = tuple(SETTINGS)
+
+
+def fields_by_name() -> dict[str, list[tuple[str, SettingField]]]:
+    """Every setting any type has, with each type that has it (``token``: telegram's, whatsapp-cloud's):
+    one flag of ``atende channel add`` each."""
+    named: dict[str, list[tuple[str, SettingField]]] = {}
+    for channel_type, settings in SETTINGS.items():
+        for field in settings.fields:
+            named.setdefault(field.name, []).append((channel_type, field))
+    return named
+
+
 Schema = TypeVar("Schema", bound=msgspec.Struct)
 
 
@@ -138,3 +151,32 @@ def _known(channel_type: str, stored: dict[str, Any]) -> dict[str, Any]:
     settings = SETTINGS.get(channel_type)
     fields = set(settings.schema.__struct_fields__) if settings else set()
     return {key: value for key, value in stored.items() if key in fields}
+
+
+class ChannelView(msgspec.Struct, kw_only=True):
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    credentials: dict[str, str]
+    """Masked ("…abcd"): stored secrets are never sent back."""
+    webhook_path: str | None
+    """Where the provider must send updates (None: the channel polls, or has no webhook)."""
+    polls: bool
+    """It fetches its updates (long polling)."""
+    created_at: str
+
+
+def channel_view(channel: Channel, secret_key: str) -> ChannelView:
+    """A channel as an admin sees it (the admin API, ``atende channel list``): its secrets masked."""
+    plugin = plugin_for(channel.type)
+    return ChannelView(
+        id=str(channel.id),
+        type=channel.type,
+        name=channel.name,
+        config=dict(channel.config),
+        credentials=masked_credentials(channel_access(channel, secret_key)),
+        webhook_path=plugin.webhook_for(channel) if plugin else None,
+        polls=plugin.polls(channel.config) if plugin else False,
+        created_at=channel.created_at.isoformat(),
+    )

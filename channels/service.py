@@ -61,6 +61,21 @@ async def get_or_create_conversation(
     return contact, conversation
 
 
+async def find_conversation(
+    session: AsyncSession, tenant_id: uuid.UUID, external_id: str, channel: Channel | str
+) -> tuple[Contact, Conversation] | None:
+    """The conversation of the contact ``external_id`` on ``channel`` (or on the tenant's channel of
+    that type: ``"webchat"``); None while they have not written."""
+    on_channel = Channel.id == channel.id if isinstance(channel, Channel) else Channel.type == channel
+    found = await session.execute(
+        select(Contact, Conversation)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .join(Channel, Channel.id == Contact.channel_id)
+        .where(Channel.tenant_id == tenant_id, on_channel, Contact.external_id == external_id)
+    )
+    return found.tuples().first()
+
+
 async def store_inbound(
     session: AsyncSession, channel: Channel, conversation: Conversation, inbound: InboundMessage
 ) -> tuple[Message, bool]:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Attachment, content_of
 from channels.media_store import MediaNotFoundError
-from channels.models import Channel, Contact, Conversation, DeliveryStatus, Message
-from channels.service import conversation_messages
+from channels.models import DeliveryStatus, Message
+from channels.service import conversation_messages, find_conversation
 from channels.views import MessageView, message_view
 from conversations.services import Services
 from core.errors import NotFoundError
@@ -23,15 +23,10 @@ async def webchat_transcript(
 ) -> list[MessageView]:
     """The web chat session's conversation so far (none yet: empty), without the bot's decision records:
     the customer sees the conversation, not why the bot answered as it did, nor replies never sent."""
-    conversation_id = await session.scalar(
-        select(Conversation.id)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .join(Channel, Channel.id == Contact.channel_id)
-        .where(Channel.tenant_id == tenant_id, Channel.type == "webchat", Contact.external_id == session_id)
-    )
-    if conversation_id is None:
+    found = await find_conversation(session, tenant_id, session_id, "webchat")
+    if found is None:
         return []
-    messages = await conversation_messages(session, tenant_id, conversation_id)
+    messages = await conversation_messages(session, tenant_id, found[1].id)
     return [
         msgspec.structs.replace(message_view(m), decision=None)
         for m in messages

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import TypingAdapter
 from channels.models import Channel, Contact, Conversation
+from channels.service import find_conversation
 from channels.stored import channel_access
 from conversations.notify import publish_inbox
 from conversations.services import Services
@@ -57,18 +58,10 @@ async def customer_typing(
     services: Services, session: AsyncSession, channel: Channel, contact_external_id: str
 ) -> None:
     """The inbox hears that the customer is writing (once they have a conversation)."""
-    conversation_id = await session.scalar(
-        select(Conversation.id)
-        .join(Contact, Contact.id == Conversation.contact_id)
-        .where(
-            Conversation.tenant_id == channel.tenant_id,
-            Contact.channel_id == channel.id,
-            Contact.external_id == contact_external_id,
-        )
-    )
-    if conversation_id is None:
+    found = await find_conversation(session, channel.tenant_id, contact_external_id, channel)
+    if found is None:
         return
-    await publish_inbox(services, channel.tenant_id, events.customer_typing(conversation_id))
+    await publish_inbox(services, channel.tenant_id, events.customer_typing(found[1].id))
 
 
 async def agent_typing(

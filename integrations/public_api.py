@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.contacts import get_contact
 from channels.models import Author, Channel, Contact, Conversation, Direction, Message
+from channels.service import find_conversation
 from channels.stored import get_channel
 from core.errors import NotFoundError
 from core.tenancy import TenantOwned
@@ -58,16 +59,10 @@ async def store_api_message(
     ``client_id``, the caller's own id for the message, makes a retried call store (and send) it once.
     """
     channel = await get_channel(session, tenant_id, channel_id)
-    contact = await session.scalar(
-        select(Contact).where(Contact.channel_id == channel.id, Contact.external_id == contact_external_id)
-    )
-    conversation = (
-        await session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
-        if contact
-        else None
-    )
-    if contact is None or conversation is None:
+    found = await find_conversation(session, tenant_id, contact_external_id, channel)
+    if found is None:
         raise NotFoundError(f"no contact {contact_external_id!r} on channel {channel_id}", field="contact")
+    contact, conversation = found
     channel_message_id = f"api:{client_id}" if client_id else f"api:{uuid.uuid4()}"
     new_id = await session.scalar(
         insert(Message)

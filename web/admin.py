@@ -15,6 +15,7 @@ from agents.classifiers import tenant_classifier
 from agents.policy import WEEKDAYS, EscalationPolicy
 from agents.tenant_settings import (
     PROVIDER_KINDS,
+    LlmSettings,
     get_classifier_options,
     get_llm_settings_view,
     get_policy,
@@ -22,29 +23,11 @@ from agents.tenant_settings import (
     save_policy,
     server_llm_choices,
 )
-from agents.usage import usage_summary
+from agents.usage import UsageSummary, usage_summary
 from conversations.services import Services
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
-
-
-class LlmChoiceView(msgspec.Struct, kw_only=True):
-    provider: str
-    model: str
-    base_url: str | None = None
-    api_key: str | None = None
-    """Masked ("…abcd"): the stored key is never sent back."""
-    input_price_per_mtok: float | None = None
-    output_price_per_mtok: float | None = None
-
-
-class LlmSettingsView(msgspec.Struct, kw_only=True):
-    """``primary`` None: the tenant uses the server's provider, or answers offline."""
-
-    primary: LlmChoiceView | None = None
-    fallback: LlmChoiceView | None = None
-    classify_with_llm: bool = False
 
 
 class ServerLlmView(msgspec.Struct):
@@ -63,42 +46,6 @@ class AdminDefaults(msgspec.Struct):
     providers: list[str]
     server_llm: dict[str, ServerLlmView]
     """The providers set by environment variables, used while the tenant chose none."""
-
-
-class UsageTotals(msgspec.Struct):
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
-class ModelUsage(msgspec.Struct):
-    provider: str
-    model: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
-class ConversationUsage(msgspec.Struct):
-    conversation_id: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
-class UsageSummary(msgspec.Struct):
-    days: int
-    total: UsageTotals
-    by_model: list[ModelUsage]
-    by_conversation: list[ConversationUsage]
-    """The costliest conversations first (at most 20)."""
-
-
-def _llm_view(view: dict[str, Any]) -> LlmSettingsView:
-    return msgspec.convert(view, LlmSettingsView)
 
 
 class AdminController(Controller):
@@ -127,7 +74,7 @@ class AdminController(Controller):
             weekdays=list(WEEKDAYS),
             providers=list(PROVIDER_KINDS),
             server_llm={
-                name: ServerLlmView(choice["provider"], choice["model"], choice["base_url"])
+                name: ServerLlmView(choice.kind, choice.model, choice.base_url)
                 for name, choice in server.items()
             },
         )
@@ -142,20 +89,18 @@ class AdminController(Controller):
         return [*known, *(i for i in policy.always_escalate_intents if i not in known)]
 
     @get("/llm")
-    async def read_llm(self, request: AdminRequest, db_session: AsyncSession) -> LlmSettingsView:
-        view = await get_llm_settings_view(db_session, request.user.tenant_id, request.app.state.secret_key)
-        return _llm_view(view)
+    async def read_llm(self, request: AdminRequest, db_session: AsyncSession) -> LlmSettings:
+        return await get_llm_settings_view(db_session, request.user.tenant_id, request.app.state.secret_key)
 
     @put("/llm")
     async def replace_llm(
         self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession
-    ) -> LlmSettingsView:
+    ) -> LlmSettings:
         """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one."""
         async with db_session.begin():
-            view = await save_llm_settings(
+            return await save_llm_settings(
                 db_session, request.user.tenant_id, data, request.app.state.secret_key
             )
-        return _llm_view(view)
 
     @get("/usage")
     async def usage(
@@ -165,4 +110,4 @@ class AdminController(Controller):
         days: Annotated[int, Parameter(ge=1, le=366, description="how many days back")] = 30,
     ) -> UsageSummary:
         """LLM tokens and cost over the last ``days``: totals, per model, the costliest conversations."""
-        return msgspec.convert(await usage_summary(db_session, request.user.tenant_id, days), UsageSummary)
+        return await usage_summary(db_session, request.user.tenant_id, days)

@@ -16,9 +16,10 @@ from litestar.security.jwt import Token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
-from channels.plugins import ChannelLifecycles, plugin_for
-from channels.registry import CHANNEL_TYPES, add_channel, update_channel
-from channels.stored import channel_access, list_channels, masked_credentials, tenant_channel
+from channels.plugins import ChannelLifecycles
+from channels.registry import SETTINGS, ChannelView, add_channel, channel_view, update_channel
+from channels.setting_fields import SettingField
+from channels.stored import list_channels, tenant_channel
 from channels.whatsapp_neonize import NeonizeSessions, Pairing, PairingState
 from conversations.services import Services
 from web.auth import AdminController, AuthUser
@@ -26,31 +27,12 @@ from web.auth import AdminController, AuthUser
 AdminRequest = Request[AuthUser, Token, State]
 
 
-class ChannelView(msgspec.Struct, kw_only=True):
-    id: str
+class ChannelTypeView(msgspec.Struct, kw_only=True):
+    """A type an admin can add, and its settings as the form draws them."""
+
     type: str
-    name: str
-    config: dict[str, Any]
-    credentials: dict[str, str]
-    """Masked ("…abcd"): stored secrets are never sent back."""
-    webhook_path: str | None
-    """Where the provider must send updates (None: the channel polls, or has no webhook)."""
-    created_at: str
-
-
-def _view(channel: Channel, secret_key: str) -> ChannelView:
-    polling = channel.config.get("mode") == "polling"
-    plugin = plugin_for(channel.type)
-    path = plugin.webhook_path if plugin else None
-    return ChannelView(
-        id=str(channel.id),
-        type=channel.type,
-        name=channel.name,
-        config=dict(channel.config),
-        credentials=masked_credentials(channel_access(channel, secret_key)),
-        webhook_path=None if polling or path is None else path.format(id=channel.id),
-        created_at=channel.created_at.isoformat(),
-    )
+    title: str
+    fields: tuple[SettingField, ...]
 
 
 class PairingView(msgspec.Struct, kw_only=True):
@@ -97,11 +79,12 @@ class ChannelAdminController(AdminController):
     ) -> list[ChannelView]:
         """The tenant's channels (the web chat too, once a customer used it)."""
         secret_key = services.settings.resolved_secret_key()
-        return [_view(c, secret_key) for c in await list_channels(db_session, request.user.tenant_id)]
+        return [channel_view(c, secret_key) for c in await list_channels(db_session, request.user.tenant_id)]
 
     @get("/types")
-    async def channel_types(self) -> list[str]:
-        return list(CHANNEL_TYPES)
+    async def channel_types(self) -> list[ChannelTypeView]:
+        """The form's types and inputs, from each channel's settings schema."""
+        return [ChannelTypeView(type=t, title=s.title, fields=s.fields) for t, s in SETTINGS.items()]
 
     @post("/", status_code=201)
     async def add(
@@ -118,7 +101,7 @@ class ChannelAdminController(AdminController):
         async with db_session.begin():
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
         await channel_lifecycles.added(channel)
-        return _view(channel, secret_key)
+        return channel_view(channel, secret_key)
 
     @patch("/{channel_id:uuid}")
     async def update(
@@ -136,7 +119,7 @@ class ChannelAdminController(AdminController):
         async with db_session.begin():
             channel = await update_channel(db_session, request.user.tenant_id, channel_id, data, secret_key)
         await channel_lifecycles.changed(channel)
-        return _view(channel, secret_key)
+        return channel_view(channel, secret_key)
 
     @get("/{channel_id:uuid}/pairing")
     async def pairing(self, neonize: NeonizeChannel) -> PairingView:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from channels.plugin import ChannelPlugin, ChannelSettings
 from channels.telegram._adapter import TelegramAdapter
 from channels.telegram._polling import TelegramPollers
-from channels.telegram._settings import SECRETS, TelegramSettings
+from channels.telegram._settings import TelegramSettings, polls
 from channels.telegram._webhook import TelegramWebhook
 
 PLUGIN = ChannelPlugin(
     type="telegram",
-    settings=ChannelSettings(TelegramSettings, secrets=SECRETS),
+    settings=ChannelSettings("Telegram", TelegramSettings),
     make_adapter=lambda resources: TelegramAdapter(resources.media),
     route_handlers=[TelegramWebhook],
     webhook_path="/webhooks/telegram/{id}",
+    polls=polls,
     lifecycle=TelegramPollers,
 )

@@ -17,6 +17,7 @@ from channels.plugin import ChannelHost
 from channels.stored import channel_access, channels_of_type
 from channels.telegram._adapter import TelegramAdapter
 from channels.telegram._mapping import inbound_from_update
+from channels.telegram._settings import polls
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +80,7 @@ class TelegramPollers:
 
     def _poll(self, channel: Channel) -> None:
         """Polls the channel's bot, if it is in polling mode and not already polled."""
-        if channel.config.get("mode") != "polling" or str(channel.id) in self._tasks:
+        if not polls(channel.config) or str(channel.id) in self._tasks:
             return
         bot = self._adapter.bot(channel_access(channel, self._host.secret_key))
 

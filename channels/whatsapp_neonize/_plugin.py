@@ -15,7 +15,7 @@ class NeonizeSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 PLUGIN = ChannelPlugin(
     type="whatsapp-neonize",
-    settings=ChannelSettings(NeonizeSettings),
+    settings=ChannelSettings("WhatsApp (QR code, unofficial)", NeonizeSettings),
     make_adapter=lambda resources: NeonizeAdapter(resources.data_dir, resources.media),
     lifecycle=NeonizeSessions,
 )

@@ -18,12 +18,12 @@ from agents.answerer import extractive_answer
 from agents.generation import generate_grounded
 from agents.guardrails import new_canary
 from agents.llm import LLMError
+from agents.state import Citation
 from agents.tenant_context import AgentResources, build_agent_context
 from agents.usage import record_usage
 from channels.models import Author, Direction, Message
 from core.accounts import Tenant
 from handoff.models import Ticket
-from knowledge.passages import Passage
 
 log = structlog.get_logger(__name__)
 NOT_A_REQUEST = {"greeting", "thanks", "goodbye", "human_agent"}
@@ -45,7 +45,7 @@ class HandoffSummary:
 @dataclass
 class Suggestion:
     text: str
-    citations: list[dict[str, Any]]
+    citations: list[Citation]
     source: str
     """``knowledge base`` (sentences taken from it) or the LLM's model name."""
 
@@ -82,15 +82,6 @@ def summarize(messages: list[Message], ticket: Ticket) -> HandoffSummary:
     )
 
 
-def _citation(passage: Passage) -> dict[str, Any]:
-    return {
-        "document": passage.document,
-        "title": passage.title,
-        "chunk_id": passage.chunk_id,
-        "score": round(passage.relevance, 4),
-    }
-
-
 async def suggest_replies(
     resources: AgentResources, session: AsyncSession, tenant: Tenant, messages: list[Message]
 ) -> list[Suggestion]:
@@ -123,7 +114,9 @@ async def suggest_replies(
                 {**generated.usage.as_dict(), "purpose": "suggestion"},
             )
             if generated.answerable and not generated.blocked:
-                suggestions.append(Suggestion(generated.text, [_citation(p) for p in generated.cited], "llm"))
+                suggestions.append(
+                    Suggestion(generated.text, [Citation.of(p) for p in generated.cited], "llm")
+                )
         except LLMError as exc:
             log.info("assist.llm_failed", error=type(exc).__name__)
     documents = list(dict.fromkeys(p.document for p in passages))
@@ -132,6 +125,6 @@ async def suggest_replies(
         answer = await extractive_answer(request.text, own, context.embedder)
         if answer.text and all(answer.text != s.text for s in suggestions):
             suggestions.append(
-                Suggestion(answer.text, [_citation(p) for p in answer.passages], "knowledge base")
+                Suggestion(answer.text, [Citation.of(p) for p in answer.passages], "knowledge base")
             )
     return suggestions

@@ -50,6 +50,15 @@ async def test_an_admin_adds_a_telegram_channel_and_sees_its_token_masked(
     await page.get_by_role("button", name="Channels").click()
     await expect(page.locator("#channel-rows")).to_contain_text("No channels yet.")
     await expect(page.get_by_label("app secret")).to_be_hidden()
+    # The inputs are the Telegram settings' fields: secrets as passwords, the API server, the switch.
+    await expect(page.get_by_label("token", exact=True)).to_have_attribute("type", "password")
+    await expect(page.get_by_label("webhook secret")).to_have_attribute("type", "password")
+    await expect(page.get_by_label("api base")).to_be_visible()
+    await expect(page.get_by_label("Long polling")).to_be_visible()
+    await page.get_by_label("channel type").select_option("whatsapp-cloud")
+    await expect(page.get_by_label("verify token")).to_have_attribute("type", "password")
+    await expect(page.get_by_label("Long polling")).to_be_hidden()
+    await page.get_by_label("channel type").select_option("telegram")
 
     await page.get_by_role("button", name="Add channel").click()
     await expect(page.locator('[data-error-for="token"]')).to_contain_text(

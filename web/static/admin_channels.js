@@ -3,8 +3,39 @@ import { el, session, api } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("channel-form");
-const SECRETS = ["token", "webhook_secret", "app_secret", "verify_token"];
 let editing = null;  // the channel being changed; null while adding one
+let formDrawn = null;  // the promise of drawing the form once
+
+// The form's inputs come from each channel type's settings schema: one input per setting name,
+// shown for the types that have it. Secrets are password inputs, never filled in from the server.
+async function drawForm() {
+  const types = await api("/api/v1/admin/channels/types");
+  const byName = new Map();
+  for (const t of types) for (const field of t.fields) {
+    if (byName.has(field.name)) byName.get(field.name).types.push(t.type); else byName.set(field.name, { field, types: [t.type] });
+  }
+  $("channel-type").replaceChildren(...types.map((t) => el("option", { value: t.type }, t.title)));
+  $("channel-fields").replaceChildren(...[...byName.values()].map(({ field, types: of }) => fieldInput(field, of)));
+  showTypeFields();
+  $("channel-submit").disabled = false;
+}
+
+function fieldInput(field, types) {
+  const named = { name: field.name, "aria-label": field.name.replaceAll("_", " "), title: field.help };
+  const errorSlot = el("span", { class: "field-error", "data-error-for": field.name });
+  if (field.kind === "switch") {
+    const [off, on] = field.choices;
+    const box = el("input", { type: "checkbox", name: field.name, value: on, "data-off": off, title: field.help });
+    return el("label", { class: "check", "data-field": "", "data-for": types.join(" ") }, box, ` ${field.label}`, errorSlot);
+  }
+  const input = field.kind === "choice"
+    ? el("select", named, ...field.choices.map((c) => el("option", c === field.default ? { value: c, selected: "" } : { value: c }, c)))
+    : el("input", { ...named, type: field.kind === "secret" ? "password" : "text", autocomplete: "off",
+      placeholder: field.placeholder, "data-placeholder": field.placeholder, "data-kind": field.kind });
+  return el("label", { "data-field": "", "data-for": types.join(" ") }, `${field.label} `, input, errorSlot);
+}
+
+function settingInputs() { return $("channel-fields").querySelectorAll("[name]"); }
 
 function showTypeFields() {
   const type = $("channel-type").value;
@@ -71,7 +102,7 @@ async function loadChannels() {
   const rows = channels.map((c) => el("tr", { "data-channel-id": c.id, "data-type": c.type },
     el("td", {}, c.type), el("td", {}, c.name),
     c.type === "whatsapp-neonize" ? pairCell(c)
-      : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.config.mode === "polling" ? "long polling" : "—")),
+      : el("td", { class: "webhook" }, c.webhook_path ? `${location.origin}${c.webhook_path}` : (c.polls ? "long polling" : "—")),
     el("td", { class: "credentials" }, Object.entries(c.credentials).map(([k, v]) => `${k} ${v}`).join(", ") || "—"),
     el("td", {}, Object.entries(c.config).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
     el("td", {}, editButton(c))));
@@ -93,9 +124,11 @@ function startEditing(c) {
   $("channel-type").value = c.type; $("channel-type").disabled = true;
   showTypeFields();
   form.querySelector("[name=name]").value = c.name;
-  for (const name of ["phone_number_id", "api_base"]) form.querySelector(`[name=${name}]`).value = c.config[name] || "";
-  for (const name of SECRETS) { const input = form.querySelector(`[name=${name}]`); input.value = ""; input.placeholder = "kept if empty"; }
-  form.querySelector("[name=polling]").checked = c.config.mode === "polling";
+  for (const input of settingInputs()) {
+    if (input.type === "checkbox") input.checked = c.config[input.name] === input.value;
+    else if (input.dataset.kind === "secret") { input.value = ""; input.placeholder = "kept if empty"; }
+    else input.value = c.config[input.name] ?? "";
+  }
   $("channel-submit").textContent = "Save changes";
   $("channel-cancel").hidden = false;
   $("channel-status").textContent = "";
@@ -106,7 +139,7 @@ function stopEditing() {
   editing = null;
   $("channel-form-title").textContent = "Add a channel";
   $("channel-type").disabled = false;
-  for (const name of SECRETS) form.querySelector(`[name=${name}]`).placeholder = name === "webhook_secret" ? "made up if empty" : "";
+  for (const input of form.querySelectorAll("[data-placeholder]")) input.placeholder = input.dataset.placeholder;
   $("channel-submit").textContent = "Add channel";
   $("channel-cancel").hidden = true;
   form.reset();
@@ -117,12 +150,13 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors();
   const data = { type: $("channel-type").value };
-  for (const input of form.querySelectorAll("input[name]")) {
-    if (input.closest("[hidden]") || input.name === "polling") continue;
-    if (input.value.trim()) data[input.name] = input.value.trim();
+  const name = form.querySelector("[name=name]").value.trim();
+  if (name) data.name = name;
+  for (const input of settingInputs()) {
+    if (input.closest("[hidden]")) continue;
+    if (input.type === "checkbox") { if (input.checked) data[input.name] = input.value; else if (editing) data[input.name] = input.dataset.off; }
+    else if (input.value.trim()) data[input.name] = input.value.trim();
   }
-  const polling = form.querySelector("[name=polling]");
-  if (!polling.closest("[hidden]")) { if (polling.checked) data.mode = "polling"; else if (editing) data.mode = "webhook"; }
   const response = await fetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
     method: editing ? "PATCH" : "POST",
     headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
@@ -139,6 +173,8 @@ form.addEventListener("submit", async (event) => {
 $("channel-cancel").addEventListener("click", () => { stopEditing(); $("channel-status").textContent = ""; });
 
 $("channel-type").addEventListener("change", () => { clearErrors(); showTypeFields(); });
-showTypeFields();
 const tab = document.querySelector('.kb-header .tabs button[data-view="channels"]');
-if (tab) tab.addEventListener("click", () => loadChannels().catch(() => {}));
+if (tab) tab.addEventListener("click", () => {
+  formDrawn = formDrawn || drawForm().catch((e) => { formDrawn = null; throw e; });
+  formDrawn.then(loadChannels).catch((e) => { $("channel-status").textContent = e.message; });
+});
