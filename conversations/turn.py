@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -11,7 +10,7 @@ from typing import Any, TypeVar, cast
 import msgspec
 import structlog
 from langchain_core.runnables import RunnableConfig
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.graph import durability
@@ -169,27 +168,6 @@ async def _run_graph(services: Services, tenant: Tenant, message: Message, on_de
     return _Decided.without_graph(message, "escalate", "agent_error", reason, "handoff")
 
 
-async def unanswered_messages(
-    services: Services, older_than: datetime.timedelta = datetime.timedelta(0)
-) -> list[uuid.UUID]:
-    """Customer messages stored but never handled, oldest first: their process stopped mid-turn, or
-    their job was lost. With ``older_than``, only those that old whose conversation no turn holds (a
-    periodic sweep must not enqueue again what is merely waiting in the queue).
-
-    A system sweep across tenants, run when the app starts and periodically (see runtime.sweeps).
-    """
-    query = select(Message.id).where(Message.direction == Direction.INBOUND, Message.processed.is_(False))
-    if older_than:
-        query = query.where(
-            Message.created_at < func.now() - older_than,
-            ~exists().where(
-                Conversation.id == Message.conversation_id, Conversation.turn_until >= func.now()
-            ),
-        )
-    async with services.database.sessionmaker() as session:
-        return list(await session.scalars(query.order_by(Message.created_at)))
-
-
 @dataclass
 class _BotTurn:
     result: TurnResult
@@ -215,6 +193,15 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
         return await _turn(services, lease, message_id)
 
 
+async def escalate_turn(services: Services, message_id: uuid.UUID, reason: str) -> TurnResult:
+    """The message's turn failed on every try: it goes to a human as when the agent fails (a ticket,
+    the customer told so), unless it was answered meanwhile or a human already owns the conversation."""
+    async with services.database.sessionmaker() as session:
+        conversation_id = (await session.get_one(Message, message_id)).conversation_id
+    async with conversation_turns(services.database, conversation_id) as lease:
+        return await _turn(services, lease, message_id, gave_up=reason)
+
+
 async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.UUID]:
     """The conversation's customer messages older than ``message`` that no turn has handled yet."""
     return list(
@@ -232,13 +219,16 @@ async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.
     )
 
 
-async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> TurnResult:
+async def _turn(
+    services: Services, lease: TurnLease, message_id: uuid.UUID, gave_up: str | None = None
+) -> TurnResult:
+    """``gave_up``: why the turn's job failed for good, to hand the message off without the agent."""
     async with services.database.sessionmaker() as session:
         message = await session.get_one(Message, message_id)
         if message.processed:
             return await _stored_result(session, message)
         channel = await session.get_one(Channel, message.channel_id)
-    refused = await keep_media(services, channel, message)
+    refused = [] if gave_up else await keep_media(services, channel, message)
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
         stored = await session.get_one(Message, message_id)
@@ -249,7 +239,7 @@ async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> 
         if rated is None and conversation.mode == ConversationMode.HUMAN:
             return await _leave_to_human(session, stored)
         thanked = await _thank_for_rating(session, stored, conversation, channel, rated) if rated else None
-    turn = thanked or await _bot_turn(services, lease, stored, refused)
+    turn = thanked or await _bot_turn(services, lease, stored, refused, gave_up)
     decided = turn.result.decision
     log.info("turn.done", message_id=str(message_id), action=decided.action, rule=decided.rule)
     if turn.outgoing:
@@ -310,7 +300,7 @@ class _Party:
 
 
 async def _bot_turn(
-    services: Services, lease: TurnLease, message: Message, refused: list[Attachment]
+    services: Services, lease: TurnLease, message: Message, refused: list[Attachment], gave_up: str | None
 ) -> _BotTurn:
     """Decide with no session open, then store the decision, the reply and any ticket in one short
     transaction, if the bot still owns the conversation by then."""
@@ -321,7 +311,11 @@ async def _bot_turn(
             contact=await session.get_one(Contact, conversation.contact_id),
             channel=await session.get_one(Channel, message.channel_id),
         )
-    decided = await _decide(services, party, message, refused)
+    decided = (
+        _Decided.without_graph(message, "escalate", "job_failed", gave_up, "handoff")
+        if gave_up
+        else await _decide(services, party, message, refused)
+    )
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
         stored = await session.get_one(Message, message.id)

@@ -15,7 +15,8 @@ from channels.errors import InvalidMessageError
 from channels.models import Author, Message
 from conversations.receive import accept_on_default_channel
 from conversations.services import Services
-from conversations.turn import run_turn, unanswered_messages
+from conversations.turn import run_turn
+from conversations.unanswered import unanswered_messages
 from handoff.models import Ticket, TicketStatus
 from tests.conftest import MakeTenant
 
