@@ -1,8 +1,7 @@
 """What is waiting: customer messages no turn has handled yet, and outbox jobs not sent yet.
 
-One definition of *unanswered* (an inbound message not ``processed``; the partial index
-``ix_messages_unanswered`` covers it) serves the sweep that hands lost turns to workers
-(``unanswered_messages``) and the gauges ``GET /metrics`` reads at each scrape (``refresh_backlog``).
+*Unanswered* is defined once (``conversations.unanswered``), for the sweep that hands lost turns to
+workers and for the gauges ``GET /metrics`` reads at each scrape (``refresh_backlog``).
 The gauges are read from the database, not counted by a process, so every web process reports the
 same cluster-wide numbers: take their max, not their sum. Like the sweep, these queries span tenants.
 """
@@ -10,14 +9,14 @@ same cluster-wide numbers: take their max, not their sum. Like the sweep, these 
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from channels.models import Conversation, Direction, Message
-from conversations.services import Services
+from channels.models import Message
+from conversations.unanswered import unanswered
+from core.dead_letters import DeadLetter, LetterKind, LetterStatus
 from core.outbox import JobKind, JobStatus, OutboxJob
 
 BACKLOG = CollectorRegistry(auto_describe=True)
@@ -51,12 +50,15 @@ OUTBOX_DEAD = Gauge(
     ["kind"],
     registry=BACKLOG,
 )
+DEAD_LETTERS = Gauge(
+    "atende_dead_letters",
+    "Broker jobs given up on (turns, ingests, malformed payloads), by kind: the admin's Failed jobs page",
+    ["kind"],
+    registry=BACKLOG,
+)
 KINDS = (JobKind.MESSAGE, JobKind.WEBHOOK)
+DEAD_LETTER_KINDS = (LetterKind.TURN, LetterKind.INGEST, LetterKind.MALFORMED)
 _NOT_SENT = (JobStatus.PENDING, JobStatus.SENDING)
-
-
-def _unanswered() -> ColumnElement[bool]:
-    return and_(Message.direction == Direction.INBOUND, Message.processed.is_(False))
 
 
 def _age(oldest: ColumnElement[datetime.datetime]) -> ColumnElement[float]:
@@ -64,33 +66,12 @@ def _age(oldest: ColumnElement[datetime.datetime]) -> ColumnElement[float]:
     return func.coalesce(func.extract("epoch", func.now() - oldest), 0)
 
 
-async def unanswered_messages(
-    services: Services, older_than: datetime.timedelta = datetime.timedelta(0)
-) -> list[uuid.UUID]:
-    """Customer messages stored but never handled, oldest first: their process stopped mid-turn, or
-    their job was lost. With ``older_than``, only those that old whose conversation no turn holds (a
-    periodic sweep must not enqueue again what is merely waiting in the queue).
-
-    A system sweep across tenants, run when the app starts and periodically (see runtime.sweeps).
-    """
-    query = select(Message.id).where(_unanswered())
-    if older_than:
-        query = query.where(
-            Message.created_at < func.now() - older_than,
-            ~exists().where(
-                Conversation.id == Message.conversation_id, Conversation.turn_until >= func.now()
-            ),
-        )
-    async with services.database.sessionmaker() as session:
-        return list(await session.scalars(query.order_by(Message.created_at)))
-
-
 async def refresh_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Set the gauges from the database: two small queries on partial indexes, in one short session."""
     async with sessionmaker() as session:
         waiting, oldest = (
             await session.execute(
-                select(func.count(), _age(func.min(Message.created_at))).where(_unanswered())
+                select(func.count(), _age(func.min(Message.created_at))).where(unanswered())
             )
         ).one()
         not_sent = OutboxJob.status.in_(_NOT_SENT)
@@ -105,6 +86,12 @@ async def refresh_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> Non
             .group_by(OutboxJob.kind)
         )
         outbox = {kind: (pending, age, dead) for kind, pending, age, dead in by_kind.tuples()}
+        letters = await session.execute(
+            select(DeadLetter.kind, func.count())
+            .where(DeadLetter.status == LetterStatus.DEAD)
+            .group_by(DeadLetter.kind)
+        )
+        dead_letters = dict(letters.tuples())
     UNANSWERED.set(waiting)
     UNANSWERED_OLDEST.set(float(oldest))
     for kind in {*KINDS, *outbox}:
@@ -112,3 +99,5 @@ async def refresh_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> Non
         OUTBOX_PENDING.labels(kind).set(pending)
         OUTBOX_OLDEST.labels(kind).set(float(age))
         OUTBOX_DEAD.labels(kind).set(dead)
+    for kind in {*DEAD_LETTER_KINDS, *dead_letters}:
+        DEAD_LETTERS.labels(kind).set(dead_letters.get(kind, 0))

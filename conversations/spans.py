@@ -33,7 +33,7 @@ class _Outcome(Protocol):
 
 S = TypeVar("S")
 R = TypeVar("R", bound=_Outcome)
-Turn = Callable[[S, TurnLease, uuid.UUID], Awaitable[R]]
+Turn = Callable[[S, TurnLease, uuid.UUID, str | None], Awaitable[R]]
 
 
 def traced_turn(turn: Turn[S, R]) -> Turn[S, R]:
@@ -41,10 +41,10 @@ def traced_turn(turn: Turn[S, R]) -> Turn[S, R]:
     ``escalate``, ``human``, ``csat``) and its rule. An exception marks the span failed."""
 
     @wraps(turn)
-    async def run(services: S, lease: TurnLease, message_id: uuid.UUID) -> R:
+    async def run(services: S, lease: TurnLease, message_id: uuid.UUID, gave_up: str | None) -> R:
         attributes = {CONVERSATION: str(lease.conversation_id), MESSAGE: str(message_id)}
         with tracer.start_as_current_span("atende.turn", attributes=attributes) as span:
-            result = await turn(services, lease, message_id)
+            result = await turn(services, lease, message_id, gave_up)
             span.set_attributes(
                 {
                     "atende.turn.outcome": result.decision.action,

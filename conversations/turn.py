@@ -68,8 +68,17 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
         earlier = await _waiting_before(session, message)
     async with conversation_turns(services.database, conversation_id) as lease:
         for waiting_id in earlier:
-            await _turn(services, lease, waiting_id)
-        return await _turn(services, lease, message_id)
+            await _turn(services, lease, waiting_id, None)
+        return await _turn(services, lease, message_id, None)
+
+
+async def escalate_turn(services: Services, message_id: uuid.UUID, reason: str) -> TurnResult:
+    """The message's turn failed on every try: it goes to a human as when the agent fails (a ticket,
+    the customer told so), unless it was answered meanwhile or a human already owns the conversation."""
+    async with services.database.sessionmaker() as session:
+        conversation_id = (await session.get_one(Message, message_id)).conversation_id
+    async with conversation_turns(services.database, conversation_id) as lease:
+        return await _turn(services, lease, message_id, reason)
 
 
 async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.UUID]:
@@ -90,9 +99,12 @@ async def _waiting_before(session: AsyncSession, message: Message) -> list[uuid.
 
 
 @traced_turn
-async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> TurnResult:
+async def _turn(
+    services: Services, lease: TurnLease, message_id: uuid.UUID, gave_up: str | None
+) -> TurnResult:
     """One message's turn, timed and counted by what came of it (``core.metrics``); a message another
-    turn handled already gets that turn's result, and is not counted again."""
+    turn handled already gets that turn's result, and is not counted again. ``gave_up``: why the turn's
+    job failed for good, to hand the message off without the agent."""
     async with services.database.sessionmaker() as session:
         message = await session.get_one(Message, message_id)
         note_turn_tenant(message.tenant_id)
@@ -101,7 +113,7 @@ async def _turn(services: Services, lease: TurnLease, message_id: uuid.UUID) -> 
         channel = await session.get_one(Channel, message.channel_id)
     started = time.perf_counter()
     try:
-        result = await _answer(services, lease, message, channel)
+        result = await _answer(services, lease, message, channel, gave_up)
     except Exception:
         _count("failed", started)
         raise
@@ -118,9 +130,9 @@ def _count(outcome: str, started: float) -> None:
 
 
 async def _answer(
-    services: Services, lease: TurnLease, message: Message, channel: Channel
+    services: Services, lease: TurnLease, message: Message, channel: Channel, gave_up: str | None
 ) -> TurnResult | None:
-    refused = await keep_media(services, channel, message)
+    refused = [] if gave_up else await keep_media(services, channel, message)
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
         stored = await session.get_one(Message, message.id)
@@ -131,7 +143,7 @@ async def _answer(
         if rated is None and conversation.mode == ConversationMode.HUMAN:
             return await _leave_to_human(session, stored)
         thanked = await _thank_for_rating(session, stored, conversation, channel, rated) if rated else None
-    turn = thanked or await _bot_turn(services, lease, stored, refused)
+    turn = thanked or await _bot_turn(services, lease, stored, refused, gave_up)
     decided = turn.result.decision
     log.info("turn.done", message_id=str(message.id), action=decided.action, rule=decided.rule)
     if turn.outgoing:
@@ -183,7 +195,7 @@ async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult
 
 
 async def _bot_turn(
-    services: Services, lease: TurnLease, message: Message, refused: list[Attachment]
+    services: Services, lease: TurnLease, message: Message, refused: list[Attachment], gave_up: str | None
 ) -> _BotTurn:
     """Decide with no session open, then store the decision, the reply and any ticket in one short
     transaction, if the bot still owns the conversation by then."""
@@ -194,7 +206,11 @@ async def _bot_turn(
             contact=await session.get_one(Contact, conversation.contact_id),
             channel=await session.get_one(Channel, message.channel_id),
         )
-    decided = await decide(services, party, message, refused)
+    decided = (
+        Decided.without_graph(message, "escalate", "job_failed", gave_up, "handoff")
+        if gave_up
+        else await decide(services, party, message, refused)
+    )
     async with services.database.sessionmaker.begin() as session:
         conversation = await _held_conversation(session, lease)
         stored = await session.get_one(Message, message.id)

@@ -41,7 +41,11 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """Connect to the configured database, starting the embedded one when none is configured."""
     embedded = EmbeddedPostgres(settings.data_dir) if settings.uses_embedded_database else None
     url = embedded.url if embedded else str(settings.database_url)
-    engine = create_async_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # hide_parameters: a failed statement's error (logged by whoever catches it) names no values, which
+    # can be messages' texts.
+    engine = create_async_engine(
+        sqlalchemy_url(url), pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
     try:
         yield Database(
             url=libpq_url(url), engine=engine, sessionmaker=async_sessionmaker(engine, expire_on_commit=False)

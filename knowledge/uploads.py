@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.embeddings import Embedder
@@ -110,3 +110,36 @@ async def process_upload(
             document.status, document.error = DocumentStatus.FAILED, result.error
     path.unlink(missing_ok=True)
     return str(result.status)
+
+
+async def give_up_upload(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, document_id: uuid.UUID, error: str
+) -> None:
+    """The ingest job failed for good (not a file it could not read: a crash): the document shows it
+    failed, with why, instead of staying ``parsing``; its file is kept for a replay."""
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Document)
+            .where(
+                Document.id == document_id,
+                Document.tenant_id == tenant_id,
+                Document.status.in_([DocumentStatus.QUEUED, DocumentStatus.PARSING]),
+            )
+            .values(status=DocumentStatus.FAILED, error=error)
+        )
+
+
+async def requeue_upload(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, document_id: uuid.UUID
+) -> None:
+    """An admin replays the ingest given up on: the document is queued again for its job."""
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Document)
+            .where(
+                Document.id == document_id,
+                Document.tenant_id == tenant_id,
+                Document.status.in_([DocumentStatus.PARSING, DocumentStatus.FAILED]),
+            )
+            .values(status=DocumentStatus.QUEUED, error=None)
+        )

@@ -25,11 +25,12 @@ from redis.asyncio import Redis
 from agents.classifiers import builtin_classifier
 from channels.plugin import ChannelHost
 from channels.plugins import PLUGINS, ChannelLifecycles
-from conversations.backlog import unanswered_messages
 from conversations.channel_host import PipelineHost
+from conversations.dead_letters import hand_out_replays
 from conversations.delivery import stop_waiting_reports
 from conversations.outbox import sweep as outbox_sweep
 from conversations.services import open_services
+from conversations.unanswered import unanswered_messages
 from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
 from core.tracing import configure_tracing
@@ -43,6 +44,7 @@ from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
+from web.failed_jobs import FailedJobsController
 from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await jobs.run_turn(message_id)
                 # Outbound messages and webhook events a stopped process left unsent (core.outbox).
                 await outbox_sweep(services.database.sessionmaker, jobs)
+                await hand_out_replays(services.database.sessionmaker, jobs)  # asked for while stopped
                 sweeping = asyncio.create_task(sweep_periodically(services, jobs, None))
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)
@@ -139,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EvalRunController,
             *(handler for plugin in PLUGINS for handler in plugin.route_handlers),
             IntegrationsController,
+            FailedJobsController,
             Router(
                 path="/",
                 route_handlers=[PublicApiController],

@@ -1,6 +1,7 @@
 """Work nobody asked for: customer messages whose turn was lost (its process died, Redis lost the job),
 and outbox jobs due again (a retry's wait was too long for its worker to sleep through, an admin
-tried a dead one again, a dead process left its claim) are handed to workers. On embedded defaults
+tried a dead one again, a dead process left its claim) and dead letters an admin replays are handed to
+workers. On embedded defaults
 the one process sweeps; with Redis, the workers take turns under a Redis lock, so the cluster sweeps
 once per period however many workers run."""
 
@@ -12,10 +13,11 @@ import datetime
 import structlog
 from redis.asyncio import Redis
 
-from conversations.backlog import unanswered_messages
+from conversations.dead_letters import hand_out_replays
 from conversations.jobs import Jobs
 from conversations.outbox import sweep as outbox_sweep
 from conversations.services import Services
+from conversations.unanswered import unanswered_messages
 
 log = structlog.get_logger(__name__)
 
@@ -25,14 +27,15 @@ LOCK = "atende:sweep"
 
 
 async def sweep_once(services: Services, jobs: Jobs, every: float) -> None:
-    """Enqueue the turns of forgotten messages and the outbox jobs nobody works on (a repeated job is
-    harmless: each checks it is still to do)."""
+    """Enqueue the turns of forgotten messages, the outbox jobs nobody works on and the replays asked
+    for (a repeated job is harmless: each checks it is still to do)."""
     forgotten = await unanswered_messages(services, older_than=FORGOTTEN_AFTER)
     for message_id in forgotten:
         await jobs.run_turn(message_id)
     sent = await outbox_sweep(services.database.sessionmaker, jobs, overdue_seconds=every)
-    if forgotten or sent:
-        log.info("sweep.done", turns=len(forgotten), outbox_jobs=sent)
+    replayed = await hand_out_replays(services.database.sessionmaker, jobs)
+    if forgotten or sent or replayed:
+        log.info("sweep.done", turns=len(forgotten), outbox_jobs=sent, replayed=replayed)
 
 
 async def sweep_periodically(services: Services, jobs: Jobs, redis_url: str | None) -> None:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text as sql_text
 
 from core.accounts import create_tenant, create_user
 from core.database import open_database
@@ -129,6 +132,53 @@ def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+# ---- a fault in the database, for jobs that fail on every try ----------------------------------------
+
+
+async def _sql(data_dir: Path, *statements: str) -> None:
+    async with (
+        open_database(Settings(data_dir=data_dir)) as database,
+        database.sessionmaker.begin() as session,
+    ):
+        for statement in statements:
+            await session.execute(sql_text(statement))
+
+
+async def refuse_to_answer(data_dir: Path, text: str) -> str:
+    """The server's database refuses to mark a customer message with this text handled (a trigger
+    raising, as a broken constraint would): its turn fails on every try, and so does handing it to a
+    human, which marks it handled too. Returns the fault's name, for ``stop_refusing``."""
+    name = f"refuse_{uuid.uuid4().hex[:12]}"
+    quoted = text.replace("'", "''")
+    await _sql(
+        data_dir,
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION 'the database refuses this message'; END $$",
+        f"CREATE TRIGGER {name} BEFORE UPDATE ON messages FOR EACH ROW "
+        f"WHEN (NEW.processed AND NOT OLD.processed AND NEW.text = '{quoted}') EXECUTE FUNCTION {name}()",
+    )
+    return name
+
+
+async def stop_refusing(data_dir: Path, name: str) -> None:
+    """The fault fixed."""
+    await _sql(data_dir, f"DROP TRIGGER IF EXISTS {name} ON messages", f"DROP FUNCTION IF EXISTS {name}()")
+
+
+@contextlib.contextmanager
+def database_refuses_to_answer(data_dir: Path, text: str) -> Iterator[Callable[[], None]]:
+    """``refuse_to_answer`` for a block; yields ``fix`` (also called on the way out)."""
+    name = asyncio.run(refuse_to_answer(data_dir, text))
+
+    def fix() -> None:
+        asyncio.run(stop_refusing(data_dir, name))
+
+    try:
+        yield fix
+    finally:
+        fix()
 
 
 # ---- a customer on a messaging channel --------------------------------------------------------------

@@ -31,6 +31,7 @@ PT: dict[str, str] = {
     "Admin": "Admin",
     "Evals": "Avaliações",
     "Integrations": "Integrações",
+    "Failed jobs": "Jobs com falha",
     "Pending": "Pendentes",
     "Open": "Abertos",
     "Closed": "Fechados",

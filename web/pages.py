@@ -33,6 +33,7 @@ STAFF_PAGES = {
     "/admin": "admin.html",
     "/integrations": "integrations.html",
     "/evals": "evals.html",
+    "/jobs": "jobs.html",
 }
 """The staff pages in English only, and their templates: each page logs in by itself."""
 

@@ -1,4 +1,5 @@
-"""The outbox's dead letters: outbound messages and webhook events given up on, listed and tried again."""
+"""Jobs given up on (outbound messages and webhook events in the outbox; turns, ingests and malformed
+jobs in the dead letters): listed, and tried again."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from conversations.outbox import retry_jobs
+from conversations.dead_letters import failed_jobs, replay
 from core.accounts import Tenant, get_tenant
 from core.errors import ConflictError, NotFoundError
 from core.migrate import migrated_database
-from core.outbox import dead_jobs
 from core.settings import get_settings
 from runtime.cli._run import run_async
 
 
 @click.group()
 def jobs() -> None:
-    """Outbound messages and webhook events: those that failed for good, and trying them again."""
+    """Jobs that failed for good (messages, webhook events, turns, ingests, malformed ones), and
+    trying them again."""
 
 
 def _age(since: datetime.datetime, now: datetime.datetime) -> str:
@@ -40,14 +41,17 @@ def _age(since: datetime.datetime, now: datetime.datetime) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @run_async
 async def jobs_failed(tenant_slug: str | None, limit: int, as_json: bool) -> None:
-    """The dead jobs, the latest first: what they send, their tenant, attempts and last error."""
+    """The dead jobs, the latest first: their kind, what they are for, their tenant, attempts and last
+    error (a malformed job, which no try can run, is listed but cannot be tried again)."""
     async with migrated_database(get_settings()) as database, database.sessionmaker() as session:
         tenant_id = (await get_tenant(session, tenant_slug)).id if tenant_slug else None
-        dead = await dead_jobs(session, tenant_id, limit)
+        dead = await failed_jobs(session, tenant_id, limit)
         slugs = dict(
             (
                 await session.execute(
-                    select(Tenant.id, Tenant.slug).where(Tenant.id.in_({job.tenant_id for job in dead}))
+                    select(Tenant.id, Tenant.slug).where(
+                        Tenant.id.in_({job.tenant_id for job in dead if job.tenant_id})
+                    )
                 )
             )
             .tuples()
@@ -58,12 +62,14 @@ async def jobs_failed(tenant_slug: str | None, limit: int, as_json: bool) -> Non
         {
             "id": str(job.id),
             "kind": job.kind,
-            "ref_id": str(job.ref_id),
-            "tenant": slugs.get(job.tenant_id, str(job.tenant_id)),
+            "ref_id": str(job.ref_id) if job.ref_id else None,
+            "tenant": slugs.get(job.tenant_id, str(job.tenant_id)) if job.tenant_id else None,
             "attempts": job.attempts,
-            "error": job.last_error,
+            "error": job.error,
+            "replayable": job.replayable,
+            "replaying": job.replaying,
             "created_at": job.created_at.isoformat(),
-            "failed_at": job.updated_at.isoformat(),
+            "failed_at": job.failed_at.isoformat(),
             "age_seconds": round((now - job.created_at).total_seconds()),
         }
         for job in dead
@@ -79,7 +85,7 @@ async def jobs_failed(tenant_slug: str | None, limit: int, as_json: bool) -> Non
         table.add_row(
             row["id"],
             row["kind"],
-            row["tenant"],
+            row["tenant"] or "",
             str(row["attempts"]),
             row["error"] or "",
             _age(job.created_at, now),
@@ -102,14 +108,15 @@ def _job_id(raw: str) -> uuid.UUID:
 @click.option("--json", "as_json", is_flag=True, help='Print {"retried": [ids]} only.')
 @run_async
 async def jobs_retry(job_id: str | None, every: bool, as_json: bool) -> None:
-    """Try a failed job again (or --all): pending with a fresh count of attempts, as the message or
-    the webhook delivery it sends. The running server sends it within seconds (or once it starts)."""
+    """Try a failed job again (or --all, malformed ones excepted): a message or webhook event pending
+    with a fresh count of attempts, a turn or ingest to be run again. The running server (or a worker)
+    takes it within ATENDE_OUTBOX_SWEEP_SECONDS (or once it starts)."""
     if (job_id is None) == (not every):
         raise click.UsageError("give one job ID, or --all")
     ids = None if every else [_job_id(job_id or "")]
     try:
         async with migrated_database(get_settings()) as database, database.sessionmaker.begin() as session:
-            retried = [str(job.id) for job in await retry_jobs(session, ids)]
+            retried = [str(job_id) for job_id in (await replay(session, ids)).ids]
     except (NotFoundError, ConflictError) as exc:
         raise click.BadParameter(exc.detail, param_hint="ID") from None
     if as_json:

@@ -13,10 +13,10 @@ from agents.record import ClassificationView, DecisionRecord
 from channels.base import InboundMessage
 from channels.errors import InvalidMessageError
 from channels.models import Author, Message
-from conversations.backlog import unanswered_messages
 from conversations.receive import accept_on_default_channel
 from conversations.services import Services
 from conversations.turn import run_turn
+from conversations.unanswered import unanswered_messages
 from handoff.models import Ticket, TicketStatus
 from tests.conftest import MakeTenant
 

@@ -21,9 +21,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A throw-away redis-server of our own (``make test`` installs the binary)."""
+def _redis_server(directory: Path) -> Iterator[str]:
+    """A throw-away redis-server of our own (``make test`` installs the binary), until closed."""
     binary = shutil.which("redis-server")
     assert binary, "redis-server is missing: run `make redis`"
     port = free_port()
@@ -39,7 +38,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
             "--appendonly",
             "no",
             "--dir",
-            str(tmp_path),
+            str(directory),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -56,6 +55,17 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    yield from _redis_server(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Redis for a module's tests that share their processes."""
+    yield from _redis_server(tmp_path_factory.mktemp("redis"))
 
 
 def start_worker(data_dir: Path, env: dict[str, str], log_name: str, *args: str) -> subprocess.Popen[bytes]:
