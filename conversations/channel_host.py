@@ -9,6 +9,7 @@ from channels.models import Channel, DeliveryStatus
 from conversations.delivery import report_status
 from conversations.receive import receive
 from conversations.services import Services
+from core.leader import Leadership
 
 
 class PipelineHost:
@@ -25,6 +26,10 @@ class PipelineHost:
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         return self._services.database.sessionmaker
+
+    @property
+    def leadership(self) -> Leadership:
+        return self._services.leadership
 
     async def receive(self, channel: Channel, inbound: InboundMessage) -> None:
         await receive(self._services, channel, inbound)

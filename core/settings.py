@@ -113,6 +113,12 @@ class Settings:
     job_redeliver_seconds: float = field(default_factory=lambda: _float("JOB_REDELIVER_SECONDS", 60))
     """ATENDE_JOB_REDELIVER_SECONDS: with Redis, a job a worker took but never finished (it died) goes to
     another worker after this long. Running a job twice is safe; too short only wastes work."""
+    leader_lease_seconds: float = field(default_factory=lambda: _float("LEADER_LEASE_SECONDS", 15))
+    """ATENDE_LEADER_LEASE_SECONDS: with Redis, work one process does at a time (a Telegram bot's polling,
+    a WhatsApp session, the sweep) moves to another process within this long when its process dies."""
+    turn_forgotten_seconds: float = field(default_factory=lambda: _float("TURN_FORGOTTEN_SECONDS", 60))
+    """ATENDE_TURN_FORGOTTEN_SECONDS: a customer's message unanswered this long, its conversation held
+    by no turn, has lost its job (its process died, or Redis was away): the sweep enqueues it again."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
+import structlog
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, Context, InMemoryBroker, TaskiqDepends
+from taskiq.exceptions import SendTaskError
 from taskiq.middlewares import SmartRetryMiddleware
-from taskiq_redis import RedisStreamBroker
 
 from conversations.delivery import deliver_message
 from conversations.services import Services
@@ -23,11 +24,16 @@ from conversations.turn import run_turn
 from core.settings import get_settings
 from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
+from runtime.redis_stream import ResilientStreamBroker
+
+log = structlog.get_logger(__name__)
 
 JOBS_AT_ONCE = 1000
 """Jobs one process runs at once: they mostly wait (an LLM, a channel), and turns are bounded apart
 (``Services.turn_slots``); taskiq's default of 30 would queue a burst of customers behind each other."""
 QUEUE = "atende:jobs"
+REDIS_CONNECT_SECONDS, REDIS_ANSWER_SECONDS = 5, 10
+"""A Redis that does not answer fails a call after this long (longer than a read's 2 s block)."""
 
 
 def make_broker(redis_url: str | None, redeliver_seconds: float) -> AsyncBroker:
@@ -38,11 +44,14 @@ def make_broker(redis_url: str | None, redeliver_seconds: float) -> AsyncBroker:
         default_retry_count=3, default_delay=1, use_jitter=True, use_delay_exponent=True
     )
     if redis_url:
-        return RedisStreamBroker(
+        return ResilientStreamBroker(
             redis_url,
             queue_name=QUEUE,
+            consumer_id="0",  # a group declared again (Redis came back empty) reads what came meanwhile
             idle_timeout=int(redeliver_seconds * 1000),
             unacknowledged_lock_timeout=30,
+            socket_connect_timeout=REDIS_CONNECT_SECONDS,
+            socket_timeout=REDIS_ANSWER_SECONDS,
         ).with_middlewares(retries)
     return InMemoryBroker(max_async_tasks=JOBS_AT_ONCE).with_middlewares(retries)
 
@@ -86,16 +95,29 @@ async def ingest_upload_task(tenant_id: str, document_id: str, context: Context 
 
 
 class BrokerJobs:
-    """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker."""
+    """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker.
+
+    A turn, a delivery or a webhook event that cannot be enqueued (Redis is away) is only logged: what
+    it is for is stored already (the customer's message, the outbox job), and the periodic sweep
+    (``runtime.sweeps``) enqueues it again, so the caller (a customer's POST) does not fail."""
 
     async def run_turn(self, message_id: uuid.UUID) -> None:
-        await run_turn_task.kiq(str(message_id))
+        await _enqueue_or_leave_to_sweep(run_turn_task, str(message_id))
 
     async def deliver_message(self, message_id: uuid.UUID) -> None:
-        await deliver_message_task.kiq(str(message_id))
+        await _enqueue_or_leave_to_sweep(deliver_message_task, str(message_id))
 
     async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
-        await deliver_webhook_task.kiq(str(delivery_id))
+        await _enqueue_or_leave_to_sweep(deliver_webhook_task, str(delivery_id))
 
     async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
         await ingest_upload_task.kiq(str(tenant_id), str(document_id))
+
+
+async def _enqueue_or_leave_to_sweep(task: AsyncTaskiqDecoratedTask[..., Any], ref_id: str) -> None:
+    try:
+        await task.kiq(ref_id)
+    except SendTaskError as exc:
+        log.warning(
+            "job.enqueue_failed", job=task.task_name, ref_id=ref_id, error=type(exc.__cause__).__name__
+        )

@@ -1,14 +1,16 @@
-"""One log line per LLM call: who answered, how many tokens, what it cost, how long it took.
+"""One log line per LLM call: who answered, how many tokens, what it cost, how long it took; and
+the call's one deadline.
 
 Prompts, replies and keys are never logged: they carry customer data and secrets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -16,6 +18,8 @@ from agents.llm.base import LLMError, Usage
 from agents.llm.pricing import Price
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 def make_usage(provider: str, model: str, price: Price, input_tokens: int, output_tokens: int) -> Usage:
@@ -54,13 +58,38 @@ class LlmCall:
     provider's ``translate``, logged once as failed and raised; ``completed`` logs a success.
 
     Errors the provider does not know (``translate`` gives None) pass through untouched.
+
+    The SDKs' timeout bounds each read of each attempt, so a slow trickle or retries could run far
+    past it; ``within`` and ``each`` hold the whole call, retries and stream included, to
+    ``seconds`` (a ``TimeoutError`` the provider's ``translate`` names).
     """
 
-    def __init__(self, call: str, model: str, translate: Callable[[BaseException], LLMError | None]) -> None:
+    def __init__(
+        self,
+        call: str,
+        model: str,
+        translate: Callable[[BaseException], LLMError | None],
+        seconds: float,
+    ) -> None:
         self.call = call
         self.model = model
         self._translate = translate
         self.started = time.perf_counter()
+        self._deadline = asyncio.get_running_loop().time() + seconds
+
+    async def within(self, step: Awaitable[T]) -> T:
+        async with asyncio.timeout_at(self._deadline):
+            return await step
+
+    async def each(self, items: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``items`` as they come, the last of them before the deadline."""
+        while True:
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    item = await anext(items)
+            except StopAsyncIteration:
+                return
+            yield item
 
     def __enter__(self) -> LlmCall:
         return self
