@@ -24,6 +24,7 @@ from channels.media_store import MediaStore
 from channels.models import Channel, DeliveryStatus
 from channels.setting_fields import SettingField, setting_fields
 from channels.stored import channel_access, channel_for_webhook
+from core.leader import Leadership
 
 
 @runtime_checkable
@@ -39,6 +40,11 @@ class ChannelHost(Protocol):
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """To find the channel a request or a poller is for."""
+        ...
+
+    @property
+    def leadership(self) -> Leadership:
+        """Which process of the cluster runs a channel's poller or session (``channels.leading``)."""
         ...
 
     async def receive(self, channel: Channel, inbound: InboundMessage) -> None:

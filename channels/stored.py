@@ -40,9 +40,14 @@ async def list_channels(session: AsyncSession, tenant_id: uuid.UUID) -> list[Cha
     )
 
 
+async def channel_of_type(session: AsyncSession, channel_id: uuid.UUID, type_: str) -> Channel | None:
+    """Any tenant's channel of that id and type: what a webhook URL or a poller names."""
+    return await session.scalar(select(Channel).where(Channel.id == channel_id, Channel.type == type_))
+
+
 async def channel_for_webhook(session: AsyncSession, channel_id: uuid.UUID, type_: str) -> Channel:
     """The channel a webhook URL names; unknown ids and other types are the same 404."""
-    channel = await session.scalar(select(Channel).where(Channel.id == channel_id, Channel.type == type_))
+    channel = await channel_of_type(session, channel_id, type_)
     if channel is None:
         raise NotFoundError(f"no {type_} channel {channel_id}")
     return channel

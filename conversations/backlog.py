@@ -91,7 +91,7 @@ async def refresh_backlog(sessionmaker: async_sessionmaker[AsyncSession]) -> Non
             .where(DeadLetter.status == LetterStatus.DEAD)
             .group_by(DeadLetter.kind)
         )
-        dead_letters = {kind: count for kind, count in letters.tuples()}
+        dead_letters = dict(letters.tuples().all())  # a Result has keys(): dict() would misread it
     UNANSWERED.set(waiting)
     UNANSWERED_OLDEST.set(float(oldest))
     for kind in {*KINDS, *outbox}:

@@ -10,6 +10,7 @@ from conversations.delivery import report_status
 from conversations.owner_replies import owner_replied
 from conversations.receive import receive
 from conversations.services import Services
+from core.leader import Leadership
 
 
 class PipelineHost:
@@ -27,6 +28,10 @@ class PipelineHost:
     @property
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         return self._services.database.sessionmaker
+
+    @property
+    def leadership(self) -> Leadership:
+        return self._services.leadership
 
     async def receive(self, channel: Channel, inbound: InboundMessage) -> None:
         await receive(self._services, channel, inbound)

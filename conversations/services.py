@@ -19,6 +19,7 @@ from channels.plugin import AdapterResources
 from channels.plugins import PLUGINS
 from conversations.jobs import Jobs, NoJobs
 from core.database import Database
+from core.leader import Leadership, leadership
 from core.migrate import migrated_database
 from core.realtime import NullPublisher
 from core.settings import Settings
@@ -37,6 +38,8 @@ class Services:
     turn_slots: asyncio.Semaphore
     """Bounds agent turns in progress at once (settings.turn_concurrency); a waiting turn holds nothing."""
     jobs: Jobs
+    leadership: Leadership
+    """Work one process of the cluster does at a time (pollers, sessions, the sweep): ``core.leader``."""
 
     @property
     def reranker(self) -> Reranker | None:
@@ -69,6 +72,7 @@ async def open_services(
         media = media_store_for(settings.media_store, settings.media_dir, settings.s3_endpoint_url)
         resources = AdapterResources(media=media, publisher=publisher, data_dir=settings.data_dir)
         adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
+        leaders = leadership(settings.redis_url, settings.leader_lease_seconds)
         try:
             checkpointer = AgentCheckpointer(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
@@ -81,10 +85,12 @@ async def open_services(
                 adapters=adapters,
                 turn_slots=asyncio.Semaphore(max(1, settings.turn_concurrency)),
                 jobs=jobs or NoJobs(),
+                leadership=leaders,
             )
         finally:
             for adapter in adapters.values():
                 if isinstance(adapter, ClosingAdapter):
                     await adapter.close()
             await close_llm_providers()
+            await leaders.aclose()
             await pool.close()

@@ -120,6 +120,12 @@ class Settings:
     metrics_token: str | None = field(default_factory=lambda: _env("METRICS_TOKEN"))
     """ATENDE_METRICS_TOKEN: lets a scraper that is not on this machine read GET /metrics, sending it as
     a bearer token; unset, /metrics answers loopback clients only."""
+    leader_lease_seconds: float = field(default_factory=lambda: _float("LEADER_LEASE_SECONDS", 15))
+    """ATENDE_LEADER_LEASE_SECONDS: with Redis, work one process does at a time (a Telegram bot's polling,
+    a WhatsApp session, the sweep) moves to another process within this long when its process dies."""
+    turn_forgotten_seconds: float = field(default_factory=lambda: _float("TURN_FORGOTTEN_SECONDS", 60))
+    """ATENDE_TURN_FORGOTTEN_SECONDS: a customer's message unanswered this long, its conversation held
+    by no turn, has lost its job (its process died, or Redis was away): the sweep enqueues it again."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

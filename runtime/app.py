@@ -11,7 +11,6 @@ from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -20,7 +19,6 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from redis.asyncio import Redis
 
 from agents.classifiers import builtin_classifier
 from channels.plugin import ChannelHost
@@ -35,6 +33,7 @@ from core.realtime import ChannelsPublisher
 from core.settings import Settings, get_settings
 from core.tracing import configure_tracing
 from runtime.broker import BrokerJobs, broker
+from runtime.redis_channels import ResilientPubSubBackend
 from runtime.redis_check import require_redis
 from runtime.sweeps import sweep_periodically
 from web.admin import AdminController
@@ -66,7 +65,7 @@ def channels_backend(settings: Settings) -> ChannelsBackend:
     """In process by default; with ATENDE_REDIS_URL, Redis pub/sub, so that an event raised in one
     web process reaches the inboxes and chats connected to the others."""
     if settings.redis_url:
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        return ResilientPubSubBackend(settings.redis_url)
     return MemoryChannelsBackend(history=0)
 
 
@@ -114,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # Outbound messages and webhook events a stopped process left unsent (core.outbox).
                 await outbox_sweep(services.database.sessionmaker, jobs)
                 await hand_out_replays(services.database.sessionmaker, jobs)  # asked for while stopped
-                sweeping = asyncio.create_task(sweep_periodically(services, jobs, None))
+                sweeping = asyncio.create_task(sweep_periodically(services, jobs))
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)
             app.state.channel_host, app.state.channel_lifecycles = host, lifecycles

@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
-from taskiq_redis import RedisStreamBroker
+import structlog
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, Context, InMemoryBroker, TaskiqDepends
+from taskiq.exceptions import SendTaskError
 
 from conversations.dead_letters import give_up_ingest, give_up_turn, record_malformed
 from conversations.delivery import deliver_message
@@ -26,6 +27,9 @@ from core.tracing import continued_trace, trace_carrier
 from integrations.webhooks import deliver_webhook
 from knowledge.uploads import process_upload
 from runtime.job_failures import UNDECODABLE_TASK, DeadLetters, GiveUp, Retries, TolerantFormatter, job_id
+from runtime.redis_stream import ResilientStreamBroker
+
+log = structlog.get_logger(__name__)
 
 JOBS_AT_ONCE = 1000
 """Jobs one process runs at once: they mostly wait (an LLM, a channel), and turns are bounded apart
@@ -34,6 +38,8 @@ QUEUE = "atende:jobs"
 TRIES = 3
 """A turn's tries (the first and two retries) before it is a dead letter and goes to a human."""
 RUN_TURN, INGEST_UPLOAD = "atende.run_turn", "atende.ingest_upload"
+REDIS_CONNECT_SECONDS, REDIS_ANSWER_SECONDS = 5, 10
+"""A Redis that does not answer fails a call after this long (longer than a read's 2 s block)."""
 
 
 async def _give_up_turn(services: Services, task: str, args: Sequence[Any], error: str, tries: int) -> None:
@@ -65,11 +71,14 @@ def make_broker(redis_url: str | None, redeliver_seconds: float) -> AsyncBroker:
     dead_letters = DeadLetters(TRIES, GIVE_UPS)
     made: AsyncBroker
     if redis_url:
-        made = RedisStreamBroker(
+        made = ResilientStreamBroker(
             redis_url,
             queue_name=QUEUE,
+            consumer_id="0",  # a group declared again (Redis came back empty) reads what came meanwhile
             idle_timeout=int(redeliver_seconds * 1000),
             unacknowledged_lock_timeout=30,
+            socket_connect_timeout=REDIS_CONNECT_SECONDS,
+            socket_timeout=REDIS_ANSWER_SECONDS,
         )
     else:
         made = InMemoryBroker(max_async_tasks=JOBS_AT_ONCE)
@@ -123,16 +132,32 @@ async def undecodable_task(task_name: str, reason: str, context: Context = Taski
 
 
 class BrokerJobs:
-    """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker."""
+    """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker.
+
+    A turn, a delivery or a webhook event that cannot be enqueued (Redis is away) is only logged: what
+    it is for is stored already (the customer's message, the outbox job), and the periodic sweep
+    (``runtime.sweeps``) enqueues it again, so the caller (a customer's POST) does not fail."""
 
     async def run_turn(self, message_id: uuid.UUID) -> None:
-        await run_turn_task.kicker().with_labels(**trace_carrier()).kiq(str(message_id))
+        await _enqueue_or_leave_to_sweep(run_turn_task, str(message_id), trace_carrier())
 
     async def deliver_message(self, message_id: uuid.UUID) -> None:
-        await deliver_message_task.kiq(str(message_id))
+        await _enqueue_or_leave_to_sweep(deliver_message_task, str(message_id))
 
     async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
-        await deliver_webhook_task.kiq(str(delivery_id))
+        await _enqueue_or_leave_to_sweep(deliver_webhook_task, str(delivery_id))
 
     async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
         await ingest_upload_task.kiq(str(tenant_id), str(document_id))
+
+
+async def _enqueue_or_leave_to_sweep(
+    task: AsyncTaskiqDecoratedTask[..., Any], ref_id: str, labels: dict[str, str] | None = None
+) -> None:
+    """``labels``: what the job carries besides its id (a turn: the trace it continues)."""
+    try:
+        await task.kicker().with_labels(**(labels or {})).kiq(ref_id)
+    except SendTaskError as exc:
+        log.warning(
+            "job.enqueue_failed", job=task.task_name, ref_id=ref_id, error=type(exc.__cause__).__name__
+        )

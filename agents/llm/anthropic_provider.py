@@ -6,6 +6,7 @@ whose ``input_schema`` is the schema, which every Claude model supports. The SDK
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -15,7 +16,7 @@ from anthropic.types import MessageParam
 from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import SdkErrors, broken_stream, to_llm_error
+from agents.llm.sdk_errors import SdkErrors, broken_stream, past_deadline, to_llm_error, unreadable_reply
 from agents.llm.telemetry import LlmCall, make_usage
 
 _SDK_ERRORS = SdkErrors(anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError)
@@ -95,6 +96,10 @@ class AnthropicProvider:
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
 
     def _translate(self, exc: BaseException) -> LLMError | None:
+        if isinstance(exc, TimeoutError):
+            return past_deadline(self.name, self._config)
+        if isinstance(exc, json.JSONDecodeError):
+            return unreadable_reply(self.name, exc)
         if isinstance(exc, anthropic.APIError):
             return self._error(exc)
         if isinstance(exc, httpx2.TransportError):  # this SDK does not wrap errors once the body streams
@@ -104,13 +109,17 @@ class AnthropicProvider:
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        with LlmCall(self.name, "complete", self.model, self._translate) as call:
-            response = await self._client.messages.create(
-                model=self.model,
-                system=system or anthropic.omit,
-                messages=self._messages(messages),
-                max_tokens=max_tokens,
-                extra_body=self._sampling(temperature),
+        with LlmCall(
+            self.name, "complete", self.model, self._translate, self._config.timeout_seconds
+        ) as call:
+            response = await call.within(
+                self._client.messages.create(
+                    model=self.model,
+                    system=system or anthropic.omit,
+                    messages=self._messages(messages),
+                    max_tokens=max_tokens,
+                    extra_body=self._sampling(temperature),
+                )
             )
         text = "".join(block.text for block in response.content if block.type == "text")
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
@@ -123,17 +132,19 @@ class AnthropicProvider:
         input_tokens = output_tokens = 0
         answered_by: str | None = None
         stop_reason: str | None = None
-        with LlmCall(self.name, "stream", self.model, self._translate) as call:
-            events = await self._client.messages.create(
-                model=self.model,
-                system=system or anthropic.omit,
-                messages=self._messages(messages),
-                max_tokens=max_tokens,
-                extra_body=self._sampling(temperature),
-                stream=True,
+        with LlmCall(self.name, "stream", self.model, self._translate, self._config.timeout_seconds) as call:
+            events = await call.within(
+                self._client.messages.create(
+                    model=self.model,
+                    system=system or anthropic.omit,
+                    messages=self._messages(messages),
+                    max_tokens=max_tokens,
+                    extra_body=self._sampling(temperature),
+                    stream=True,
+                )
             )
             async with events:
-                async for event in events:
+                async for event in call.each(aiter(events)):
                     if event.type == "message_start":
                         answered_by = event.message.model
                         input_tokens = event.message.usage.input_tokens
@@ -154,17 +165,19 @@ class AnthropicProvider:
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
-        with LlmCall(self.name, "json", self.model, self._translate) as call:
-            response = await self._client.messages.create(
-                model=self.model,
-                system=system or anthropic.omit,
-                messages=self._messages(messages),
-                max_tokens=max_tokens,
-                extra_body=self._sampling(0.0),
-                tools=[
-                    {"name": name, "description": f"Record the answer as {name}.", "input_schema": schema}
-                ],
-                tool_choice={"type": "tool", "name": name},
+        with LlmCall(self.name, "json", self.model, self._translate, self._config.timeout_seconds) as call:
+            response = await call.within(
+                self._client.messages.create(
+                    model=self.model,
+                    system=system or anthropic.omit,
+                    messages=self._messages(messages),
+                    max_tokens=max_tokens,
+                    extra_body=self._sampling(0.0),
+                    tools=[
+                        {"name": name, "description": f"Record the answer as {name}.", "input_schema": schema}
+                    ],
+                    tool_choice={"type": "tool", "name": name},
+                )
             )
             answer = next(
                 (

@@ -18,7 +18,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import SdkErrors, broken_stream, to_llm_error
+from agents.llm.sdk_errors import SdkErrors, broken_stream, past_deadline, to_llm_error, unreadable_reply
 from agents.llm.telemetry import LlmCall, make_usage
 
 _SDK_ERRORS = SdkErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError)
@@ -83,6 +83,10 @@ class OpenAIProvider:
         return to_llm_error(self.name, self._config, exc, _SDK_ERRORS)
 
     def _translate(self, exc: BaseException) -> LLMError | None:
+        if isinstance(exc, TimeoutError):
+            return past_deadline(self.name, self._config)
+        if isinstance(exc, json.JSONDecodeError):
+            return unreadable_reply(self.name, exc)
         if isinstance(exc, openai.APIError):
             return self._error(exc)
         if isinstance(
@@ -95,13 +99,17 @@ class OpenAIProvider:
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall(self.name, "complete", self.model, self._translate) as call:
-            response = await self._client.chat.completions.create(
-                model=self.model,
-                messages=self._messages(system, messages),
-                temperature=temperature,
-                max_completion_tokens=max_completion_tokens,
-                max_tokens=max_legacy_tokens,
+        with LlmCall(
+            self.name, "complete", self.model, self._translate, self._config.timeout_seconds
+        ) as call:
+            response = await call.within(
+                self._client.chat.completions.create(
+                    model=self.model,
+                    messages=self._messages(system, messages),
+                    temperature=temperature,
+                    max_completion_tokens=max_completion_tokens,
+                    max_tokens=max_legacy_tokens,
+                )
             )
         text = (response.choices[0].message.content or "") if response.choices else ""
         usage = self._usage(response.usage)
@@ -115,18 +123,20 @@ class OpenAIProvider:
         usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
         answered_by: str | None = None
         finish_reasons: list[str] = []
-        with LlmCall(self.name, "stream", self.model, self._translate) as call:
-            chunks = await self._client.chat.completions.create(
-                model=self.model,
-                messages=self._messages(system, messages),
-                temperature=temperature,
-                stream=True,
-                stream_options={"include_usage": True},
-                max_completion_tokens=max_completion_tokens,
-                max_tokens=max_legacy_tokens,
+        with LlmCall(self.name, "stream", self.model, self._translate, self._config.timeout_seconds) as call:
+            chunks = await call.within(
+                self._client.chat.completions.create(
+                    model=self.model,
+                    messages=self._messages(system, messages),
+                    temperature=temperature,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    max_completion_tokens=max_completion_tokens,
+                    max_tokens=max_legacy_tokens,
+                )
             )
             async with chunks:
-                async for chunk in chunks:
+                async for chunk in call.each(aiter(chunks)):
                     answered_by = chunk.model or answered_by
                     if chunk.usage is not None:
                         usage = self._usage(chunk.usage)
@@ -141,17 +151,19 @@ class OpenAIProvider:
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
         max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall(self.name, "json", self.model, self._translate) as call:
-            response = await self._client.chat.completions.create(
-                model=self.model,
-                messages=self._messages(system, messages),
-                temperature=0.0,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": name, "schema": schema, "strict": True},
-                },
-                max_completion_tokens=max_completion_tokens,
-                max_tokens=max_legacy_tokens,
+        with LlmCall(self.name, "json", self.model, self._translate, self._config.timeout_seconds) as call:
+            response = await call.within(
+                self._client.chat.completions.create(
+                    model=self.model,
+                    messages=self._messages(system, messages),
+                    temperature=0.0,
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": name, "schema": schema, "strict": True},
+                    },
+                    max_completion_tokens=max_completion_tokens,
+                    max_tokens=max_legacy_tokens,
+                )
             )
             message = response.choices[0].message if response.choices else None
             if message is None:

@@ -75,3 +75,13 @@ def to_llm_error(provider: str, config: ProviderConfig, exc: Exception, sdk: Sdk
 def broken_stream(provider: str, exc: Exception) -> LLMError:
     """The connection died while the reply was streaming: what was sent cannot be retried silently."""
     return LLMError(provider, f"the stream broke off: {type(exc).__name__}: {exc}")
+
+
+def past_deadline(provider: str, config: ProviderConfig) -> LLMError:
+    """The whole call, retries included, outlasted the provider's timeout."""
+    return LLMError(provider, f"no answer within {config.timeout_seconds:g}s")
+
+
+def unreadable_reply(provider: str, exc: Exception) -> LLMError:
+    """The server answered, but not in its API's format (a stream event or a body that is not JSON)."""
+    return LLMError(provider, f"the reply was not understood: {type(exc).__name__}")

@@ -1,6 +1,6 @@
 """One log line, one trace span and one timing per LLM call: who answered, how many tokens, what it
 cost, how long it took (the span: ``agents.llm.genai_span``; the timing:
-``core.metrics.LLM_CALL_SECONDS``).
+``core.metrics.LLM_CALL_SECONDS``); and the call's one deadline.
 
 Prompts, replies and keys are never logged nor traced: they carry customer data and secrets.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -21,6 +21,8 @@ from agents.llm.pricing import Price
 from core.metrics import LLM_CALL_SECONDS
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 def make_usage(provider: str, model: str, price: Price, input_tokens: int, output_tokens: int) -> Usage:
@@ -61,10 +63,19 @@ class LlmCall:
     Errors the provider does not know (``translate`` gives None) pass through untouched; the span
     ends with their class name (a cancelled turn, a stream its reader closed early). Every call is
     timed, whatever its end: ``ok``, ``failed``, or ``cancelled`` (a stream nobody read to its end).
+
+    The SDKs' timeout bounds each read of each attempt, so a slow trickle or retries could run far
+    past it; ``within`` and ``each`` hold the whole call, retries and stream included, to
+    ``seconds`` (a ``TimeoutError`` the provider's ``translate`` names).
     """
 
     def __init__(
-        self, provider: str, call: str, model: str, translate: Callable[[BaseException], LLMError | None]
+        self,
+        provider: str,
+        call: str,
+        model: str,
+        translate: Callable[[BaseException], LLMError | None],
+        seconds: float,
     ) -> None:
         self.call = call
         self.provider = provider
@@ -72,6 +83,21 @@ class LlmCall:
         self._translate = translate
         self._span = start_chat_span(provider, model, call)
         self.started = time.perf_counter()
+        self._deadline = asyncio.get_running_loop().time() + seconds
+
+    async def within(self, step: Awaitable[T]) -> T:
+        async with asyncio.timeout_at(self._deadline):
+            return await step
+
+    async def each(self, items: AsyncIterator[T]) -> AsyncIterator[T]:
+        """``items`` as they come, the last of them before the deadline."""
+        while True:
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    item = await anext(items)
+            except StopAsyncIteration:
+                return
+            yield item
 
     def __enter__(self) -> LlmCall:
         return self

@@ -4,6 +4,7 @@ polling task per Telegram channel in polling mode while the app runs."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -12,16 +13,20 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
+from channels.leading import LedTasks
 from channels.models import Channel
 from channels.plugin import ChannelHost
-from channels.stored import channel_access, channels_of_type
+from channels.stored import channel_access, channel_of_type, channels_of_type
 from channels.telegram._adapter import TelegramAdapter
 from channels.telegram._mapping import inbound_from_update
 from channels.telegram._settings import polls
+from core.leader import Work
 
 log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 25
+LOOK_FOR_NEW_SECONDS = 60
+"""How often a process looks for polling channels another process added (to take part in their lease)."""
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0.1)
 
 
@@ -48,49 +53,71 @@ async def poll_channel(bot: Bot, on_update: Callable[[Update], Awaitable[None]])
 
 class TelegramPollers:
     """The Telegram channels' lifecycle: one long-polling task per channel in polling mode, for those
-    stored when the app starts and any an admin adds while it runs."""
+    stored when the app starts, any an admin adds while it runs, and those another process added
+    (looked for every ``LOOK_FOR_NEW_SECONDS``). With several processes, one polls each bot
+    (``channels.leading``)."""
 
     def __init__(self, host: ChannelHost, adapter: TelegramAdapter) -> None:
         self._host = host
         self._adapter = adapter
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._pollers = LedTasks("telegram", host.leadership)
+        self._looking: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self._poll_new()
+        self._looking = asyncio.create_task(self._look_for_new(), name="telegram-look-for-new")
+
+    async def added(self, channel: Channel) -> None:
+        if polls(channel.config):  # from now, not at restart
+            self._pollers.run(channel.id, self._polling(channel.id))
+
+    async def changed(self, channel: Channel) -> None:
+        """With the channel's new token or mode: the old poller stops (in whichever process runs it),
+        and a polling one starts again (one in webhook mode ends at once)."""
+        await self._pollers.restart(channel.id, self._polling(channel.id))
+
+    async def stop(self) -> None:
+        if self._looking:
+            self._looking.cancel()
+            await asyncio.gather(self._looking, return_exceptions=True)
+        await self._pollers.stop()
+
+    async def _poll_new(self) -> None:
         async with self._host.sessionmaker() as session:
             channels = await channels_of_type(session, "telegram")
         for channel in channels:
-            self._poll(channel)
+            if polls(channel.config) and not self._pollers.has(channel.id):
+                self._pollers.run(channel.id, self._polling(channel.id))
 
-    async def added(self, channel: Channel) -> None:
-        self._poll(channel)  # polling mode: from now, not at restart
+    async def _look_for_new(self) -> None:
+        while True:
+            await asyncio.sleep(LOOK_FOR_NEW_SECONDS)
+            try:
+                await self._poll_new()
+            except Exception as exc:  # the database is away: look again later
+                log.warning("telegram.look_for_new_failed", error=type(exc).__name__)
 
-    async def changed(self, channel: Channel) -> None:
-        """With the channel's new token or mode: the old poller stops, a polling one starts again."""
-        old = self._tasks.pop(str(channel.id), None)
-        if old:
-            old.cancel()
-            await asyncio.gather(old, return_exceptions=True)
-        self._poll(channel)
+    def _polling(self, channel_id: uuid.UUID) -> Work:
+        """What this process runs while it leads the channel: the channel is read afresh (another
+        process may have changed its token), then its bot polled until the lease is lost."""
 
-    async def stop(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self._tasks.clear()
+        async def poll() -> None:
+            async with self._host.sessionmaker() as session:
+                channel = await channel_of_type(session, channel_id, "telegram")
+            if channel is None or not polls(channel.config):
+                return  # a webhook now: nothing to poll
+            bot = self._adapter.bot(channel_access(channel, self._host.secret_key))
 
-    def _poll(self, channel: Channel) -> None:
-        """Polls the channel's bot, if it is in polling mode and not already polled."""
-        if not polls(channel.config) or str(channel.id) in self._tasks:
-            return
-        bot = self._adapter.bot(channel_access(channel, self._host.secret_key))
+            async def on_update(update: Update) -> None:
+                inbound = inbound_from_update(update)
+                if inbound is None:
+                    log.info(
+                        "telegram.update_ignored", channel_id=str(channel_id), update_id=update.update_id
+                    )
+                    return
+                await self._host.receive(channel, inbound)
 
-        async def on_update(update: Update) -> None:
-            inbound = inbound_from_update(update)
-            if inbound is None:
-                log.info("telegram.update_ignored", channel_id=str(channel.id), update_id=update.update_id)
-                return
-            await self._host.receive(channel, inbound)
+            log.info("telegram.polling", channel_id=str(channel_id))
+            await poll_channel(bot, on_update)
 
-        task = asyncio.create_task(poll_channel(bot, on_update), name=f"telegram-poll-{channel.id}")
-        self._tasks[str(channel.id)] = task
-        log.info("telegram.polling", channel_id=str(channel.id))
+        return poll

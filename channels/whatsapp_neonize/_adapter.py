@@ -112,13 +112,17 @@ class NeonizeAdapter:
         session = self._sessions.get(channel_id)
         return session is not None and session.task is not None and not session.task.done()
 
-    def start(self, channel: ChannelAccess, on_message: OnMessage, on_receipt: OnReceipt) -> None:
-        """Run the channel's client until ``close`` (nothing happens if it already runs)."""
+    async def run(self, channel: ChannelAccess, on_message: OnMessage, on_receipt: OnReceipt) -> None:
+        """Run the channel's client until cancelled (or ``close``); returns at once if it already runs."""
         if self.is_running(channel.id):
             return
-        session = _Session(channel, on_message, on_receipt)
+        session = _Session(channel, on_message, on_receipt, task=asyncio.current_task())
         self._sessions[channel.id] = session
-        session.task = asyncio.create_task(self._supervise(session), name=f"whatsapp-neonize-{channel.id}")
+        try:
+            await self._supervise(session)
+        finally:
+            if self._sessions.get(channel.id) is session:
+                del self._sessions[channel.id]
 
     def request_pairing(self, channel_id: uuid.UUID) -> None:
         """A logged-out session, or one whose QR codes ran out, starts again and shows a fresh code."""

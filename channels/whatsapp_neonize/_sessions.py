@@ -3,7 +3,9 @@
 Messages go through the same pipeline as every channel (stored once per WhatsApp id, then a turn);
 what the business itself sends a customer from its phone is a person taking over (``owner_replied``);
 receipts move the status of the messages Atende sent. A channel added while the app runs starts when
-an admin opens its pairing (``ask_for_pairing``), the others when the app starts.
+an admin opens its pairing (``ask_for_pairing``), the others when the app starts. With several
+processes, one runs each session (``channels.leading``); the pairing view shows the session of the
+process it reaches, so pair with one web process running, or reach the one that leads.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 import structlog
 from neonize.aioze.events import MessageEv, ReceiptEv
 
+from channels.leading import LedTasks
 from channels.models import Channel
 from channels.plugin import ChannelHost
 from channels.stored import channel_access, channels_of_type
@@ -22,6 +25,7 @@ from channels.whatsapp_neonize._mapping import (
     owner_reply_from_event,
     statuses_from_receipt,
 )
+from core.leader import Work
 
 log = structlog.get_logger(__name__)
 
@@ -30,6 +34,7 @@ class NeonizeSessions:
     def __init__(self, host: ChannelHost, adapter: NeonizeAdapter) -> None:
         self._host = host
         self._adapter = adapter
+        self._sessions = LedTasks("whatsapp-neonize", host.leadership)
 
     async def start(self) -> None:
         """Every whatsapp-neonize channel's session (the adapter stops them when the services close)."""
@@ -37,7 +42,6 @@ class NeonizeSessions:
             channels = await channels_of_type(session, "whatsapp-neonize")
         for channel in channels:
             self._run(channel)
-            log.info("whatsapp_neonize.session_started", channel_id=str(channel.id))
 
     async def added(self, channel: Channel) -> None:
         """Nothing yet: its session starts when an admin asks to pair it."""
@@ -46,7 +50,8 @@ class NeonizeSessions:
         """Nothing: a QR code channel has no settings to change."""
 
     async def stop(self) -> None:
-        """Nothing: the sessions stop with the adapter, when the services close."""
+        """The sessions stop, and their leases go to other processes."""
+        await self._sessions.stop()
 
     def pairing(self, channel_id: uuid.UUID) -> Pairing:
         """The channel's session as the admin's pairing view shows it."""
@@ -55,12 +60,17 @@ class NeonizeSessions:
     def ask_for_pairing(self, channel: Channel) -> Pairing:
         """The admin wants to pair: the session starts here if it does not run, and one that is logged
         out, or whose QR codes ran out, starts again with a fresh code."""
-        self._run(channel)
+        if not self._adapter.is_running(channel.id):
+            self._run(channel)
+            return Pairing("connecting")  # starting (in a moment, or in the process that leads it)
         self._adapter.request_pairing(channel.id)
         return self._adapter.pairing(channel.id)
 
     def _run(self, channel: Channel) -> None:
-        """Run the channel's session in this process, if it does not run yet."""
+        """Run the channel's session whenever this process leads it, if it does not take part yet."""
+        self._sessions.run(channel.id, self._session(channel))
+
+    def _session(self, channel: Channel) -> Work:
         access = channel_access(channel, self._host.secret_key)
 
         async def on_message(event: MessageEv) -> None:
@@ -80,4 +90,8 @@ class NeonizeSessions:
             for delivered_as, status in statuses_from_receipt(event):
                 await self._host.report_status(channel, delivered_as, status)
 
-        self._adapter.start(access, on_message, on_receipt)
+        async def session() -> None:
+            log.info("whatsapp_neonize.session_started", channel_id=str(channel.id))
+            await self._adapter.run(access, on_message, on_receipt)
+
+        return session

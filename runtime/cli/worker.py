@@ -10,15 +10,14 @@ import socket
 
 import click
 import structlog
-from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from prometheus_client import start_http_server
-from redis.asyncio import Redis
 from taskiq.api import run_receiver_task
 
 from core.realtime import BackendPublisher
 from core.settings import get_settings
 from core.tracing import configure_tracing
 from runtime.cli._run import run_async
+from runtime.redis_channels import ResilientPubSubBackend
 from runtime.redis_check import require_redis, shown
 
 log = structlog.get_logger(__name__)
@@ -77,16 +76,17 @@ async def _work(redis_url: str, concurrency: int) -> None:
 
     settings = get_settings()
     configure_tracing(settings, "atende-worker")
-    publisher = BackendPublisher(RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url)))
+    publisher = BackendPublisher(ResilientPubSubBackend(redis_url))
     jobs = BrokerJobs()
     async with open_services(settings, publisher, jobs) as services:
         broker.state.services = services
         broker.is_worker_process = True
         await broker.startup()
-        sweeps = asyncio.create_task(sweep_periodically(services, jobs, redis_url))
+        sweeps = asyncio.create_task(sweep_periodically(services, jobs))
         log.info("worker.ready", redis=shown(redis_url), concurrency=concurrency)
         try:
             await run_receiver_task(broker, max_async_tasks=concurrency)
         finally:
-            sweeps.cancel()
+            sweeps.cancel()  # and its lease released, so that another worker sweeps at once
+            await asyncio.gather(sweeps, return_exceptions=True)
             await broker.shutdown()

@@ -11,7 +11,8 @@ Each server answers from a script of steps, then from a default responder::
 A step is a reply text; a JSON object (OpenAI: the message content; Anthropic: a ``tool_use`` block
 when the request offers tools); ``FakeError`` (the provider's real error body, with retry headers
 that make the SDK's backoff 10 ms); ``FakeDelay`` (wait, then answer its ``then`` step);
-``FakeDisconnect`` (stream a few deltas, then drop the connection). Token counts are whitespace
+``FakeDisconnect`` (stream a few deltas, then drop the connection); ``FakeGarbage`` (a 200 that is
+not the wire format). Token counts are whitespace
 words, so a test can compute the cost by hand.
 
 The servers run in daemon threads, so a subprocess of the app under test can call them too; the
@@ -64,7 +65,15 @@ class FakeDisconnect:
     after_deltas: int = 1
 
 
-Step = str | JSONObject | FakeError | FakeDelay | FakeDisconnect
+@dataclass(frozen=True)
+class FakeGarbage:
+    """Answer 200 with what is not the provider's format: a stream event that is not JSON, or (not
+    streaming) a body that is not JSON."""
+
+    body: bytes = b'{"choices": [{"delta": {"content": "half'
+
+
+Step = str | JSONObject | FakeError | FakeDelay | FakeDisconnect | FakeGarbage
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,10 @@ class FakeLLMServer(LoopbackServer):
             step = step.then if step.then is not None else self.responder(body)
         if isinstance(step, FakeError):
             return self._error(step)
+        if isinstance(step, FakeGarbage):
+            if body.get("stream"):
+                return self._sse(iter([b"data: " + step.body + b"\n\n"]))
+            return Response(HTTPStatus.OK, step.body, "application/json")
         if isinstance(step, FakeDisconnect):
             if not body.get("stream"):
                 raise Hangup

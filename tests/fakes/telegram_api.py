@@ -136,6 +136,10 @@ class FakeTelegram(LoopbackServer):
         self._chats: dict[int | str, JSONObject] = {}
         self._files: dict[str, _StoredFile] = {}
         self._file_ids = itertools.count(1)
+        self._polls = 0
+        self.poll_conflicts = 0
+        """getUpdates calls ended by a newer one, as Telegram does when two processes poll one bot (or a
+        poller stopped while its call waited)."""
 
     @property
     def base_url(self) -> str:
@@ -443,7 +447,22 @@ class FakeTelegram(LoopbackServer):
         with self._lock:
             if offset > 0:  # confirms (and forgets) every update before it
                 self._updates = [update for update in self._updates if update["update_id"] >= offset]
-            self._lock.wait_for(lambda: bool(self._updates) or self.stopping.is_set(), timeout)
+            # As Telegram: a newer getUpdates ends the one still waiting with a 409 (two pollers).
+            self._polls += 1
+            mine = self._polls
+            self._lock.notify_all()
+            self._lock.wait_for(
+                lambda: bool(self._updates) or self.stopping.is_set() or self._polls != mine, timeout
+            )
+            if self._polls != mine:
+                self.poll_conflicts += 1
+                raise _AnswerError(
+                    TelegramError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; "
+                        "make sure that only one bot instance is running",
+                    )
+                )
             return copy.deepcopy(self._updates[:limit])
 
     def _m_setwebhook(self, call: TelegramCall) -> bool:

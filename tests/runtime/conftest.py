@@ -21,51 +21,63 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _redis_server(directory: Path) -> Iterator[str]:
-    """A throw-away redis-server of our own (``make test`` installs the binary), until closed."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is missing: run `make redis`"
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.1)
+class RedisServer:
+    """A throw-away redis-server of our own (``make test`` installs the binary), which a test may stop
+    and start again on the same port (its data is not kept: a restarted Redis is empty)."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is missing: run `make redis`"
+        self._binary, self._directory = binary, directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        arguments = ("--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+        self._process = subprocess.Popen(
+            [self._binary, *arguments, "--dir", str(self._directory)], stdout=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+def _running(directory: Path) -> Iterator[RedisServer]:
+    server = RedisServer(directory)
+    server.start()
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    yield from _redis_server(tmp_path)
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    yield from _running(tmp_path)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture(scope="module")
 def module_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One Redis for a module's tests that share their processes."""
-    yield from _redis_server(tmp_path_factory.mktemp("redis"))
+    for server in _running(tmp_path_factory.mktemp("redis")):
+        yield server.url
 
 
 def start_worker(data_dir: Path, env: dict[str, str], log_name: str, *args: str) -> subprocess.Popen[bytes]:

@@ -1,0 +1,95 @@
+"""Redis stops for 10 s while customers write on the web chat, then starts again (empty): every message
+is taken (stored in PostgreSQL before its job is enqueued), no request fails with a 5xx, and every
+customer gets exactly one reply once Redis is back (the worker reads again, the sweep enqueues what
+could not be)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import start_atende, stop_atende
+from tests.runtime.conftest import RedisServer, start_worker
+from tests.waiting import stays_true
+
+QUESTION = "Vocês parcelam no cartão de crédito?"
+OUTAGE_SECONDS = 10
+
+
+def _wait(condition: Callable[[], object], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+class Customers:
+    """Customers of the demo shop on the web chat, each writing once."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.sessions: list[str] = []
+
+    def write(self) -> None:
+        session = uuid.uuid4().hex
+        posted = httpx.post(
+            f"{self._url}/api/v1/webchat/demo/messages",
+            json={"session_id": session, "text": QUESTION},
+            timeout=30,
+        )
+        assert posted.status_code == 202, f"{posted.status_code}: {posted.text}"
+        self.sessions.append(session)
+
+    def replies(self, session: str) -> list[str]:
+        history = httpx.get(f"{self._url}/api/v1/webchat/demo/sessions/{session}/messages", timeout=30)
+        assert history.status_code == 200, f"{history.status_code}: {history.text}"
+        return [m["text"] for m in history.json() if m["author"] != "customer"]
+
+    def all_answered_once(self) -> bool:
+        counts = [len(self.replies(session)) for session in self.sessions]
+        assert all(count <= 1 for count in counts), f"a customer got more than one reply: {counts}"
+        return all(count == 1 for count in counts)
+
+
+def test_messages_written_while_redis_is_down_are_all_answered_once(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = {
+        "ATENDE_REDIS_URL": redis_server.url,
+        "ATENDE_TURN_FORGOTTEN_SECONDS": "3",  # the sweep enqueues what Redis could not take soon
+        "ATENDE_OUTBOX_SWEEP_SECONDS": "1",
+        "ATENDE_LEADER_LEASE_SECONDS": "3",
+    }
+    web, url = start_atende(data_dir, "demo", env=env)
+    worker = start_worker(data_dir, env, "worker.log")
+    customers = Customers(url)
+    try:
+        customers.write()
+        customers.write()
+        _wait(customers.all_answered_once, "the replies before the outage")
+
+        redis_server.stop()
+        outage_ends = time.monotonic() + OUTAGE_SECONDS
+        while time.monotonic() < outage_ends:
+            customers.write()
+            customers.replies(customers.sessions[0])  # reading the chat works too
+            time.sleep(1)
+        redis_server.start()
+
+        customers.write()
+        customers.write()
+        _wait(customers.all_answered_once, "every customer's reply after the outage")
+        stays_true(customers.all_answered_once, "no customer is answered twice")
+        assert worker.poll() is None, "the worker died while Redis was away"
+        for session in customers.sessions:
+            [reply] = customers.replies(session)
+            assert "10 vezes sem juros" in reply
+    finally:
+        stop_atende(worker)
+        stop_atende(web)
