@@ -69,6 +69,17 @@ def content_of(raw: dict[str, Any] | None) -> MessageContent:
     return msgspec.convert(raw or {}, MessageContent)
 
 
+def _check_message(text: str, content: MessageContent, contact_external_id: str, contact_field: str) -> None:
+    """What every message a channel hands over must be: some text or media, text within bounds, and
+    someone it is from or to (``contact_field``: that id's name where the caller gave it)."""
+    if not text.strip() and content.is_empty():
+        raise InvalidMessageError("text", "must not be empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
+    if not contact_external_id.strip():
+        raise InvalidMessageError(contact_field, "must not be empty")
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """A customer's message as any channel hands it to the pipeline."""
@@ -82,12 +93,7 @@ class InboundMessage:
     content: MessageContent = field(default_factory=MessageContent)
 
     def __post_init__(self) -> None:
-        if not self.text.strip() and self.content.is_empty():
-            raise InvalidMessageError("text", "must not be empty")
-        if len(self.text) > MAX_TEXT_LENGTH:
-            raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
-        if not self.contact_external_id.strip():
-            raise InvalidMessageError("session_id", "must not be empty")
+        _check_message(self.text, self.content, self.contact_external_id, "session_id")
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,7 @@ class OwnerReply:
     content: MessageContent = field(default_factory=MessageContent)
 
     def __post_init__(self) -> None:
-        if not self.text.strip() and self.content.is_empty():
-            raise InvalidMessageError("text", "must not be empty")
-        if len(self.text) > MAX_TEXT_LENGTH:
-            raise InvalidMessageError("text", f"must have at most {MAX_TEXT_LENGTH} characters")
-        if not self.contact_external_id.strip():
-            raise InvalidMessageError("contact_external_id", "must not be empty")
+        _check_message(self.text, self.content, self.contact_external_id, "contact_external_id")
         if not self.channel_message_id.strip():
             raise InvalidMessageError("channel_message_id", "must not be empty")
         if self.sent_at.tzinfo is None:

@@ -76,27 +76,45 @@ async def find_conversation(
     return found.tuples().first()
 
 
-async def store_inbound(
-    session: AsyncSession, channel: Channel, conversation: Conversation, inbound: InboundMessage
-) -> tuple[Message, bool]:
-    """Insert the message unless the channel already delivered this id; says whether it is new."""
-    new_id = await session.scalar(
+async def insert_once(
+    session: AsyncSession,
+    channel: Channel,
+    conversation: Conversation,
+    channel_message_id: str,
+    **values: Any,
+) -> uuid.UUID | None:
+    """Insert a message the channel gave an id, unless a message with that id is stored already (the
+    channel delivered it twice): the new message's id, or None."""
+    return await session.scalar(
         insert(Message)
         .values(
             id=uuid.uuid4(),
             tenant_id=channel.tenant_id,
             conversation_id=conversation.id,
             channel_id=channel.id,
-            channel_message_id=inbound.channel_message_id,
-            direction=Direction.INBOUND,
-            author=Author.CUSTOMER,
-            text=inbound.text,
+            channel_message_id=channel_message_id,
             citations=[],
-            content=inbound.content.as_dict(),
-            processed=False,
+            **values,
         )
         .on_conflict_do_nothing(constraint="uq_messages_channel_message")
         .returning(Message.id)
+    )
+
+
+async def store_inbound(
+    session: AsyncSession, channel: Channel, conversation: Conversation, inbound: InboundMessage
+) -> tuple[Message, bool]:
+    """Insert the message unless the channel already delivered this id; says whether it is new."""
+    new_id = await insert_once(
+        session,
+        channel,
+        conversation,
+        inbound.channel_message_id,
+        direction=Direction.INBOUND,
+        author=Author.CUSTOMER,
+        text=inbound.text,
+        content=inbound.content.as_dict(),
+        processed=False,
     )
     message = await session.scalar(
         select(Message).where(

@@ -3,13 +3,13 @@ decision without it (media it cannot read, the agent failing). It runs with no s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
 import structlog
 from langchain_core.runnables import RunnableConfig
 
+from agents.generation import Delta
 from agents.graph import durability
 from agents.record import ClassificationView, DecisionRecord
 from agents.replies import say
@@ -26,7 +26,6 @@ from knowledge.language import detect_language
 log = structlog.get_logger(__name__)
 
 GRAPH_ATTEMPTS = 3
-Delta = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)

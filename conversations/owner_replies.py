@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.record import DecisionRecord
 from channels.base import OwnerReply
 from channels.models import Author, Channel, Conversation, DeliveryStatus, Direction, Message
-from channels.service import get_or_create_conversation
+from channels.service import get_or_create_conversation, insert_once
 from conversations.media import keep_media
 from conversations.notify import notify_inbox
 from conversations.services import Services
@@ -144,28 +143,21 @@ async def _add_reply(
     """A person's outbound message, already sent (the phone sent it), kept once per channel id."""
     decision = DecisionRecord(action="human", rule=OWNER_PHONE_RULE, reason=ANSWERED_FROM_PHONE)
     now = datetime.datetime.now(datetime.UTC)
-    new_id = await session.scalar(
-        insert(Message)
-        .values(
-            id=uuid.uuid4(),
-            tenant_id=channel.tenant_id,
-            conversation_id=conversation.id,
-            channel_id=channel.id,
-            channel_message_id=reply.channel_message_id,
-            direction=Direction.OUTBOUND,
-            author=Author.AGENT,
-            text=reply.text,
-            citations=[],
-            decision=decision.as_json(),
-            content=reply.content.as_dict(),
-            processed=True,
-            delivery_status=DeliveryStatus.SENT,
-            delivered_as=reply.channel_message_id,  # the customer's receipts name it
-            created_at=min(reply.sent_at, now),
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(constraint="uq_messages_channel_message")
-        .returning(Message.id)
+    new_id = await insert_once(
+        session,
+        channel,
+        conversation,
+        reply.channel_message_id,
+        direction=Direction.OUTBOUND,
+        author=Author.AGENT,
+        text=reply.text,
+        decision=decision.as_json(),
+        content=reply.content.as_dict(),
+        processed=True,
+        delivery_status=DeliveryStatus.SENT,
+        delivered_as=reply.channel_message_id,  # the customer's receipts name it
+        created_at=min(reply.sent_at, now),
+        updated_at=now,
     )
     return None if new_id is None else await session.get_one(Message, new_id)
 

@@ -117,29 +117,46 @@ async def give_up_upload(
 ) -> None:
     """The ingest job failed for good (not a file it could not read: a crash): the document shows it
     failed, with why, instead of staying ``parsing``; its file is kept for a replay."""
-    async with sessionmaker.begin() as session:
-        await session.execute(
-            update(Document)
-            .where(
-                Document.id == document_id,
-                Document.tenant_id == tenant_id,
-                Document.status.in_([DocumentStatus.QUEUED, DocumentStatus.PARSING]),
-            )
-            .values(status=DocumentStatus.FAILED, error=error)
-        )
+    await _move_upload(
+        sessionmaker,
+        tenant_id,
+        document_id,
+        (DocumentStatus.QUEUED, DocumentStatus.PARSING),
+        DocumentStatus.FAILED,
+        error,
+    )
 
 
 async def requeue_upload(
     sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, document_id: uuid.UUID
 ) -> None:
     """An admin replays the ingest given up on: the document is queued again for its job."""
+    await _move_upload(
+        sessionmaker,
+        tenant_id,
+        document_id,
+        (DocumentStatus.PARSING, DocumentStatus.FAILED),
+        DocumentStatus.QUEUED,
+        None,
+    )
+
+
+async def _move_upload(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    error: str | None,
+) -> None:
+    """The tenant's document to ``to_status``, if it is in one of ``from_statuses`` (else left alone)."""
     async with sessionmaker.begin() as session:
         await session.execute(
             update(Document)
             .where(
                 Document.id == document_id,
                 Document.tenant_id == tenant_id,
-                Document.status.in_([DocumentStatus.PARSING, DocumentStatus.FAILED]),
+                Document.status.in_(from_statuses),
             )
-            .values(status=DocumentStatus.QUEUED, error=None)
+            .values(status=to_status, error=error)
         )

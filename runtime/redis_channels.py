@@ -14,9 +14,10 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from runtime.redis_backoff import RedisBackoff
+
 log = structlog.get_logger(__name__)
 
-FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 0.5, 5.0
 ANSWER_SECONDS = 5.0
 """A publish to a Redis that does not answer gives up after this long."""
 
@@ -33,13 +34,11 @@ class ResilientPubSubBackend(RedisChannelsPubSubBackend):
             log.warning("realtime.publish_failed", error=type(exc).__name__)
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
-        wait = FIRST_WAIT_SECONDS
+        backoff = RedisBackoff()
         while True:
             try:
                 async for event in super().stream_events():
-                    wait = FIRST_WAIT_SECONDS
+                    backoff.succeeded()
                     yield event
             except RedisError as exc:
-                log.warning("realtime.listen_failed", error=type(exc).__name__, retry_in=wait)
-                await asyncio.sleep(wait)
-                wait = min(LONGEST_WAIT_SECONDS, wait * 2)
+                await backoff.after("realtime.listen_failed", exc)

@@ -5,7 +5,6 @@ safe to run twice (see ``runtime.broker``)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 
 import structlog
@@ -13,24 +12,21 @@ from redis.exceptions import RedisError
 from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
-log = structlog.get_logger(__name__)
+from runtime.redis_backoff import RedisBackoff
 
-FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 0.5, 5.0
-"""Between tries to read again while Redis is away: doubling from the first to the longest."""
+log = structlog.get_logger(__name__)
 
 
 class ResilientStreamBroker(RedisStreamBroker):
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        wait = FIRST_WAIT_SECONDS
+        backoff = RedisBackoff()
         while True:
             try:
                 async for message in super().listen():
-                    wait = FIRST_WAIT_SECONDS
+                    backoff.succeeded()
                     yield message
             except RedisError as exc:  # away, or back without our group (NOGROUP)
-                log.warning("jobs.redis_unavailable", error=type(exc).__name__, retry_in=wait)
-                await asyncio.sleep(wait)
-                wait = min(LONGEST_WAIT_SECONDS, wait * 2)
+                await backoff.after("jobs.redis_unavailable", exc)
                 try:
                     await self._declare_consumer_group()
                 except RedisError:
