@@ -6,20 +6,21 @@ whose ``input_schema`` is the schema, which every Claude model supports. The SDK
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
+from typing import TypedDict
 
 import anthropic
-import httpx2
 from anthropic.types import MessageParam
 
 from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import SdkErrors, broken_stream, past_deadline, to_llm_error, unreadable_reply
-from agents.llm.telemetry import LlmCall, make_usage
+from agents.llm.sdk_errors import SdkErrors, sdk_call
+from agents.llm.telemetry import make_usage
 
-_SDK_ERRORS = SdkErrors(anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError)
+_SDK_ERRORS = SdkErrors(
+    anthropic.APIError, anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError
+)
 
 _TAKE_TEMPERATURE = (
     "claude-3",
@@ -31,6 +32,16 @@ _TAKE_TEMPERATURE = (
     "claude-opus-4-5",
     "claude-opus-4-6",
 )
+
+
+class _Request(TypedDict):
+    """What every call sends; a call adds its own (``stream``, a forced tool)."""
+
+    model: str
+    system: str | anthropic.Omit
+    messages: list[MessageParam]
+    max_tokens: int
+    extra_body: dict[str, object] | None
 
 
 class AnthropicProvider:
@@ -69,15 +80,23 @@ class AnthropicProvider:
         """Close the SDK's connection pool (at shutdown; the provider is not used after)."""
         await self._client.close()
 
-    @staticmethod
-    def _messages(messages: list[ChatMessage]) -> list[MessageParam]:
-        """Each role has its own type in the SDK, hence the two literals."""
-        return [
+    def _request(
+        self, system: str, messages: list[ChatMessage], max_tokens: int, temperature: float
+    ) -> _Request:
+        """The arguments every call shares. Each role has its own type in the SDK, hence the two literals."""
+        wire: list[MessageParam] = [
             {"role": "user", "content": m.content}
             if m.role == "user"
             else {"role": "assistant", "content": m.content}
             for m in messages
         ]
+        return _Request(
+            model=self.model,
+            system=system or anthropic.omit,
+            messages=wire,
+            max_tokens=max_tokens,
+            extra_body=self._sampling(temperature),
+        )
 
     def _sampling(self, temperature: float) -> dict[str, object] | None:
         """``temperature`` as extra body, for the models that still take it.
@@ -89,37 +108,15 @@ class AnthropicProvider:
             return {"temperature": temperature}
         return None
 
-    def _error(self, exc: anthropic.APIError) -> LLMError:
-        return to_llm_error(self.name, self._config, exc, _SDK_ERRORS)
-
     def _usage(self, input_tokens: int, output_tokens: int) -> Usage:
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
-
-    def _translate(self, exc: BaseException) -> LLMError | None:
-        if isinstance(exc, TimeoutError):
-            return past_deadline(self.name, self._config)
-        if isinstance(exc, json.JSONDecodeError):
-            return unreadable_reply(self.name, exc)
-        if isinstance(exc, anthropic.APIError):
-            return self._error(exc)
-        if isinstance(exc, httpx2.TransportError):  # this SDK does not wrap errors once the body streams
-            return broken_stream(self.name, exc)
-        return None
 
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        with LlmCall(
-            self.name, "complete", self.model, self._translate, self._config.timeout_seconds
-        ) as call:
+        with sdk_call(self.name, "complete", self._config, _SDK_ERRORS) as call:
             response = await call.within(
-                self._client.messages.create(
-                    model=self.model,
-                    system=system or anthropic.omit,
-                    messages=self._messages(messages),
-                    max_tokens=max_tokens,
-                    extra_body=self._sampling(temperature),
-                )
+                self._client.messages.create(**self._request(system, messages, max_tokens, temperature))
             )
         text = "".join(block.text for block in response.content if block.type == "text")
         usage = self._usage(response.usage.input_tokens, response.usage.output_tokens)
@@ -132,15 +129,10 @@ class AnthropicProvider:
         input_tokens = output_tokens = 0
         answered_by: str | None = None
         stop_reason: str | None = None
-        with LlmCall(self.name, "stream", self.model, self._translate, self._config.timeout_seconds) as call:
+        with sdk_call(self.name, "stream", self._config, _SDK_ERRORS) as call:
             events = await call.within(
                 self._client.messages.create(
-                    model=self.model,
-                    system=system or anthropic.omit,
-                    messages=self._messages(messages),
-                    max_tokens=max_tokens,
-                    extra_body=self._sampling(temperature),
-                    stream=True,
+                    **self._request(system, messages, max_tokens, temperature), stream=True
                 )
             )
             async with events:
@@ -165,14 +157,10 @@ class AnthropicProvider:
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
-        with LlmCall(self.name, "json", self.model, self._translate, self._config.timeout_seconds) as call:
+        with sdk_call(self.name, "json", self._config, _SDK_ERRORS) as call:
             response = await call.within(
                 self._client.messages.create(
-                    model=self.model,
-                    system=system or anthropic.omit,
-                    messages=self._messages(messages),
-                    max_tokens=max_tokens,
-                    extra_body=self._sampling(0.0),
+                    **self._request(system, messages, max_tokens, 0.0),
                     tools=[
                         {"name": name, "description": f"Record the answer as {name}.", "input_schema": schema}
                     ],

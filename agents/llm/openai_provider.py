@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
-import httpx2
 import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
@@ -18,14 +17,26 @@ from openai.types.chat import ChatCompletionMessageParam
 from agents.llm.base import ChatMessage, Completion, JsonAnswer, LLMError, Schema, Usage
 from agents.llm.config import ProviderConfig
 from agents.llm.pricing import resolve_price
-from agents.llm.sdk_errors import SdkErrors, broken_stream, past_deadline, to_llm_error, unreadable_reply
-from agents.llm.telemetry import LlmCall, make_usage
+from agents.llm.sdk_errors import SdkErrors, sdk_call
+from agents.llm.telemetry import make_usage
 
-_SDK_ERRORS = SdkErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError)
+_SDK_ERRORS = SdkErrors(
+    openai.APIError, openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError
+)
 
 # Local servers usually ignore the key, but the SDK insists on one. Passing it also keeps the SDK from
 # sending the environment's OPENAI_API_KEY, a key meant for OpenAI, to some other server.
 _NO_KEY_NEEDED = "not-needed"
+
+
+class _Request(TypedDict):
+    """What every call sends; a call adds its own (streaming, a response format)."""
+
+    model: str
+    messages: list[ChatCompletionMessageParam]
+    temperature: float
+    max_completion_tokens: int | openai.Omit
+    max_tokens: int | openai.Omit
 
 
 class OpenAIProvider:
@@ -59,56 +70,40 @@ class OpenAIProvider:
         """Close the SDK's connection pool (at shutdown; the provider is not used after)."""
         await self._client.close()
 
-    def _messages(self, system: str, messages: list[ChatMessage]) -> list[ChatCompletionMessageParam]:
-        """Each role has its own type in the SDK, hence the literals."""
+    def _request(
+        self, system: str, messages: list[ChatMessage], max_tokens: int, temperature: float
+    ) -> _Request:
+        """The arguments every call shares. Each role has its own type in the SDK, hence the literals. The limit goes in
+        ``max_completion_tokens`` for OpenAI (its newer models take only that) and in ``max_tokens``
+        for compatible servers (many take only that)."""
         wire: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}] if system else []
-        return wire + [
+        wire += [
             {"role": "user", "content": m.content}
             if m.role == "user"
             else {"role": "assistant", "content": m.content}
             for m in messages
         ]
-
-    def _limits(self, max_tokens: int) -> tuple[int | openai.Omit, int | openai.Omit]:
-        """``(max_completion_tokens, max_tokens)``: OpenAI's newer models take only the first,
-        many compatible servers only the second."""
-        return (max_tokens, openai.omit) if self.name == "openai" else (openai.omit, max_tokens)
+        openai_limit = self.name == "openai"
+        return _Request(
+            model=self.model,
+            messages=wire,
+            temperature=temperature,
+            max_completion_tokens=max_tokens if openai_limit else openai.omit,
+            max_tokens=openai.omit if openai_limit else max_tokens,
+        )
 
     def _usage(self, usage: CompletionUsage | None) -> Usage:
         input_tokens = usage.prompt_tokens if usage is not None else 0
         output_tokens = usage.completion_tokens if usage is not None else 0
         return make_usage(self.name, self.model, self._price, input_tokens, output_tokens)
 
-    def _error(self, exc: openai.APIError) -> LLMError:
-        return to_llm_error(self.name, self._config, exc, _SDK_ERRORS)
-
-    def _translate(self, exc: BaseException) -> LLMError | None:
-        if isinstance(exc, TimeoutError):
-            return past_deadline(self.name, self._config)
-        if isinstance(exc, json.JSONDecodeError):
-            return unreadable_reply(self.name, exc)
-        if isinstance(exc, openai.APIError):
-            return self._error(exc)
-        if isinstance(
-            exc, httpx2.TransportError
-        ):  # the SDK wraps these today; a broken stream must not leak raw
-            return broken_stream(self.name, exc)
-        return None
-
     async def complete(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> Completion:
-        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall(
-            self.name, "complete", self.model, self._translate, self._config.timeout_seconds
-        ) as call:
+        with sdk_call(self.name, "complete", self._config, _SDK_ERRORS) as call:
             response = await call.within(
                 self._client.chat.completions.create(
-                    model=self.model,
-                    messages=self._messages(system, messages),
-                    temperature=temperature,
-                    max_completion_tokens=max_completion_tokens,
-                    max_tokens=max_legacy_tokens,
+                    **self._request(system, messages, max_tokens, temperature)
                 )
             )
         text = (response.choices[0].message.content or "") if response.choices else ""
@@ -119,20 +114,15 @@ class OpenAIProvider:
     async def stream(
         self, system: str, messages: list[ChatMessage], *, max_tokens: int = 512, temperature: float = 0.0
     ) -> AsyncIterator[str | Usage]:
-        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
         usage = self._usage(None)  # servers that ignore include_usage report nothing: zero, not a guess
         answered_by: str | None = None
         finish_reasons: list[str] = []
-        with LlmCall(self.name, "stream", self.model, self._translate, self._config.timeout_seconds) as call:
+        with sdk_call(self.name, "stream", self._config, _SDK_ERRORS) as call:
             chunks = await call.within(
                 self._client.chat.completions.create(
-                    model=self.model,
-                    messages=self._messages(system, messages),
-                    temperature=temperature,
+                    **self._request(system, messages, max_tokens, temperature),
                     stream=True,
                     stream_options={"include_usage": True},
-                    max_completion_tokens=max_completion_tokens,
-                    max_tokens=max_legacy_tokens,
                 )
             )
             async with chunks:
@@ -150,19 +140,14 @@ class OpenAIProvider:
     async def complete_json(
         self, system: str, messages: list[ChatMessage], schema: Schema, *, name: str, max_tokens: int = 512
     ) -> JsonAnswer:
-        max_completion_tokens, max_legacy_tokens = self._limits(max_tokens)
-        with LlmCall(self.name, "json", self.model, self._translate, self._config.timeout_seconds) as call:
+        with sdk_call(self.name, "json", self._config, _SDK_ERRORS) as call:
             response = await call.within(
                 self._client.chat.completions.create(
-                    model=self.model,
-                    messages=self._messages(system, messages),
-                    temperature=0.0,
+                    **self._request(system, messages, max_tokens, 0.0),
                     response_format={
                         "type": "json_schema",
                         "json_schema": {"name": name, "schema": schema, "strict": True},
                     },
-                    max_completion_tokens=max_completion_tokens,
-                    max_tokens=max_legacy_tokens,
                 )
             )
             message = response.choices[0].message if response.choices else None

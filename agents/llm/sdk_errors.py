@@ -2,17 +2,21 @@
 
 Both SDKs share the shape: ``APIStatusError`` (with a status and a parsed body), ``APITimeoutError``
 (a subclass of ``APIConnectionError``) and the base ``APIError``. By the time one reaches us the
-SDK has already spent its retries.
+SDK has already spent its retries. ``sdk_call`` is one call of either provider, with those errors said.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
+
 from agents.llm.base import LLMError
 from agents.llm.config import ProviderConfig
+from agents.llm.telemetry import LlmCall
 
 
 def error_detail(body: object) -> str:
@@ -48,8 +52,10 @@ def _was_retried(exc: Exception, status: int) -> bool:
 
 @dataclass(frozen=True)
 class SdkErrors:
-    """One SDK's own ``APIStatusError``, ``APITimeoutError`` and ``APIConnectionError``."""
+    """One SDK's own ``APIError`` (the base of the rest), ``APIStatusError``, ``APITimeoutError`` and
+    ``APIConnectionError``."""
 
+    api: type[Exception]
     status: type[Exception]
     timeout: type[Exception]
     connection: type[Exception]
@@ -70,6 +76,32 @@ def to_llm_error(provider: str, config: ProviderConfig, exc: Exception, sdk: Sdk
         why = f"{type(cause).__name__}: {cause}" if cause else str(exc)
         return LLMError(provider, redact(f"could not reach the API: {why} ({attempts})", config.api_key))
     return LLMError(provider, redact(f"{type(exc).__name__}: {exc}", config.api_key))
+
+
+def sdk_call(provider: str, call: str, config: ProviderConfig, sdk: SdkErrors) -> LlmCall:
+    """One call through a provider's SDK: timed, traced, held to the provider's timeout, and what it
+    raises said as an ``LLMError`` (``translate``)."""
+    return LlmCall(
+        provider,
+        call,
+        config.model,
+        lambda exc: translate(provider, config, exc, sdk),
+        config.timeout_seconds,
+    )
+
+
+def translate(provider: str, config: ProviderConfig, exc: BaseException, sdk: SdkErrors) -> LLMError | None:
+    """What a call raised, as the ``LLMError`` that says why; None for what is not a provider's fault."""
+    if isinstance(exc, TimeoutError):
+        return past_deadline(provider, config)
+    if isinstance(exc, json.JSONDecodeError):
+        return unreadable_reply(provider, exc)
+    if isinstance(exc, sdk.api):
+        return to_llm_error(provider, config, exc, sdk)
+    # OpenAI's SDK wraps these today, Anthropic's not once the body streams: a broken stream must not leak raw.
+    if isinstance(exc, httpx2.TransportError):
+        return broken_stream(provider, exc)
+    return None
 
 
 def broken_stream(provider: str, exc: Exception) -> LLMError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from conversations.turn import run_turn
 from core.accounts import Tenant
 from handoff.models import Ticket, TicketStatus
 from tests.conftest import MakeTenant
-from tests.conversations.test_waiting_turns import Gate, RecordingPublisher, _tenant_with_llm
+from tests.conversations.gated_llm import Gate, RecordingPublisher, tenant_with_llm
 from tests.fakes.llm_servers import FakeOpenAI
 
 CUSTOMER = "5511987654321"
@@ -195,23 +194,10 @@ async def test_each_tenant_sees_only_the_replies_of_its_own_phone(
     assert conversations == 1
 
 
-@pytest.fixture
-def gate() -> Iterator[Gate]:
-    gate = Gate()
-    yield gate
-    gate.opened.set()
-
-
-@pytest.fixture
-def llm(gate: Gate) -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(gate.responder) as server:
-        yield server
-
-
 async def test_a_bot_reply_being_written_when_the_phone_answers_is_never_sent(
     services: Services, make_tenant: MakeTenant, llm: FakeOpenAI, gate: Gate
 ) -> None:
-    tenant = await _tenant_with_llm(services, make_tenant, llm)
+    tenant = await tenant_with_llm(services, make_tenant, llm)
     channel = await _whatsapp(services, tenant)
     asked = await _customer_writes(services, channel, "Como tiro a segunda via do boleto?")
     turn = asyncio.create_task(run_turn(services, asked))

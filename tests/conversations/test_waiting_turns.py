@@ -2,22 +2,19 @@
 wait side by side, those of one conversation run in order, and a person who takes the conversation
 while the bot is still writing keeps the bot's reply from the customer.
 
-The real OpenAI SDK talks to a loopback server whose answers the tests hold back with a gate.
+The real OpenAI SDK talks to a loopback server whose answers the tests hold back with a gate
+(tests/conversations/gated_llm.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
 from agents.record import DecisionRecord
-from agents.tenant_settings import save_llm_settings
 from channels.base import InboundMessage
 from channels.models import Conversation, DeliveryStatus, Message
 from channels.webchat import WebChatAdapter
@@ -29,76 +26,10 @@ from conversations.turn import run_turn
 from core.accounts import Actor, Role, Tenant, create_user
 from handoff.models import Ticket
 from tests.conftest import MakeTenant
+from tests.conversations.gated_llm import Gate, RecordingPublisher, tenant_with_llm
 from tests.fakes.llm_servers import FakeOpenAI
 
-ANSWER = "Entre no aplicativo e toque em Financeiro e depois em Segunda via [1]."
 QUESTION = "Como tiro a segunda via do boleto?"
-
-
-class Gate:
-    """Holds every LLM answer until opened; counts the calls waiting at once."""
-
-    def __init__(self) -> None:
-        self.opened = threading.Event()
-        self._lock = threading.Condition()
-        self.waiting = 0
-        self.most_waiting = 0
-
-    def responder(self, body: dict[str, Any]) -> str:
-        with self._lock:
-            self.waiting += 1
-            self.most_waiting = max(self.most_waiting, self.waiting)
-            self._lock.notify_all()
-        try:
-            assert self.opened.wait(60), "the test never opened the gate"
-            return ANSWER
-        finally:
-            with self._lock:
-                self.waiting -= 1
-
-    def wait_for_waiting(self, count: int, timeout: float = 60.0) -> None:
-        with self._lock:
-            if not self._lock.wait_for(lambda: self.waiting >= count, timeout):
-                raise TimeoutError(f"{self.waiting} of {count} LLM calls arrived")
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    async def publish(self, stream: str, event: dict[str, Any]) -> None:
-        self.events.append((stream, event))
-
-    def said_to_customers(self) -> list[dict[str, Any]]:
-        """Messages and pieces of replies on the chat pages (typing dots are not words)."""
-        return [
-            event
-            for stream, event in self.events
-            if stream.startswith("webchat:") and event["type"] in {"message.created", "reply.delta"}
-        ]
-
-
-@pytest.fixture
-def gate() -> Iterator[Gate]:
-    gate = Gate()
-    yield gate
-    gate.opened.set()
-
-
-@pytest.fixture
-def llm(gate: Gate) -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(gate.responder) as server:
-        yield server
-
-
-async def _tenant_with_llm(services: Services, make_tenant: MakeTenant, llm: FakeOpenAI) -> Tenant:
-    tenant = await make_tenant()
-    primary = {"provider": "openai", "model": "gpt-4o-mini", "base_url": llm.base_url, "api_key": "sk-test"}
-    async with services.database.sessionmaker.begin() as session:
-        await save_llm_settings(
-            session, tenant.id, {"primary": primary}, services.settings.resolved_secret_key()
-        )
-    return tenant
 
 
 async def _accept(services: Services, tenant: Tenant, session_id: str, text_: str = QUESTION) -> uuid.UUID:
@@ -110,7 +41,7 @@ async def _accept(services: Services, tenant: Tenant, session_id: str, text_: st
 async def test_a_turn_waiting_on_the_llm_holds_no_transaction_and_no_row_lock(
     services: Services, make_tenant: MakeTenant, llm: FakeOpenAI, gate: Gate
 ) -> None:
-    tenant = await _tenant_with_llm(services, make_tenant, llm)
+    tenant = await tenant_with_llm(services, make_tenant, llm)
     message_id = await _accept(services, tenant, f"s-{uuid.uuid4().hex[:8]}")
     turn = asyncio.create_task(run_turn(services, message_id))
     await asyncio.to_thread(gate.wait_for_waiting, 1)
@@ -140,7 +71,7 @@ async def test_a_turn_waiting_on_the_llm_holds_no_transaction_and_no_row_lock(
 async def test_turns_of_many_conversations_wait_on_the_llm_together(
     services: Services, make_tenant: MakeTenant, llm: FakeOpenAI, gate: Gate
 ) -> None:
-    tenant = await _tenant_with_llm(services, make_tenant, llm)
+    tenant = await tenant_with_llm(services, make_tenant, llm)
     customers = 6
     ids = [await _accept(services, tenant, f"s-{uuid.uuid4().hex[:8]}") for _ in range(customers)]
     turns = [asyncio.create_task(run_turn(services, message_id)) for message_id in ids]
@@ -156,7 +87,7 @@ async def test_turns_of_many_conversations_wait_on_the_llm_together(
 async def test_turns_of_one_conversation_run_in_order_each_answered_once(
     services: Services, make_tenant: MakeTenant, llm: FakeOpenAI, gate: Gate
 ) -> None:
-    tenant = await _tenant_with_llm(services, make_tenant, llm)
+    tenant = await tenant_with_llm(services, make_tenant, llm)
     session_id = f"s-{uuid.uuid4().hex[:8]}"
     first = await _accept(services, tenant, session_id, "Como tiro a segunda via do boleto?")
     second = await _accept(services, tenant, session_id, "E como pago o boleto pelo aplicativo?")
@@ -188,7 +119,7 @@ async def test_a_person_taking_the_conversation_mid_answer_keeps_the_bot_reply_f
     gate: Gate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    tenant = await _tenant_with_llm(services, make_tenant, llm)
+    tenant = await tenant_with_llm(services, make_tenant, llm)
     publisher = RecordingPublisher()
     monkeypatch.setitem(services.adapters, "webchat", WebChatAdapter(publisher))
     monkeypatch.setattr(services, "publisher", publisher)

@@ -160,6 +160,17 @@ def _listed(page: Page, ticket_id: str) -> Any:
     return page.locator(f'#tickets li[data-ticket-id="{ticket_id}"]')
 
 
+async def _open_ticket(agent: Page, session_id: str) -> str:
+    """Wait for the customer's ticket to reach ``agent``'s list live, open it: its id."""
+    item = agent.locator("#tickets li", has_text=session_id)
+    await expect(item).to_be_visible(timeout=LIVE)
+    ticket_id = await item.get_attribute("data-ticket-id")
+    assert ticket_id
+    await item.click()
+    await expect(agent.locator("#ticket-title")).to_contain_text(session_id)
+    return ticket_id
+
+
 async def _tab(page: Page, status: str) -> None:
     await page.locator(f'.tabs [data-status="{status}"]').click()
 
@@ -211,11 +222,7 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(2, timeout=LIVE)
 
-    item = agent.locator("#tickets li", has_text=session_id)
-    await expect(item).to_be_visible(timeout=LIVE)
-    ticket_id = await item.get_attribute("data-ticket-id")
-    assert ticket_id
-    await item.click()
+    ticket_id = await _open_ticket(agent, session_id)
     await expect(agent.locator("#messages")).to_contain_text(question)
 
     # The AI summary: what the customer wants, what the bot tried, why it escalated, their mood.
@@ -353,12 +360,7 @@ async def test_closing_asks_the_customer_for_a_score_on_the_chat_and_keeps_it(
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(1, timeout=LIVE)
 
-    item = agent.locator("#tickets li", has_text=session_id)
-    await expect(item).to_be_visible(timeout=LIVE)
-    ticket_id = await item.get_attribute("data-ticket-id")
-    assert ticket_id
-    await item.click()
-    await expect(agent.locator("#ticket-title")).to_contain_text(session_id)
+    ticket_id = await _open_ticket(agent, session_id)
     await agent.locator("#accept").click()
     await expect(agent.locator("#accept")).to_be_hidden()
     await agent.locator("#close").click()

@@ -31,6 +31,7 @@ from tests.e2e.test_handoff_browser import (
     _customer_sees,
     _inbox,
     _listed,
+    _open_ticket,
     _say,
 )
 
@@ -85,12 +86,7 @@ async def test_an_agent_takes_the_conversation_from_the_bot_which_then_stays_sil
     # A ticket from an earlier hand-off, handed back: the bot answers the conversation again.
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(1, timeout=LIVE)
-    item = agent.locator("#tickets li", has_text=session_id)
-    await expect(item).to_be_visible(timeout=LIVE)
-    ticket_id = await item.get_attribute("data-ticket-id")
-    assert ticket_id
-    await item.click()
-    await expect(agent.locator("#ticket-title")).to_contain_text(session_id)
+    ticket_id = await _open_ticket(agent, session_id)
     await expect(agent.locator("#take-over")).to_be_hidden()  # people have it already
     await agent.locator("#contact-add-field").click()  # the inbox's pieces (inbox_parts.js) load too
     await expect(agent.locator("#contact-fields .field-row")).to_have_count(1)
