@@ -126,6 +126,12 @@ class Settings:
     turn_forgotten_seconds: float = field(default_factory=lambda: _float("TURN_FORGOTTEN_SECONDS", 60))
     """ATENDE_TURN_FORGOTTEN_SECONDS: a customer's message unanswered this long, its conversation held
     by no turn, has lost its job (its process died, or Redis was away): the sweep enqueues it again."""
+    ingest_forgotten_seconds: float = field(default_factory=lambda: _float("INGEST_FORGOTTEN_SECONDS", 300))
+    """ATENDE_INGEST_FORGOTTEN_SECONDS: an upload queued this long that no worker took has lost its job
+    (Redis was away): the sweep enqueues it again, at most once per this long."""
+    ingest_stalled_seconds: float = field(default_factory=lambda: _float("INGEST_STALLED_SECONDS", 1800))
+    """ATENDE_INGEST_STALLED_SECONDS: an upload being parsed this long has lost its worker (it died): the
+    sweep queues it again, and after 3 such tries shows it failed. Longer than your largest file takes."""
     log_level: str = field(default_factory=lambda: (_env("LOG_LEVEL", "INFO") or "INFO").upper())
     """ATENDE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
 

@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Computed, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +38,11 @@ class Document(TenantOwned):
         UniqueConstraint(
             "tenant_id", "collection_id", "source", name="uq_knowledge_documents_collection_source"
         ),
+        Index(
+            "ix_knowledge_documents_in_progress",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'parsing')"),
+        ),
     )
 
     collection_id: Mapped[uuid.UUID] = mapped_column(
@@ -53,6 +58,8 @@ class Document(TenantOwned):
     page_count: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), default=DocumentStatus.EMBEDDED)
     error: Mapped[str | None] = mapped_column(Text)
+    ingest_tries: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Workers that took this upload's ingest since it was queued (see ``knowledge.uploads``)."""
 
 
 class Chunk(TenantOwned):

@@ -1,12 +1,19 @@
-"""Uploads from the web: checked and queued at once, parsed and embedded by a background job."""
+"""Uploads from the web: checked and queued at once, parsed and embedded by a background job.
+
+An upload moves ``queued`` ─► ``parsing`` (a worker took it: one more of its ``ingest_tries``) ─►
+``embedded`` or ``failed``. The sweep hands a ``queued`` upload nobody took (its job was never
+enqueued: Redis was away) to a worker again, and one left ``parsing`` (its worker died) too, until
+``INGEST_TRIES`` workers took it; then it is given up on (``give_up_upload``).
+"""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from knowledge.embeddings import Embedder
@@ -15,6 +22,9 @@ from knowledge.ingest import IncomingDocument, IngestStatus, content_hash, inges
 from knowledge.models import Collection, Document, DocumentStatus
 from knowledge.parsing import SUPPORTED_SUFFIXES
 from knowledge.service import get_or_create_collection
+
+INGEST_TRIES = 3
+"""Workers that may take an upload's ingest before one that never finished makes it failed."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ async def accept_upload(
         )
         session.add(document)
     document.status, document.error, document.size_bytes = DocumentStatus.QUEUED, None, len(data)
+    document.ingest_tries = 0
     await session.flush()
     path = uploads_dir / str(tenant_id) / f"{document.id}{PurePath(source).suffix.lower()}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,22 +103,41 @@ async def process_upload(
     document_id: uuid.UUID,
     uploads_dir: Path,
 ) -> str:
-    """The job: parse and embed a queued upload; a failure is recorded on the document with its reason."""
+    """The job: parse and embed a queued upload; a failure is recorded on the document with its reason.
+    Taking it (``queued`` to ``parsing``) is one statement, so of two jobs for one upload one runs."""
     async with sessionmaker.begin() as session:
-        document = await session.get(Document, document_id)
-        if document is None or document.tenant_id != tenant_id or document.status != DocumentStatus.QUEUED:
+        taken = await session.execute(
+            update(Document)
+            .where(
+                Document.id == document_id,
+                Document.tenant_id == tenant_id,
+                Document.status == DocumentStatus.QUEUED,
+            )
+            .values(status=DocumentStatus.PARSING, ingest_tries=Document.ingest_tries + 1)
+            .returning(Document.collection_id, Document.source)
+        )
+        row = taken.one_or_none()
+        if row is None:
             return "skipped"
-        document.status = DocumentStatus.PARSING
-        collection = (await session.get_one(Collection, document.collection_id)).name
-        source = document.source
+        collection_id, source = row
+        collection = (await session.get_one(Collection, collection_id)).name
     path = uploads_dir / str(tenant_id) / f"{document_id}{PurePath(source).suffix.lower()}"
     [result] = await ingest_documents(
         sessionmaker, embedder, tenant_id, [IncomingDocument(source, path.read_bytes())], collection
     )
     if result.status == IngestStatus.FAILED:
-        async with sessionmaker.begin() as session:
-            document = await session.get_one(Document, document_id)
-            document.status, document.error = DocumentStatus.FAILED, result.error
+        await _move_upload(
+            sessionmaker,
+            tenant_id,
+            document_id,
+            (DocumentStatus.PARSING,),
+            DocumentStatus.FAILED,
+            result.error,
+        )
+    elif result.status == IngestStatus.UNCHANGED:  # its chunks are those of this very file already
+        await _move_upload(
+            sessionmaker, tenant_id, document_id, (DocumentStatus.PARSING,), DocumentStatus.EMBEDDED, None
+        )
     path.unlink(missing_ok=True)
     return str(result.status)
 
@@ -130,7 +160,8 @@ async def give_up_upload(
 async def requeue_upload(
     sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, document_id: uuid.UUID
 ) -> None:
-    """An admin replays the ingest given up on: the document is queued again for its job."""
+    """An admin replays the ingest given up on: the document is queued again for its job, with its
+    tries counted afresh."""
     await _move_upload(
         sessionmaker,
         tenant_id,
@@ -138,7 +169,55 @@ async def requeue_upload(
         (DocumentStatus.PARSING, DocumentStatus.FAILED),
         DocumentStatus.QUEUED,
         None,
+        tries_afresh=True,
     )
+
+
+@dataclass(frozen=True)
+class UploadToSweep:
+    tenant_id: uuid.UUID
+    document_id: uuid.UUID
+    tries: int
+
+
+async def forgotten_uploads(
+    sessionmaker: async_sessionmaker[AsyncSession], older_than: datetime.timedelta
+) -> list[UploadToSweep]:
+    """Uploads queued this long that no worker took (their job was never enqueued, or was lost), for
+    the sweep to enqueue again; each is marked as just handed out, so one merely waiting in a long
+    queue gets another job once per ``older_than``, not once per sweep. A system sweep, all tenants."""
+    async with sessionmaker.begin() as session:
+        rows = await session.execute(
+            update(Document)
+            .where(Document.status == DocumentStatus.QUEUED, Document.updated_at < func.now() - older_than)
+            .values(updated_at=func.now())
+            .returning(Document.tenant_id, Document.id, Document.ingest_tries)
+        )
+        return [UploadToSweep(*row) for row in rows.tuples()]
+
+
+async def stalled_uploads(
+    sessionmaker: async_sessionmaker[AsyncSession], older_than: datetime.timedelta
+) -> tuple[list[UploadToSweep], list[UploadToSweep]]:
+    """Uploads ``parsing`` this long, whose worker died: those with tries left are queued again (for
+    the sweep to enqueue), the others returned to be given up on (``give_up_upload``). A system sweep."""
+    stalled = (Document.status == DocumentStatus.PARSING, Document.updated_at < func.now() - older_than)
+    async with sessionmaker.begin() as session:
+        requeued = await session.execute(
+            update(Document)
+            .where(*stalled, Document.ingest_tries < INGEST_TRIES)
+            .values(status=DocumentStatus.QUEUED, updated_at=func.now())
+            .returning(Document.tenant_id, Document.id, Document.ingest_tries)
+        )
+        exhausted = await session.execute(
+            select(Document.tenant_id, Document.id, Document.ingest_tries).where(
+                *stalled, Document.ingest_tries >= INGEST_TRIES
+            )
+        )
+        return (
+            [UploadToSweep(*row) for row in requeued.tuples()],
+            [UploadToSweep(*row) for row in exhausted.tuples()],
+        )
 
 
 async def _move_upload(
@@ -148,8 +227,13 @@ async def _move_upload(
     from_statuses: tuple[str, ...],
     to_status: str,
     error: str | None,
+    *,
+    tries_afresh: bool = False,
 ) -> None:
     """The tenant's document to ``to_status``, if it is in one of ``from_statuses`` (else left alone)."""
+    values: dict[str, object] = {"status": to_status, "error": error}
+    if tries_afresh:
+        values["ingest_tries"] = 0
     async with sessionmaker.begin() as session:
         await session.execute(
             update(Document)
@@ -158,5 +242,5 @@ async def _move_upload(
                 Document.tenant_id == tenant_id,
                 Document.status.in_(from_statuses),
             )
-            .values(status=to_status, error=error)
+            .values(values)
         )

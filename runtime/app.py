@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,7 +36,7 @@ from core.tracing import configure_tracing
 from runtime.broker import BrokerJobs, broker
 from runtime.redis_channels import ResilientPubSubBackend
 from runtime.redis_check import require_redis
-from runtime.sweeps import sweep_periodically
+from runtime.sweeps import sweep_periodically, sweep_uploads
 from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # Outbound messages and webhook events a stopped process left unsent (core.outbox).
                 await outbox_sweep(services.database.sessionmaker, jobs)
                 await hand_out_replays(services.database.sessionmaker, jobs)  # asked for while stopped
+                await sweep_uploads(services, jobs, datetime.timedelta(0), datetime.timedelta(0))  # cut short
                 sweeping = asyncio.create_task(sweep_periodically(services, jobs))
             host = PipelineHost(services)
             lifecycles = ChannelLifecycles(host, services.adapters)

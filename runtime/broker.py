@@ -134,12 +134,12 @@ async def undecodable_task(task_name: str, reason: str, context: Context = Taski
 class BrokerJobs:
     """The pipeline's jobs (``conversations.jobs.Jobs``) as tasks on this broker.
 
-    A turn, a delivery or a webhook event that cannot be enqueued (Redis is away) is only logged: what
-    it is for is stored already (the customer's message, the outbox job), and the periodic sweep
-    (``runtime.sweeps``) enqueues it again, so the caller (a customer's POST) does not fail."""
+    A job that cannot be enqueued (Redis is away) is only logged: what it is for is stored already (the
+    customer's message, the outbox job, the queued upload), and the periodic sweep (``runtime.sweeps``)
+    enqueues it again, so the caller (a customer's POST, an upload) does not fail."""
 
     async def run_turn(self, message_id: uuid.UUID) -> None:
-        await _enqueue_or_leave_to_sweep(run_turn_task, str(message_id), trace_carrier())
+        await _enqueue_or_leave_to_sweep(run_turn_task, str(message_id), labels=trace_carrier())
 
     async def deliver_message(self, message_id: uuid.UUID) -> None:
         await _enqueue_or_leave_to_sweep(deliver_message_task, str(message_id))
@@ -148,16 +148,17 @@ class BrokerJobs:
         await _enqueue_or_leave_to_sweep(deliver_webhook_task, str(delivery_id))
 
     async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
-        await ingest_upload_task.kiq(str(tenant_id), str(document_id))
+        await _enqueue_or_leave_to_sweep(ingest_upload_task, str(tenant_id), str(document_id))
 
 
 async def _enqueue_or_leave_to_sweep(
-    task: AsyncTaskiqDecoratedTask[..., Any], ref_id: str, labels: dict[str, str] | None = None
+    task: AsyncTaskiqDecoratedTask[..., Any], *ids: str, labels: dict[str, str] | None = None
 ) -> None:
-    """``labels``: what the job carries besides its id (a turn: the trace it continues)."""
+    """``ids``: the job's arguments, the thing it is for last; ``labels``: what the job carries besides
+    (a turn: the trace it continues)."""
     try:
-        await task.kicker().with_labels(**(labels or {})).kiq(ref_id)
+        await task.kicker().with_labels(**(labels or {})).kiq(*ids)
     except SendTaskError as exc:
         log.warning(
-            "job.enqueue_failed", job=task.task_name, ref_id=ref_id, error=type(exc.__cause__).__name__
+            "job.enqueue_failed", job=task.task_name, ref_id=ids[-1], error=type(exc.__cause__).__name__
         )

@@ -7,8 +7,9 @@ crash or a silent drop.
 - ``DeadLetters``: after the last try (as ``SmartRetryMiddleware`` counts them: its ``_retries`` label),
   hands the job to its task's ``GiveUp`` (a turn goes to a human and is kept for a replay); a malformed
   payload is kept at once.
-- ``TolerantFormatter``: a queue entry that is not a taskiq message, or names no known task, becomes a
-  job of ``UNDECODABLE_TASK``, which keeps it as malformed. taskiq would log the whole body and drop it.
+- ``TolerantFormatter``: a queue entry that is not a taskiq message, names no known task, or has no
+  body at all (``runtime.redis_stream.NO_DATA``), becomes a job of ``UNDECODABLE_TASK``, which keeps it
+  as malformed and is then acknowledged like any job. taskiq would log the whole body and drop it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from taskiq.middlewares import SmartRetryMiddleware
 from conversations.dead_letters import record_malformed
 from conversations.services import Services
 from core.dead_letters import MAX_ARG_LENGTH, job_error
+from runtime.redis_stream import NO_DATA
 
 log = structlog.get_logger(__name__)
 
@@ -99,6 +101,8 @@ class TolerantFormatter(ProxyFormatter):
     body, which may hold anything)."""
 
     def loads(self, message: bytes) -> TaskiqMessage:
+        if message == NO_DATA:
+            return _undecodable("", "a queue entry with no data field")
         try:
             parsed = super().loads(message)
         except Exception as exc:

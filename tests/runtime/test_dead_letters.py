@@ -1,7 +1,7 @@
 """Jobs that fail for good, on a real Redis with ``atende worker``: a turn failing on every try is a dead
 letter after its last try, listed by ``atende jobs failed`` and the admin API, and once the fault is
-fixed a replay answers the customer exactly once; malformed jobs are dead letters too, and the worker
-goes on answering."""
+fixed a replay answers the customer exactly once; malformed jobs (a stream entry with no job at all
+among them) are dead letters too, once each, and the worker goes on answering."""
 
 from __future__ import annotations
 
@@ -142,3 +142,24 @@ def test_malformed_jobs_are_dead_letters_and_the_worker_answers_the_next_message
     with httpx.Client(base_url=cluster.url, timeout=10) as client:
         assert send(client, session, "Quanto tempo de garantia têm as plantas?").status_code == 202
         _wait(lambda: len(messages(client, session)) >= 2, "the answer to the next message")
+
+
+def test_a_stream_entry_with_no_data_is_one_malformed_letter_and_never_redelivered(cluster: Cluster) -> None:
+    def no_data_letters() -> list[dict[str, Any]]:
+        return [j for j in _failed(cluster) if j["kind"] == "malformed" and "no data field" in j["error"]]
+
+    with Redis.from_url(cluster.redis_url) as redis:
+        redis.xadd(QUEUE, {"payload": b"written by something else than atende"})
+        _wait(no_data_letters, "the entry kept as malformed")
+        _wait(lambda: redis.xpending(QUEUE, "taskiq")["pending"] == 0, "the entry acknowledged")
+
+        session = uuid.uuid4().hex  # a read that brings a new job makes the worker claim idle ones too
+        with httpx.Client(base_url=cluster.url, timeout=10) as client:
+            assert send(client, session, "Quanto tempo de garantia têm as plantas?").status_code == 202
+            _wait(lambda: len(messages(client, session)) >= 2, "the answer to the next message")
+        stays_true(lambda: redis.xpending(QUEUE, "taskiq")["pending"] == 0, "nothing left to redeliver")
+
+    [letter] = no_data_letters()
+    assert letter["attempts"] == 1 and not letter["replayable"] and letter["tenant"] is None
+    assert cluster.worker.poll() is None, "the worker is still running"
+    assert b"written by something else" not in (cluster.data_dir / "worker.log").read_bytes()
