@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from core.media_types import type_accepted
+
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MEDIA_TYPES = (
-    "image/*,audio/*,video/*,application/pdf,text/plain,text/csv,application/msword,"
+    "image/png,image/jpeg,image/gif,image/webp,image/heic,image/heif,"
+    "audio/*,video/*,application/pdf,text/plain,text/csv,application/msword,"
     "application/vnd.openxmlformats-officedocument.*,application/vnd.ms-excel,application/zip"
 )
 
@@ -81,7 +84,8 @@ class Settings:
             if t.strip()
         )
     )
-    """ATENDE_MEDIA_TYPES: comma-separated MIME types accepted as media (``image/*`` covers a family)."""
+    """ATENDE_MEDIA_TYPES: comma-separated MIME types accepted as media (``audio/*`` covers a family, but
+    never active content such as SVG, HTML or XML, which only its exact name lets in: see core.media_types)."""
     delivery_attempts: int = field(default_factory=lambda: int(_float("DELIVERY_ATTEMPTS", 5)))
     """ATENDE_DELIVERY_ATTEMPTS: tries to hand a message to its channel before it is marked failed."""
     delivery_backoff_seconds: float = field(default_factory=lambda: _float("DELIVERY_BACKOFF_SECONDS", 1))
@@ -144,11 +148,7 @@ class Settings:
         return self.data_dir / "media"
 
     def accepts_media_type(self, mime_type: str | None) -> bool:
-        kind = (mime_type or "").split(";")[0].strip().lower()
-        return any(
-            kind == allowed or (allowed.endswith("*") and kind.startswith(allowed[:-1]))
-            for allowed in self.media_types
-        )
+        return type_accepted(mime_type, self.media_types)
 
     @property
     def max_media_bytes(self) -> int:

@@ -54,6 +54,7 @@ from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config, rate_limits
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
 from web.quick_replies import QuickReplyController
+from web.security_headers import add_security_headers
 from web.tags import TagController
 from web.ticket_assist import AssistController
 from web.tickets import ConversationController, TicketController
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[channels],
         middleware=[HTTP_METRICS.middleware],
+        before_send=[add_security_headers],
         lifespan=[services_lifespan],
         on_app_init=[jwt_auth.on_app_init],
         dependencies={

@@ -96,6 +96,8 @@ async def test_admin_sees_the_runs_newest_first_and_opens_a_report(
     await expect(page.locator("#report-title")).to_contain_text(runs.failed["run_id"])
     report = page.frame_locator("#report")
     await expect(report.locator("#verdict")).to_contain_text("gate(s) failed")
+    # The report's own stylesheet applies under the pages' policy (allowed by its hash, no inline styles).
+    await expect(report.locator("#verdict")).to_have_css("background-color", "rgb(255, 235, 238)")
     for chart in ("metric-bars", "case-strip"):
         await expect(report.locator(f"svg.{chart}")).to_be_visible()
     failing = report.locator('section.failing-case[data-case="human-is-not-billing"]')

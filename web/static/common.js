@@ -10,12 +10,34 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// Files come from an API that wants the login token, so they are fetched, not linked.
-export async function openMedia(messageId, index, target) {
+// Files come from an API that wants the login token, so they are fetched, not linked. A customer's file
+// never opens as a page of this origin (an SVG or HTML file's script would read the login): plain raster
+// images are drawn in an <img>, anything else is saved as a download.
+const INLINE_IMAGES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+function showsInline(mimeType) {
+  return INLINE_IMAGES.includes((mimeType || "").split(";")[0].trim().toLowerCase());
+}
+
+async function fetchMedia(messageId, index) {
   const response = await fetch(`/api/v1/media/${messageId}/${index}`, { headers: { Authorization: `Bearer ${session.token}` } });
-  if (!response.ok) return;
-  const url = URL.createObjectURL(await response.blob());
-  if (target) target.src = url; else window.open(url, "_blank");
+  return response.ok ? response.blob() : null;
+}
+
+export async function showImage(messageId, index, img) {
+  const blob = await fetchMedia(messageId, index);
+  if (blob && showsInline(blob.type)) img.src = URL.createObjectURL(blob);
+}
+
+export async function downloadMedia(messageId, index, fileName) {
+  const blob = await fetchMedia(messageId, index);
+  if (!blob) return;
+  const url = URL.createObjectURL(new Blob([blob], { type: "application/octet-stream" }));
+  const link = el("a", { href: url, download: fileName || "file" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 export function renderContent(message) {
@@ -25,13 +47,13 @@ export function renderContent(message) {
     const label = `${a.kind}${a.file_name ? ": " + a.file_name : ""}`;
     if (a.rejected) { parts.push(el("div", { class: "attachment rejected" }, `${label} (refused: ${a.rejected})`)); return; }
     if (!a.path) { parts.push(el("div", { class: "attachment" }, `${label} (not received)`)); return; }
-    if (a.kind === "image" || a.kind === "sticker") {
+    if ((a.kind === "image" || a.kind === "sticker") && showsInline(a.mime_type)) {
       const img = el("img", { class: "attachment-image", alt: label, "data-attachment": String(index) });
-      if (session.token) openMedia(message.id, index, img);
+      if (session.token) showImage(message.id, index, img);
       parts.push(img);
     } else {
       const link = el("a", { href: "#", class: "attachment", "data-attachment": String(index) }, `📎 ${label}`);
-      link.addEventListener("click", (e) => { e.preventDefault(); openMedia(message.id, index); });
+      link.addEventListener("click", (e) => { e.preventDefault(); downloadMedia(message.id, index, a.file_name); });
       parts.push(link);
     }
   });

@@ -3,6 +3,13 @@
 import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin } from "./common.js";
 import { fieldRow, slaBadge } from "./inbox_parts.js";
 
+// A tag in its colour, set through the CSSOM: the pages' policy refuses inline style attributes.
+function tagBadge(tag) {
+  const badge = el("span", { class: "tag" }, tag.name);
+  badge.style.background = tag.color;
+  return badge;
+}
+
 (() => {
   // botAnswering: the open ticket's conversation is the bot's again (its tickets are closed).
   const state = { status: "pending", ticket: null, botAnswering: false, lists: { pending: [], open: [], closed: [] } };
@@ -27,7 +34,7 @@ import { fieldRow, slaBadge } from "./inbox_parts.js";
         el("span", { class: "status" }, t(ticket.status)), el("strong", {}, `#${ticket.protocol}`),
         ticket.unread ? el("span", { class: "unread", "data-unread": String(ticket.unread) }, String(ticket.unread)) : "",
         el("div", { class: "muted" }, `${ticket.contact || ""} · ${reasonText(ticket.reason)}`),
-        ...(ticket.tags || []).map((tag) => el("span", { class: "tag", style: `background:${tag.color}` }, tag.name)),
+        ...(ticket.tags || []).map(tagBadge),
         slaBadge(ticket));
       item.addEventListener("click", () => openTicket(ticket.id));
       return item;
