@@ -195,6 +195,16 @@ class ClosingAdapter(Protocol):
 
 
 @runtime_checkable
+class SessionAdapter(Protocol):
+    """A channel that sends through a live session which one process of the cluster holds (WhatsApp
+    by QR code): its messages are sent by that process (``conversations.session_delivery``)."""
+
+    def holds_session(self, channel_id: uuid.UUID) -> bool:
+        """Whether the channel's session runs in this process."""
+        ...
+
+
+@runtime_checkable
 class StreamingAdapter(Protocol):
     """A channel that can show a reply while the model is still writing it (the web chat)."""
 

@@ -11,6 +11,11 @@ import uuid
 from core.leader import Leadership, Work
 
 
+def lease_name(channel_type: str, channel_id: uuid.UUID) -> str:
+    """The name a channel's work is led by in the cluster (and its session's jobs are handed to)."""
+    return f"{channel_type}:{channel_id}"
+
+
 class LedTasks:
     """A channel type's tasks in this process, by channel id."""
 
@@ -20,7 +25,7 @@ class LedTasks:
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     def lease_name(self, channel_id: uuid.UUID) -> str:
-        return f"{self._type}:{channel_id}"
+        return lease_name(self._type, channel_id)
 
     def has(self, channel_id: uuid.UUID) -> bool:
         task = self._tasks.get(channel_id)

@@ -64,6 +64,12 @@ class ChannelHost(Protocol):
         the same message twice, changes nothing."""
         ...
 
+    async def deliver_here(self, channel: Channel) -> None:
+        """While this process holds the channel's session, until cancelled: the channel's outbound
+        messages are sent from here (workers hand them over); returns at once on embedded defaults,
+        where every job runs in this one process."""
+        ...
+
 
 async def webhook_channel(
     host: ChannelHost, channel_id: uuid.UUID, type_: str

@@ -31,11 +31,14 @@ from channels.stored import channel_access
 from channels.views import message_view
 from conversations.notify import notify_inbox
 from conversations.services import Services
+from conversations.session_delivery import hand_over
 from core import outbox
 from handoff.events import message_updated
 
 log = structlog.get_logger(__name__)
 MAX_WAIT_SECONDS = 60.0
+HANDED_OVER = "handed over"
+"""What ``deliver_message`` returns when the process holding the channel's session sends it."""
 
 
 class StatusBeforeMessageError(Exception):
@@ -139,7 +142,15 @@ async def _attempt(services: Services, claim: outbox.Claim) -> outbox.Finished |
 
 async def deliver_message(services: Services, message_id: uuid.UUID) -> str:
     """Send a message whose outbox job is due, trying again after short waits (longer ones are left to
-    the sweep); returns the job's status. A job already being sent, or done, is left alone."""
+    the sweep); returns the job's status. A job already being sent, or done, is left alone. A message
+    on a channel whose session another process holds is handed to it (``conversations.session_delivery``)."""
+    if await hand_over(services, message_id):
+        return HANDED_OVER
+    return await send_here(services, message_id)
+
+
+async def send_here(services: Services, message_id: uuid.UUID) -> str:
+    """``deliver_message`` from this process, whatever holds the channel's session."""
     return await outbox.work(
         services.database.sessionmaker,
         outbox.JobKind.MESSAGE,

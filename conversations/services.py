@@ -19,6 +19,7 @@ from channels.plugin import AdapterResources
 from channels.plugins import PLUGINS
 from conversations.jobs import Jobs, NoJobs
 from core.database import Database
+from core.handover import Handover, handover
 from core.leader import Leadership, leadership
 from core.migrate import migrated_database
 from core.realtime import NullPublisher
@@ -40,6 +41,8 @@ class Services:
     jobs: Jobs
     leadership: Leadership
     """Work one process of the cluster does at a time (pollers, sessions, the sweep): ``core.leader``."""
+    handover: Handover | None = None
+    """With Redis: jobs handed to the process that holds a channel's session (``core.handover``)."""
 
     @property
     def reranker(self) -> Reranker | None:
@@ -73,6 +76,7 @@ async def open_services(
         resources = AdapterResources(media=media, publisher=publisher, data_dir=settings.data_dir)
         adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
         leaders = leadership(settings.redis_url, settings.leader_lease_seconds)
+        handing = handover(settings.redis_url)
         try:
             checkpointer = AgentCheckpointer(pool)  # type: ignore[arg-type]
             await checkpointer.setup()
@@ -86,6 +90,7 @@ async def open_services(
                 turn_slots=asyncio.Semaphore(max(1, settings.turn_concurrency)),
                 jobs=jobs or NoJobs(),
                 leadership=leaders,
+                handover=handing,
             )
         finally:
             for adapter in adapters.values():
@@ -93,4 +98,6 @@ async def open_services(
                     await adapter.close()
             await close_llm_providers()
             await leaders.aclose()
+            if handing is not None:
+                await handing.aclose()
             await pool.close()

@@ -189,7 +189,8 @@ class Finished:
     wait: float | None = None
 
 
-def _due() -> ColumnElement[bool]:
+def due_now() -> ColumnElement[bool]:
+    """A job that may be claimed now: pending and past its next attempt, or sending on a lease run out."""
     return or_(
         and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.next_attempt_at <= func.now()),
         and_(OutboxJob.status == JobStatus.SENDING, OutboxJob.claimed_until < func.now()),
@@ -205,7 +206,7 @@ async def claim(
         row = (
             await session.execute(
                 update(OutboxJob)
-                .where(OutboxJob.kind == kind, OutboxJob.ref_id == ref_id, _due())
+                .where(OutboxJob.kind == kind, OutboxJob.ref_id == ref_id, due_now())
                 .values(
                     status=JobStatus.SENDING,
                     claimed_until=func.now() + datetime.timedelta(seconds=lease_seconds),

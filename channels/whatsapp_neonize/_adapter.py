@@ -57,6 +57,13 @@ FINAL_SEND_ERRORS = ("not on whatsapp", "invalid", "bad request", "forbidden", "
 
 OnMessage = Callable[[MessageEv], Awaitable[None]]
 OnReceipt = Callable[[ReceiptEv], Awaitable[None]]
+OnReady = Callable[[], None]
+MakeClient = Callable[[str, str], NewAClient]
+"""A client for a session file and a channel id: neonize's own, or what the tests put in its place."""
+
+
+def neonize_client(session_file: str, channel_id: str) -> NewAClient:
+    return NewAClient(session_file, uuid=channel_id)
 
 
 class SessionNotConnectedError(Exception):
@@ -88,6 +95,13 @@ class _Session:
     """How many times the client connected: a run that connected starts the pauses afresh."""
     sent: deque[str] = field(default_factory=lambda: deque(maxlen=SENT_IDS_KEPT))
     """What this session sent, newest last (``sent_here``)."""
+    on_ready: OnReady | None = None
+    """Called once, when the session first knows where it stands: connected, or needing a pairing."""
+
+    def settled(self) -> None:
+        ready, self.on_ready = self.on_ready, None
+        if ready is not None:
+            ready()
 
     def pairing(self) -> Pairing:
         if self.state == "waiting_for_scan" and time.monotonic() > self.qr_until:
@@ -98,9 +112,10 @@ class _Session:
 class NeonizeAdapter:
     type = "whatsapp-neonize"
 
-    def __init__(self, data_dir: Path, media: MediaStore) -> None:
+    def __init__(self, data_dir: Path, media: MediaStore, make_client: MakeClient = neonize_client) -> None:
         self._sessions_dir = data_dir / "whatsapp"
         self._media = media
+        self._make_client = make_client
         self._sessions: dict[uuid.UUID, _Session] = {}
 
     def session_path(self, channel_id: uuid.UUID) -> Path:
@@ -112,11 +127,22 @@ class NeonizeAdapter:
         session = self._sessions.get(channel_id)
         return session is not None and session.task is not None and not session.task.done()
 
-    async def run(self, channel: ChannelAccess, on_message: OnMessage, on_receipt: OnReceipt) -> None:
-        """Run the channel's client until cancelled (or ``close``); returns at once if it already runs."""
+    def holds_session(self, channel_id: uuid.UUID) -> bool:
+        """The channel's messages are sent from the process that runs its session (``SessionAdapter``)."""
+        return self.is_running(channel_id)
+
+    async def run(
+        self,
+        channel: ChannelAccess,
+        on_message: OnMessage,
+        on_receipt: OnReceipt,
+        on_ready: OnReady | None = None,
+    ) -> None:
+        """Run the channel's client until cancelled (or ``close``); returns at once if it already runs.
+        ``on_ready``: once the session is connected or shows it needs pairing (no longer connecting)."""
         if self.is_running(channel.id):
             return
-        session = _Session(channel, on_message, on_receipt, task=asyncio.current_task())
+        session = _Session(channel, on_message, on_receipt, task=asyncio.current_task(), on_ready=on_ready)
         self._sessions[channel.id] = session
         try:
             await self._supervise(session)
@@ -204,7 +230,7 @@ class NeonizeAdapter:
         """A fresh client for the channel's session file, its events wired to the session."""
         path = self.session_path(session.channel.id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        client = NewAClient(str(path), uuid=str(session.channel.id))
+        client = self._make_client(str(path), str(session.channel.id))
         session.client = client
         channel_id = str(session.channel.id)
 
@@ -212,11 +238,13 @@ class NeonizeAdapter:
             session.state, session.qr = "waiting_for_scan", code.decode()
             session.qr_until = time.monotonic() + QR_LIFETIME_SECONDS
             log.info("whatsapp_neonize.qr", channel_id=channel_id)
+            session.settled()
 
         async def on_connected(_: NewAClient, __: ConnectedEv) -> None:
             session.state, session.qr = "connected", None
             session.connections += 1
             log.info("whatsapp_neonize.connected", channel_id=channel_id)
+            session.settled()
 
         async def on_pair_status(_: NewAClient, event: PairStatusEv) -> None:
             log.info(
@@ -232,6 +260,7 @@ class NeonizeAdapter:
             session.state, session.qr = "logged_out", None
             log.warning("whatsapp_neonize.logged_out", channel_id=channel_id, reason=int(event.Reason))
             session.wake.set()  # the supervisor stops the client; it waits for a new pairing
+            session.settled()
 
         async def on_replaced(_: NewAClient, __: StreamReplacedEv) -> None:
             session.state = "connecting"

@@ -4,12 +4,14 @@ Messages go through the same pipeline as every channel (stored once per WhatsApp
 what the business itself sends a customer from its phone is a person taking over (``owner_replied``);
 receipts move the status of the messages Atende sent. A channel added while the app runs starts when
 an admin opens its pairing (``ask_for_pairing``), the others when the app starts. With several
-processes, one runs each session (``channels.leading``); the pairing view shows the session of the
-process it reaches, so pair with one web process running, or reach the one that leads.
+processes, one runs each session (``channels.leading``) and sends the channel's replies, which
+workers hand to it (``ChannelHost.deliver_here``); the pairing view shows the session of the process
+it reaches, so pair with one web process running, or reach the one that leads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import structlog
@@ -92,6 +94,11 @@ class NeonizeSessions:
 
         async def session() -> None:
             log.info("whatsapp_neonize.session_started", channel_id=str(channel.id))
-            await self._adapter.run(access, on_message, on_receipt)
+            async with asyncio.TaskGroup() as group:
+
+                def send_from_here() -> None:  # once the session can send, or can say why it cannot
+                    group.create_task(self._host.deliver_here(channel))
+
+                await self._adapter.run(access, on_message, on_receipt, on_ready=send_from_here)
 
         return session
