@@ -103,11 +103,13 @@ class ChannelLifecycle(Protocol):
 
 @dataclass(frozen=True)
 class AdapterResources:
-    """What adapters are made with: the media store, real-time fan-out, the data dir."""
+    """What adapters are made with: the media store, real-time fan-out, the data dir, and whether the
+    servers a tenant names (an ``api_base``) may be private (``core.url_guard``)."""
 
     media: MediaStore
     publisher: Publisher
     data_dir: Path
+    allow_private_networks: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 credentials encrypted.
 
 ``atende channel add`` and the admin API both go through ``add_channel``; each channel type's settings
-are its plugin's (``channels/plugins.py``). Reading them back is ``channels.stored``.
+are its plugin's (``channels/plugins.py``). Reading them back is ``channels.stored``. Before either
+opens its transaction, ``check_server_addresses`` resolves the servers a channel names (its
+``api_base``): a private one is refused there, naming the field.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.models import Channel
 from channels.plugin import ChannelSettings
 from channels.plugins import PLUGINS, plugin_for
-from channels.setting_fields import SettingField
+from channels.setting_fields import SettingField, server_fields
 from channels.stored import channel_access, get_channel, masked_credentials
 from core.database import unless_taken
 from core.errors import InvalidInputError
 from core.secrets import encrypt_secret
+from core.url_guard import check_url
 
 SETTINGS: dict[str, ChannelSettings] = {p.type: p.settings for p in PLUGINS if p.settings is not None}
 """The channel types an admin sets up, and how."""
@@ -37,6 +40,22 @@ def fields_by_name() -> dict[str, list[tuple[str, SettingField]]]:
         for field in settings.fields:
             named.setdefault(field.name, []).append((channel_type, field))
     return named
+
+
+SERVER_FIELDS: tuple[str, ...] = tuple(
+    sorted({name for settings in SETTINGS.values() for name in server_fields(settings.schema)})
+)
+"""The settings, of any type, that name a server Atende will call (``api_base``)."""
+
+
+async def check_server_addresses(raw: dict[str, Any], *, allow_private: bool) -> None:
+    """InvalidInputError naming the field when a server the settings name is, or resolves to, an
+    address that is not public (ATENDE_ALLOW_PRIVATE_NETWORKS lifts it). It resolves names, so it runs
+    before the caller's transaction; the adapters' clients check again at each connection."""
+    for name in SERVER_FIELDS:
+        value = raw.get(name)
+        if isinstance(value, str) and value:
+            await check_url(value, field=name, allow_private=allow_private)
 
 
 Schema = TypeVar("Schema", bound=msgspec.Struct)

@@ -4,7 +4,8 @@
 What a field is shown as comes from its type: a ``Secret`` (or a field whose ``Meta`` says
 ``extra={"secret": True}``) is a password input and is stored encrypted, a ``Literal`` a choice, one
 marked ``extra={"switch": value}`` a checkbox (a flag) that turns that value on. Its label and help
-are the ``Meta``'s ``title`` and ``description``.
+are the ``Meta``'s ``title`` and ``description``. A field marked ``extra={"server": True}`` (an
+``ApiBase``) is an address the server will call: it must be public (``core.url_guard``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ ApiBase = Annotated[
         pattern=r"^https?://[^\s]+$",
         title="API server",
         description="Another API server than the provider's (a local Bot API server, a test fake).",
-        extra={"placeholder": "the provider's"},
+        extra={"placeholder": "the provider's", "server": True},
     ),
 ]
+"""Another server the channel's requests go to: checked as public when saved and at each connection."""
 
 FieldKind = Literal["text", "secret", "choice", "switch"]
 
@@ -50,6 +52,14 @@ def setting_fields(schema: type[msgspec.Struct]) -> tuple[SettingField, ...]:
     info = mi.type_info(schema)
     assert isinstance(info, mi.StructType)
     return tuple(_field(field) for field in info.fields)
+
+
+@cache
+def server_fields(schema: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The fields that name a server the channel's requests go to (its ``api_base``)."""
+    info = mi.type_info(schema)
+    assert isinstance(info, mi.StructType)
+    return tuple(field.name for field in info.fields if _unwrapped(field.type)[2].get("server"))
 
 
 def _field(field: mi.Field) -> SettingField:

@@ -73,7 +73,12 @@ async def open_services(
         )
         await pool.open()
         media = media_store_for(settings.media_store, settings.media_dir, settings.s3_endpoint_url)
-        resources = AdapterResources(media=media, publisher=publisher, data_dir=settings.data_dir)
+        resources = AdapterResources(
+            media=media,
+            publisher=publisher,
+            data_dir=settings.data_dir,
+            allow_private_networks=settings.allow_private_networks,
+        )
         adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
         leaders = leadership(settings.redis_url, settings.leader_lease_seconds)
         handing = handover(settings.redis_url)

@@ -95,11 +95,16 @@ class Settings:
     """ATENDE_WEBHOOK_ATTEMPTS: tries to POST an event to a webhook subscriber before it is marked failed."""
     webhook_backoff_seconds: float = field(default_factory=lambda: _float("WEBHOOK_BACKOFF_SECONDS", 2))
     """ATENDE_WEBHOOK_BACKOFF_SECONDS: the first wait between webhook tries; each next one doubles."""
-    webhook_private_networks: bool = field(
-        default_factory=lambda: (_env("WEBHOOK_PRIVATE_NETWORKS", "0") or "0").lower() in {"1", "true", "yes"}
+    allow_private_networks: bool = field(
+        default_factory=lambda: (
+            (_env("ALLOW_PRIVATE_NETWORKS") or _env("WEBHOOK_PRIVATE_NETWORKS", "0") or "0").lower()
+            in {"1", "true", "yes"}
+        )
     )
-    """ATENDE_WEBHOOK_PRIVATE_NETWORKS: 1 lets webhooks POST to loopback and private addresses (a
-    self-hosted Atende calling its own services); by default only public addresses are allowed."""
+    """ATENDE_ALLOW_PRIVATE_NETWORKS (formerly ATENDE_WEBHOOK_PRIVATE_NETWORKS, still read): 1 lets the
+    requests a tenant can steer (webhooks, a channel's API server, the media URLs a provider gives) go
+    to loopback and private addresses, for a self-hosted Atende calling its own services; by default
+    only public addresses are allowed (``core.url_guard``)."""
     webhook_timeout_seconds: float = field(default_factory=lambda: _float("WEBHOOK_TIMEOUT_SECONDS", 10))
     """ATENDE_WEBHOOK_TIMEOUT_SECONDS: how long one POST to a subscriber may take."""
     outbox_lease_seconds: float = field(default_factory=lambda: _float("OUTBOX_LEASE_SECONDS", 120))

@@ -41,7 +41,7 @@ from core import outbox
 from core.errors import InvalidInputError, NotFoundError
 from core.resources import CoreResources
 from core.secrets import decrypt_secret, encrypt_secret
-from core.url_guard import check_webhook_target
+from core.url_guard import PrivateAddressError, check_webhook_target, outbound_client
 from handoff.events import WEBHOOK_EVENT_TYPES, InboxEvent, event_type
 
 log = structlog.get_logger(__name__)
@@ -305,14 +305,13 @@ async def _post(
     code: int | None = None
     limit = outbox.send_limit(settings.outbox_lease_seconds)
     try:
-        await check_webhook_target(request.url, allow_private=settings.webhook_private_networks)
         async with asyncio.timeout(limit):
             response = await client.post(request.url, content=request.body, headers=request.headers)
         code = response.status_code
         if not 200 <= code < 300:
             return code, f"HTTP {code}: {response.reason_phrase}".strip()
-    except InvalidInputError as exc:
-        return code, exc.reason[:MAX_ERROR_LENGTH]  # the name now resolves to a private address
+    except PrivateAddressError as exc:  # the name now resolves to a private address: nothing was sent
+        return code, exc.detail[:MAX_ERROR_LENGTH]
     except httpx.HTTPError as exc:
         return code, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
     except TimeoutError:
@@ -370,7 +369,11 @@ async def deliver_webhook(services: CoreResources, delivery_id: uuid.UUID) -> st
     """Send a delivery whose outbox job is due, trying again after short waits (longer ones are left to
     the sweep); returns the job's status. A job already being sent, or done, is left alone."""
     settings = services.settings
-    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+    async with outbound_client(
+        allow_private=settings.allow_private_networks,
+        timeout=settings.webhook_timeout_seconds,
+        follow_redirects=False,
+    ) as client:
         return await outbox.work(
             services.database.sessionmaker,
             outbox.JobKind.WEBHOOK,

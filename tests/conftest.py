@@ -30,6 +30,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 KB_FIXTURES = FIXTURES / "kb"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The fake providers (Graph, Telegram, LLM servers) and webhook subscribers listen on 127.0.0.1: the suite's
+# settings and the servers it starts allow private networks; tests of the guard turn it off themselves.
+os.environ.setdefault("ATENDE_ALLOW_PRIVATE_NETWORKS", "1")
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +137,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     fast_webhooks = {
         "ATENDE_WEBHOOK_BACKOFF_SECONDS": "0.2",
         "ATENDE_WEBHOOK_ATTEMPTS": "4",
-        "ATENDE_WEBHOOK_PRIVATE_NETWORKS": "1",  # the test subscribers listen on 127.0.0.1
+        "ATENDE_ALLOW_PRIVATE_NETWORKS": "1",  # the test subscribers listen on 127.0.0.1
     }
     process, url = start_atende(data_dir, "demo", env=fast_webhooks)
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.models import Channel
 from channels.plugins import ChannelLifecycles
-from channels.registry import SETTINGS, ChannelView, add_channel, channel_view, update_channel
+from channels.registry import (
+    SETTINGS,
+    ChannelView,
+    add_channel,
+    channel_view,
+    check_server_addresses,
+    update_channel,
+)
 from channels.setting_fields import SettingField
 from channels.stored import list_channels, tenant_channel
 from channels.whatsapp_neonize import NeonizeSessions, Pairing, PairingState
@@ -96,8 +103,10 @@ class ChannelAdminController(AdminController):
         channel_lifecycles: ChannelLifecycles,
     ) -> ChannelView:
         """A bad or missing field is a 422 naming it, a taken name a 409; nothing is stored then. A
-        polling bot polls from now, not from the next restart."""
+        polling bot polls from now, not from the next restart. An ``api_base`` that is, or resolves to,
+        a private or local address is a 422 naming it (unless ATENDE_ALLOW_PRIVATE_NETWORKS)."""
         secret_key = services.settings.resolved_secret_key()
+        await check_server_addresses(data, allow_private=services.settings.allow_private_networks)
         async with db_session.begin():
             channel = await add_channel(db_session, request.user.tenant_id, data, secret_key)
         await channel_lifecycles.added(channel)
@@ -114,8 +123,10 @@ class ChannelAdminController(AdminController):
         channel_lifecycles: ChannelLifecycles,
     ) -> ChannelView:
         """Rename it, change its settings or rotate its secrets; left out or empty, a field is kept.
-        A bad field is a 422 naming it and nothing changes; a polling bot restarts with the new token."""
+        A bad field (a private ``api_base`` too) is a 422 naming it and nothing changes; a polling bot
+        restarts with the new token."""
         secret_key = services.settings.resolved_secret_key()
+        await check_server_addresses(data, allow_private=services.settings.allow_private_networks)
         async with db_session.begin():
             channel = await update_channel(db_session, request.user.tenant_id, channel_id, data, secret_key)
         await channel_lifecycles.changed(channel)

@@ -179,7 +179,7 @@ class IntegrationsController(AdminController):
                 data.events,
                 request.user.id,
                 secret_key,
-                allow_private=services.settings.webhook_private_networks,
+                allow_private=services.settings.allow_private_networks,
             )
             view = _webhook_view(subscription, secret_key, {})
         return WebhookCreated(id=view.id, secret=secret, webhook=view)

@@ -1,4 +1,7 @@
-"""Sends to Telegram with one aiogram Bot per channel; maps the Bot API's errors to retry or give up."""
+"""Sends to Telegram with one aiogram Bot per channel; maps the Bot API's errors to retry or give up.
+
+A channel's ``api_base`` is the tenant's to steer: unless the operator allows private networks, the
+bot's connections go to public addresses only (``core.url_guard``), and a refused one is final."""
 
 from __future__ import annotations
 
@@ -20,13 +23,24 @@ from aiogram.types import BufferedInputFile
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.format import text_with_sources
 from channels.media_store import MediaNotFoundError, MediaStore
+from core.url_guard import PrivateAddressError, PublicOnlyConnector
+
+
+class PublicOnlySession(AiohttpSession):
+    """aiogram's aiohttp session with a connector that refuses private addresses: aiogram builds the
+    connector itself, from the type it keeps (the same one a proxy set-up replaces)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._connector_type = PublicOnlyConnector
 
 
 class TelegramAdapter:
     type = "telegram"
 
-    def __init__(self, media: MediaStore) -> None:
+    def __init__(self, media: MediaStore, *, allow_private_networks: bool = False) -> None:
         self._media = media
+        self._session_type = AiohttpSession if allow_private_networks else PublicOnlySession
         self._bots: dict[tuple[str, str | None], Bot] = {}
 
     def bot(self, channel: ChannelAccess) -> Bot:
@@ -35,7 +49,9 @@ class TelegramAdapter:
         key = (token, api_base)
         if key not in self._bots:
             session = (
-                AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base else AiohttpSession()
+                self._session_type(api=TelegramAPIServer.from_base(api_base))
+                if api_base
+                else self._session_type()
             )
             self._bots[key] = Bot(token, session=session)
         return self._bots[key]
@@ -67,6 +83,8 @@ class TelegramAdapter:
             raise DeliveryFailedError(exc.message, retryable=True) from exc
         except TelegramAPIError as exc:  # blocked by the user, chat not found, bad request: final
             raise DeliveryFailedError(exc.message, retryable=False) from exc
+        except PrivateAddressError as exc:  # an api_base inside our network: nothing was sent
+            raise DeliveryFailedError(exc.detail, retryable=False) from exc
         return f"{sent.chat.id}:{sent.message_id}"
 
     async def _send_media(self, bot: Bot, chat_id: int, attachment: Attachment, caption: str | None) -> Any:

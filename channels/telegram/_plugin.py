@@ -11,7 +11,9 @@ from channels.telegram._webhook import TelegramWebhook
 PLUGIN = ChannelPlugin(
     type="telegram",
     settings=ChannelSettings("Telegram", TelegramSettings),
-    make_adapter=lambda resources: TelegramAdapter(resources.media),
+    make_adapter=lambda resources: TelegramAdapter(
+        resources.media, allow_private_networks=resources.allow_private_networks
+    ),
     route_handlers=[TelegramWebhook],
     webhook_path="/webhooks/telegram/{id}",
     polls=polls,

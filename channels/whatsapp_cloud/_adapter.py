@@ -1,5 +1,9 @@
 """Sends to WhatsApp through Meta's Graph API (the Cloud API) with one httpx client per process;
-fetches customers' media; maps Graph's errors to retry or give up."""
+fetches customers' media; maps Graph's errors to retry or give up.
+
+The channel's ``api_base`` and the media URLs Graph hands back are the tenant's to steer, so the
+client connects to public addresses only unless the operator allows private networks
+(``core.url_guard``): a refused address is a final failure, and the token is never sent there."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import httpx
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.format import text_with_sources
 from channels.media_store import MediaNotFoundError, MediaStore
+from core.url_guard import PrivateAddressError, outbound_client
 
 GRAPH_API = "https://graph.facebook.com"
 GRAPH_VERSION = "v21.0"
@@ -74,15 +79,16 @@ def _pieces(text: str) -> list[str]:
 class WhatsAppCloudAdapter:
     type = "whatsapp-cloud"
 
-    def __init__(self, media: MediaStore) -> None:
+    def __init__(self, media: MediaStore, *, allow_private_networks: bool = False) -> None:
         self._media = media
+        self._allow_private = allow_private_networks
         self._client: httpx.AsyncClient | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
         """One client (and its connection pool) for every channel, made on first use."""
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=TIMEOUT)
+            self._client = outbound_client(allow_private=self._allow_private, timeout=TIMEOUT)
         return self._client
 
     async def close(self) -> None:
@@ -101,6 +107,8 @@ class WhatsAppCloudAdapter:
             response = await self.client.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:  # refused, reset, timed out: Graph may answer next time
             raise GraphAPIError(f"{type(exc).__name__}: {exc}".rstrip(": "), retryable=True) from exc
+        except PrivateAddressError as exc:  # an api_base or media URL inside our network: never
+            raise GraphAPIError(exc.detail, retryable=False) from exc
         if not response.is_success:
             raise _graph_error(response)
         return response

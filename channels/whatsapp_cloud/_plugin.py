@@ -10,7 +10,9 @@ from channels.whatsapp_cloud._webhook import WhatsAppCloudWebhook
 PLUGIN = ChannelPlugin(
     type="whatsapp-cloud",
     settings=ChannelSettings("WhatsApp Cloud API", WhatsAppCloudSettings),
-    make_adapter=lambda resources: WhatsAppCloudAdapter(resources.media),
+    make_adapter=lambda resources: WhatsAppCloudAdapter(
+        resources.media, allow_private_networks=resources.allow_private_networks
+    ),
     route_handlers=[WhatsAppCloudWebhook],
     webhook_path="/webhooks/whatsapp-cloud/{id}",
 )

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from channels.plugins import webhook_for
-from channels.registry import CHANNEL_TYPES, add_channel, channel_view, fields_by_name
+from channels.registry import CHANNEL_TYPES, add_channel, channel_view, check_server_addresses, fields_by_name
 from channels.setting_fields import SettingField
 from channels.stored import list_channels
 from core.accounts import get_tenant
@@ -65,6 +65,7 @@ async def channel_add(tenant_slug: str, type_: str, name: str, as_json: bool, **
     raw: dict[str, object] = {key: value for key, value in settings.items() if value is not None}
     raw |= {"type": type_, "name": name}
     config = get_settings()
+    await check_server_addresses(raw, allow_private=config.allow_private_networks)
     async with migrated_database(config) as database, database.sessionmaker.begin() as session:
         owner = await get_tenant(session, tenant_slug)
         added = await add_channel(session, owner.id, raw, config.resolved_secret_key())

@@ -358,7 +358,8 @@ async def test_a_file_goes_out_uploaded_then_sent_by_its_media_id(tmp_path: Path
         "mime_type": "application/pdf",
     }
     message = outgoing("Segue a sua nota fiscal.", attachment)
-    adapter = WhatsAppCloudAdapter(LocalMediaStore(tmp_path))
+    # the fake Graph listens on 127.0.0.1
+    adapter = WhatsAppCloudAdapter(LocalMediaStore(tmp_path), allow_private_networks=True)
     with FakeGraphAPI(access_token="EAAG-file-test") as fake:
         access = ChannelAccess(
             uuid.uuid4(),

@@ -88,7 +88,7 @@ def telegram() -> Iterator[GatedTelegram]:
 def quick(services: Services) -> Services:
     """Three tries, 10 ms apart, and jobs only noted."""
     settings = dataclasses.replace(
-        services.settings, delivery_attempts=3, delivery_backoff_seconds=0.01, webhook_private_networks=True
+        services.settings, delivery_attempts=3, delivery_backoff_seconds=0.01, allow_private_networks=True
     )
     return dataclasses.replace(services, settings=settings, jobs=RecordingJobs())
 
