@@ -20,10 +20,21 @@ async def _find_or_insert(
     session: AsyncSession, model: type[Found], key: dict[str, Any], values: dict[str, Any], **on_conflict: Any
 ) -> Found:
     """The row of ``model`` with ``key``, inserted with ``values`` when there is none. Two callers at
-    once both get the one row: the second insert does nothing (``on_conflict`` names the constraint)."""
-    await session.execute(
-        insert(model).values(id=uuid.uuid4(), **key, **values).on_conflict_do_nothing(**on_conflict)
+    once both get the one row: the second insert does nothing (``on_conflict`` names the constraint).
+
+    Looked up first: the row is there for almost every message (the channel, a returning customer), so
+    that is one statement; a new row takes two (the insert returns it), three when a racer won."""
+    found = await session.scalar(select(model).filter_by(**key))
+    if found is not None:
+        return found
+    inserted: Found | None = await session.scalar(
+        insert(model)
+        .values(id=uuid.uuid4(), **key, **values)
+        .on_conflict_do_nothing(**on_conflict)
+        .returning(model)
     )
+    if inserted is not None:
+        return inserted
     return await session.scalar(select(model).filter_by(**key)) or _missing(model.__name__.lower())
 
 

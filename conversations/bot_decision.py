@@ -116,7 +116,7 @@ async def run_graph(services: Services, tenant: Tenant, message: Message, on_del
     last_error: Exception | None = None
     for attempt in range(1, GRAPH_ATTEMPTS + 1):
         try:
-            async with services.database.sessionmaker() as session:
+            async with services.database.reads() as session:
                 context = await build_turn_context(services, session, tenant, message)
             snapshot = await services.graph.aget_state(config)
             resume = bool(snapshot.next) and snapshot.values.get("message_id") == str(message.id)

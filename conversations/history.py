@@ -52,28 +52,36 @@ async def conversation_history(
     scores = [_sentiment_score(m) for m in recent if m.direction == Direction.INBOUND]
     sentiments = [score for score in scores if score is not None]
     since = before - datetime.timedelta(days=HISTORY_DAYS)
-    contact_days = await session.scalar(
-        select(func.count(func.distinct(cast(Message.created_at, Date)))).where(
+    contact_days = (
+        select(func.count(func.distinct(cast(Message.created_at, Date))))
+        .where(
             Message.tenant_id == tenant_id,
             Message.conversation_id == conversation_id,
             Message.direction == Direction.INBOUND,
             Message.created_at >= since,
             cast(Message.created_at, Date) < before.date(),
         )
+        .scalar_subquery()
     )
-    tickets = await session.scalar(
-        select(func.count()).where(
+    tickets = (
+        select(func.count())
+        .where(
             Ticket.tenant_id == tenant_id,
             Ticket.conversation_id == conversation_id,
             Ticket.created_at < before,
         )
+        .scalar_subquery()
     )
+    # Both counts in one round trip.
+    repeat_contacts, past_escalations = (await session.execute(select(contact_days, tickets))).one()
     transcript = [
         ChatMessage(role="user" if m.author == Author.CUSTOMER else "assistant", content=m.text)
         for m in recent
     ]
     history = ConversationHistory(
-        sentiments=sentiments, repeat_contacts=int(contact_days or 0), past_escalations=int(tickets or 0)
+        sentiments=sentiments,
+        repeat_contacts=int(repeat_contacts or 0),
+        past_escalations=int(past_escalations or 0),
     )
     return history, transcript
 

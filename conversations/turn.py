@@ -62,7 +62,7 @@ async def run_turn(services: Services, message_id: uuid.UUID) -> TurnResult:
     still waiting from before this one is answered first, and a message that arrives meanwhile waits
     for the next turn. Nothing is locked while the bot waits on a model or a channel.
     """
-    async with services.database.sessionmaker() as session:
+    async with services.database.reads() as session:
         message = await session.get_one(Message, message_id)
         conversation_id = message.conversation_id
         earlier = await _waiting_before(session, message)
@@ -105,7 +105,7 @@ async def _turn(
     """One message's turn, timed and counted by what came of it (``core.metrics``); a message another
     turn handled already gets that turn's result, and is not counted again. ``gave_up``: why the turn's
     job failed for good, to hand the message off without the agent."""
-    async with services.database.sessionmaker() as session:
+    async with services.database.reads() as session:
         message = await session.get_one(Message, message_id)
         note_turn_tenant(message.tenant_id)
         if message.processed:
@@ -142,8 +142,11 @@ async def _answer(
         rated = await take_rating(session, stored)
         if rated is None and conversation.mode == ConversationMode.HUMAN:
             return await _leave_to_human(session, stored)
-        thanked = await _thank_for_rating(session, stored, conversation, channel, rated) if rated else None
-    turn = thanked or await _bot_turn(services, lease, stored, refused, gave_up)
+        # Who the bot answers, read here with the message: the bot's turn opens no session to ask.
+        contact = await session.get_one(Contact, conversation.contact_id)
+        party = Party(await session.get_one(Tenant, stored.tenant_id), contact, channel)
+        thanked = await _thank_for_rating(session, stored, conversation, party, rated) if rated else None
+    turn = thanked or await _bot_turn(services, lease, stored, party, refused, gave_up)
     decided = turn.result.decision
     log.info("turn.done", message_id=str(message.id), action=decided.action, rule=decided.rule)
     if turn.outgoing:
@@ -164,22 +167,22 @@ async def _held_conversation(session: AsyncSession, lease: TurnLease) -> Convers
 
 
 async def _thank_for_rating(
-    session: AsyncSession, message: Message, conversation: Conversation, channel: Channel, ticket: Ticket
+    session: AsyncSession, message: Message, conversation: Conversation, party: Party, ticket: Ticket
 ) -> _BotTurn:
     """The customer scored the closed ticket: kept with it, thanked, and the bot stays out of it."""
     decision = DecisionRecord(
         action="csat", rule="csat_rating", reason=f"rated ticket {ticket.protocol} {ticket.csat_rating}/5"
     ).as_json()
     message.processed, message.decision = True, decision
-    contact = await session.get_one(Contact, conversation.contact_id)
     language = detect_language(message.text, default="pt")
     thanks = add_bot_message(
         session, conversation, say("csat_thanks", language), reply_to=message, decision=decision
     )
     await session.flush()
+    contact = party.contact
     return _BotTurn(
         result=result_of(message, thanks, None),
-        outgoing=Outgoing.of(thanks, channel.type, contact.external_id),
+        outgoing=Outgoing.of(thanks, party.channel.type, contact.external_id),
         inbox_update=ticket_updated(ticket, contact.name or contact.external_id),
     )
 
@@ -195,17 +198,15 @@ async def _leave_to_human(session: AsyncSession, message: Message) -> TurnResult
 
 
 async def _bot_turn(
-    services: Services, lease: TurnLease, message: Message, refused: list[Attachment], gave_up: str | None
+    services: Services,
+    lease: TurnLease,
+    message: Message,
+    party: Party,
+    refused: list[Attachment],
+    gave_up: str | None,
 ) -> _BotTurn:
     """Decide with no session open, then store the decision, the reply and any ticket in one short
-    transaction, if the bot still owns the conversation by then."""
-    async with services.database.sessionmaker() as session:
-        conversation = await session.get_one(Conversation, message.conversation_id)
-        party = Party(
-            tenant=await session.get_one(Tenant, message.tenant_id),
-            contact=await session.get_one(Contact, conversation.contact_id),
-            channel=await session.get_one(Channel, message.channel_id),
-        )
+    transaction, if the bot still owns the conversation by then. ``party`` was read with the message."""
     decided = (
         Decided.without_graph(message, "escalate", "job_failed", gave_up, "handoff")
         if gave_up

@@ -149,7 +149,7 @@ class BotOwnership:
         now = time.monotonic()
         if self._owned and now - self._checked_at >= self.RECHECK_SECONDS:
             self._checked_at = now
-            async with self._database.sessionmaker() as session:
+            async with self._database.reads() as session:
                 mode = await session.scalar(
                     select(Conversation.mode).where(Conversation.id == self._conversation_id)
                 )
