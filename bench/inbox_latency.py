@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
+from chat_customers import WebChatCustomers
 from cluster import running
 from rich.console import Console
 from rich.table import Table
@@ -136,14 +137,13 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
         post_seconds: dict[str, float] = {}
         failures: list[str] = []
 
+        customers = WebChatCustomers(client, TENANT)
+
         async def post(key: str, session_id: str, text: str) -> None:
             sent_at[key] = time.perf_counter()
             try:
                 async with asyncio.timeout(args.post_timeout):  # the whole POST, pool wait included
-                    response = await client.post(
-                        f"/api/v1/webchat/{TENANT}/messages",
-                        json={"session_id": session_id, "text": f"{text} #{run}:{key}#"},
-                    )
+                    response = await customers.post("", session_id, f"{text} #{run}:{key}#")
             except (httpx.HTTPError, TimeoutError) as exc:
                 failures.append(type(exc).__name__)
                 return

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
+from chat_customers import WebChatCustomers
 from cluster import running
 from inbox_latency import TENANT
 from rich.console import Console
@@ -110,13 +111,11 @@ async def measure(url: str, data_dir: Path, llm: FakeOpenAI, args: argparse.Name
         await asyncio.sleep(1)  # the socket's subscription settles just after it is accepted
 
         run = uuid.uuid4().hex[:8]
+        customers = WebChatCustomers(client, TENANT)
 
         async def ask(key: str, text: str) -> tuple[str, float]:
             started = time.perf_counter()
-            response = await client.post(
-                f"/api/v1/webchat/{TENANT}/messages",
-                json={"session_id": f"load-{run}-{key}", "text": f"{text} #{run}:{key}#"},
-            )
+            response = await customers.post("", f"load-{run}-{key}", f"{text} #{run}:{key}#")
             response.raise_for_status()
             return key, started
 

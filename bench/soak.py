@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from chat_customers import WebChatCustomers
 from cluster import Cluster, running
 from inbox_latency import MESSAGES, TENANT
 from rich.console import Console
@@ -74,12 +75,9 @@ async def soak(cluster: Cluster, database_url: str, args: argparse.Namespace) ->
     async def post(client: httpx.AsyncClient, number: int) -> None:
         nonlocal accepted, failed
         url = cluster.urls[number % len(cluster.urls)]
-        body = {
-            "session_id": f"soak-{run}-{number:07d}",
-            "text": f"{MESSAGES[number % len(MESSAGES)]} #{run}:{number}#",
-        }
+        text = f"{MESSAGES[number % len(MESSAGES)]} #{run}:{number}#"
         try:
-            response = await client.post(f"{url}/api/v1/webchat/{TENANT}/messages", json=body)
+            response = await WebChatCustomers(client, TENANT).post(url, f"soak-{run}-{number:07d}", text)
         except httpx.HTTPError:
             failed += 1
             return

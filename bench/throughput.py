@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import websockets
+from chat_customers import WebChatCustomers
 from cluster import running
 from inbox_latency import LOGINS, MESSAGES, TENANT, Inbox, listen, wait_until
 from rich.console import Console
@@ -56,12 +57,12 @@ async def bot_rate(url: str, data_dir: Path, args: argparse.Namespace) -> dict[s
         await asyncio.wait_for(connected.wait(), 30)
         await asyncio.sleep(1)  # the socket's subscription settles just after it is accepted
 
+        customers = WebChatCustomers(client, TENANT)
+
         async def post(number: int, session: str) -> None:
             text = f"{MESSAGES[number % len(MESSAGES)]} #{run}:m{number}#"
             with contextlib.suppress(httpx.HTTPError):
-                await client.post(
-                    f"/api/v1/webchat/{TENANT}/messages", json={"session_id": session, "text": text}
-                )
+                await customers.post("", session, text)
 
         err.print("warming up…")
         await post(0, f"tp-{run}-warm")

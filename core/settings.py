@@ -115,6 +115,18 @@ class Settings:
     retries, jobs an admin tried again, leases run out)."""
     public_api_per_minute: int = field(default_factory=lambda: int(_float("PUBLIC_API_PER_MINUTE", 600)))
     """ATENDE_PUBLIC_API_PER_MINUTE: requests a minute per API key on /api/v1/public; more get a 429."""
+    webchat_posts_per_minute: int = field(default_factory=lambda: int(_float("WEBCHAT_POSTS_PER_MINUTE", 20)))
+    """ATENDE_WEBCHAT_POSTS_PER_MINUTE: messages a minute one web chat session may post; more get a 429."""
+    webchat_address_posts_per_minute: int = field(
+        default_factory=lambda: int(_float("WEBCHAT_ADDRESS_POSTS_PER_MINUTE", 60))
+    )
+    """ATENDE_WEBCHAT_ADDRESS_POSTS_PER_MINUTE: web chat messages a minute from one client address, all
+    its sessions together (a flood from many made-up sessions)."""
+    webchat_address_sessions_per_minute: int = field(
+        default_factory=lambda: int(_float("WEBCHAT_ADDRESS_SESSIONS_PER_MINUTE", 10))
+    )
+    """ATENDE_WEBCHAT_ADDRESS_SESSIONS_PER_MINUTE: web chat sessions one client address may start a
+    minute (a page keeps its session, so a person needs one)."""
     turn_concurrency: int = field(default_factory=lambda: int(_float("TURN_CONCURRENCY", 200)))
     """ATENDE_TURN_CONCURRENCY: agent turns in progress at once per process. A turn mostly waits (on an
     LLM, a channel) holding nothing; its CPU work is batched apart (one embedding batch at a time, see

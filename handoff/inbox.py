@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.models import Contact, Conversation, ConversationMode, Message
 from channels.service import conversation_messages
 from channels.views import message_view
+from channels.webchat import visitor_name
 from core.accounts import Actor, tenant_of, user_names
 from handoff.contact_panel import ContactPanel, contact_panel
 from handoff.errors import TicketNotFoundError
@@ -116,7 +117,9 @@ async def ticket_messages(
 async def fill_of(session: AsyncSession, actor: Actor, ticket: Ticket, contact: Contact) -> Fill:
     """The values of a reply's variables (``{{contact.name}}``…) on this ticket, written by this person."""
     tenant = await tenant_of(session, actor)
-    return Fill(contact.name or "", ticket.protocol, actor.name, tenant.name)
+    # A web chat visitor's placeholder ("Visitante 1a2b3c") labels them in the inbox; it is no name to greet.
+    placeholder = contact.name == visitor_name(contact.external_id)
+    return Fill("" if placeholder else contact.name or "", ticket.protocol, actor.name, tenant.name)
 
 
 async def quick_replies_for(

@@ -92,12 +92,21 @@ class LiveServer:
     admin: tuple[str, str]
 
 
+SUITE_ADDRESS_LIMITS = {
+    "ATENDE_WEBCHAT_ADDRESS_POSTS_PER_MINUTE": "100000",
+    "ATENDE_WEBCHAT_ADDRESS_SESSIONS_PER_MINUTE": "100000",
+}
+"""Every test's customers write from 127.0.0.1, so the web chat's per-address limits would count the
+whole suite as one flood; servers started here lift them unless a test passes its own (the limits'
+own tests, tests/web/test_webchat_sessions.py, run with the defaults)."""
+
+
 def start_atende(
     data_dir: Path, *args: str, env: dict[str, str] | None = None, log_name: str = "server.log"
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``atende <args> --port P`` on a free port, once it answers /healthz: the process and its URL."""
     port = _free_port()
-    environment = {**os.environ, "ATENDE_DATA_DIR": str(data_dir), **(env or {})}
+    environment = {**os.environ, **SUITE_ADDRESS_LIMITS, "ATENDE_DATA_DIR": str(data_dir), **(env or {})}
     environment.pop("ATENDE_DATABASE_URL", None)
     log_path = data_dir / log_name
     with log_path.open("a") as log:

@@ -1,6 +1,6 @@
 """Helpers shared by the tests that talk HTTP to a running ``atende demo`` (the ``live_server`` fixture).
 
-Logging in, a tenant of a test's own, the web chat's customer, waiting for a ticket or a condition, a
+Logging in, a tenant of a test's own, a web chat customer (``ChatCustomer``), waiting for a ticket or a condition, a
 customer on a messaging channel, reading a metrics scrape. They were copied from one test module to the
 next, or imported from another test module; here there is one copy of each, and no test module imports
 another's.
@@ -75,41 +75,126 @@ def make_admin_tenant(live_server: LiveServer) -> AdminTenant:
     return asyncio.run(create_admin_tenant(live_server))
 
 
-# ---- the demo tenant's web chat, as its customer --------------------------------------------------
+# ---- a web chat customer -----------------------------------------------------------------------------
 
 
-def send(client: httpx.Client, session: str, text: str, **extra: Any) -> httpx.Response:
-    return client.post("/api/v1/webchat/demo/messages", json={"session_id": session, "text": text, **extra})
+@dataclass(frozen=True)
+class ChatCustomer:
+    """A customer on a tenant's web chat, as the chat page is one: a session the server issued and its
+    token, which every read, post and socket carries. ``name`` is what the team sees them called.
 
+    The sync methods suit tests with an ``httpx.Client``; the ``a``-prefixed ones, async tests."""
 
-def messages(client: httpx.Client, session: str) -> list[dict[str, Any]]:
-    response = client.get(f"/api/v1/webchat/demo/sessions/{session}/messages")
-    assert response.status_code == 200
-    found: list[dict[str, Any]] = response.json()
-    return found
+    url: str
+    tenant: str
+    session_id: str
+    token: str
+    name: str
 
+    @classmethod
+    def _issued(cls, url: str, tenant: str, response: httpx.Response) -> ChatCustomer:
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return cls(url, tenant, body["session_id"], body["token"], body["name"])
 
-def wait_for(client: httpx.Client, session: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-    """The session's messages once there are ``count`` (or what there is when ``timeout`` runs out)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = messages(client, session)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+    @classmethod
+    def start(cls, server: str | httpx.Client, tenant: str = "demo") -> ChatCustomer:
+        url = str(server.base_url if isinstance(server, httpx.Client) else server).rstrip("/")
+        return cls._issued(url, tenant, httpx.post(f"{url}/api/v1/webchat/{tenant}/sessions", timeout=30))
+
+    @classmethod
+    async def astart(cls, server: str | httpx.AsyncClient, tenant: str = "demo") -> ChatCustomer:
+        url = str(server.base_url if isinstance(server, httpx.AsyncClient) else server).rstrip("/")
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(f"{url}/api/v1/webchat/{tenant}/sessions")
+        return cls._issued(url, tenant, response)
+
+    @classmethod
+    async def of_page(cls, url: str, tenant: str, page: Any) -> ChatCustomer:
+        """The customer whose chat page (a Playwright page) is open: the session it keeps."""
+        session_id, token = await page.evaluate(
+            f"[localStorage.getItem('atende:{tenant}:session'), localStorage.getItem('atende:{tenant}:token')]"
+        )
+        assert session_id and token, "the chat page holds no session"
+        return cls(url.rstrip("/"), tenant, session_id, token, f"Visitante {session_id[:6]}")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def _api(self) -> str:
+        return f"{self.url}/api/v1/webchat/{self.tenant}"
+
+    @property
+    def events_url(self) -> str:
+        """The live socket's address, its token in the query string as the page sends it."""
+        ws = self.url.replace("http", "ws", 1)
+        return f"{ws}/api/v1/webchat/{self.tenant}/sessions/{self.session_id}/events?token={self.token}"
+
+    def _body(self, text: str, extra: dict[str, Any]) -> dict[str, Any]:
+        return {"session_id": self.session_id, "text": text, **extra}
+
+    def send(self, text: str, **extra: Any) -> httpx.Response:
+        return httpx.post(
+            f"{self._api}/messages", json=self._body(text, extra), headers=self.headers, timeout=30
+        )
+
+    async def asend(self, text: str, **extra: Any) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await client.post(
+                f"{self._api}/messages", json=self._body(text, extra), headers=self.headers
+            )
+
+    def transcript(self) -> httpx.Response:
+        return httpx.get(f"{self._api}/sessions/{self.session_id}/messages", headers=self.headers, timeout=30)
+
+    async def atranscript(self) -> httpx.Response:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await client.get(f"{self._api}/sessions/{self.session_id}/messages", headers=self.headers)
+
+    def messages(self) -> list[dict[str, Any]]:
+        response = self.transcript()
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    async def amessages(self) -> list[dict[str, Any]]:
+        response = await self.atranscript()
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def wait_for(self, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+        """The session's messages once there are ``count`` (or what there is when ``timeout`` runs out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.messages()
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+
+    async def await_messages(self, count: int, within: float = 60) -> list[dict[str, Any]]:
+        """As ``wait_for``, for async tests."""
+        deadline = time.monotonic() + within
+        while True:
+            found = await self.amessages()
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.2)
 
 
 # ---- tickets, and waiting ------------------------------------------------------------------------
 
 
 def ticket_of(
-    client: httpx.Client, headers: dict[str, str], session: str, status: str = "pending"
+    client: httpx.Client, headers: dict[str, str], name: str, status: str = "pending"
 ) -> dict[str, Any]:
-    """The one ticket of the contact ``session`` among the tickets with ``status``, now."""
+    """The one ticket of the contact called ``name`` among the tickets with ``status``, now."""
     tickets: list[dict[str, Any]] = client.get(
         "/api/v1/tickets", params={"status": status}, headers=headers
     ).json()
-    [ticket] = [t for t in tickets if t["contact"] == session]
+    [ticket] = [t for t in tickets if t["contact"] == name]
     return ticket
 
 

@@ -4,7 +4,8 @@ key, shared by every web process through Redis when ``ATENDE_REDIS_URL`` is set,
 Built on the ``limits`` library (its moving window is one atomic script in Redis). A refusal is a 429
 with ``Retry-After``, the seconds until the oldest counted event leaves the window. The public API's
 request limits stay on Litestar's rate-limit middleware (``web.public_api.rate_limits``); this is for
-limits a handler decides to count, such as only the failed attempts.
+limits a handler decides to count, such as only the failed attempts. With Redis away, its calls raise
+``limits.errors.StorageError``; each caller decides whether that refuses or lets through.
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ class RateLimits:
 
     def __init__(self, redis_url: str | None) -> None:
         storage: Storage = (
-            RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix="atende-limits")
+            RedisStorage(
+                f"async+{redis_url}",
+                wrap_exceptions=True,
+                implementation="redispy",
+                key_prefix="atende-limits",
+            )
             if redis_url
             else MemoryStorage()
         )

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 
 from tests.conftest import start_atende, stop_atende
 from tests.fakes.llm_servers import FakeOpenAI
+from tests.helpers import ChatCustomer
 
 QUESTION = "Quanto tempo de garantia têm as plantas?"
 ANSWER = (
@@ -39,17 +39,13 @@ def llm_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fa
             stop_atende(process)
 
 
-async def _chat(url: str, session: str) -> list[dict[str, Any]]:
+async def _chat(url: str) -> list[dict[str, Any]]:
     """Post the question on the web chat and collect the session's events until the bot's message."""
     events: list[dict[str, Any]] = []
-    socket_url = url.replace("http", "ws") + f"/api/v1/webchat/demo/sessions/{session}/events"
-    async with websockets.connect(socket_url) as socket:
-        async with httpx.AsyncClient(base_url=url) as client:
-            posted = await client.post(
-                "/api/v1/webchat/demo/messages",
-                json={"session_id": session, "text": QUESTION, "message_id": uuid.uuid4().hex},
-            )
-            assert posted.status_code == 202, posted.text
+    customer = await ChatCustomer.astart(url)
+    async with websockets.connect(customer.events_url) as socket:
+        posted = await customer.asend(QUESTION, message_id=uuid.uuid4().hex)
+        assert posted.status_code == 202, posted.text
         while True:
             event = json.loads(await asyncio.wait_for(socket.recv(), timeout=180))
             events.append(event)
@@ -61,7 +57,7 @@ async def test_the_web_chat_sees_the_reply_streamed_then_stored_with_its_sources
     llm_demo: tuple[str, FakeOpenAI],
 ) -> None:
     url, llm = llm_demo
-    events = await _chat(url, uuid.uuid4().hex)
+    events = await _chat(url)
     deltas = [e["text"] for e in events if e["type"] == "reply.delta"]
     assert len(deltas) > 3, "the reply arrives in pieces"
     assert "".join(deltas) == ANSWER

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import start_atende, stop_atende
 from tests.fakes.llm_servers import FakeDelay, FakeOpenAI
+from tests.helpers import ChatCustomer
 from tests.waiting import stays_true
 
 QUESTION = "Quanto tempo de garantia têm as plantas?"
@@ -39,13 +39,9 @@ def test_a_worker_killed_mid_turn_is_resumed_and_the_customer_gets_exactly_one_r
         data_dir = tmp_path / "data"
         data_dir.mkdir()
         process, url = start_atende(data_dir, "demo", env=env)
-        session = uuid.uuid4().hex
+        customer = ChatCustomer.start(url)
         try:
-            posted = httpx.post(
-                f"{url}/api/v1/webchat/demo/messages",
-                json={"session_id": session, "text": QUESTION, "message_id": uuid.uuid4().hex},
-                timeout=10,
-            )
+            posted = customer.send(QUESTION, message_id=uuid.uuid4().hex)
             assert posted.status_code == 202, posted.text
             _wait(lambda: len(llm.requests) == 1, "the model call")
         finally:
@@ -54,10 +50,11 @@ def test_a_worker_killed_mid_turn_is_resumed_and_the_customer_gets_exactly_one_r
 
         process, url = start_atende(data_dir, "demo", env=env)
         try:
-            history = f"{url}/api/v1/webchat/demo/sessions/{session}/messages"
+            # The same data dir, so the same secret key: the session's token still holds.
+            restarted = dataclasses.replace(customer, url=url)
 
             def replies() -> list[dict[str, object]]:
-                return [m for m in httpx.get(history, timeout=10).json() if m["author"] != "customer"]
+                return [m for m in restarted.messages() if m["author"] != "customer"]
 
             _wait(lambda: len(replies()) >= 1, "the reply after restart")
             stays_true(lambda: len(replies()) == 1, "no second, duplicate reply")

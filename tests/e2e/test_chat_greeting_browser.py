@@ -11,13 +11,13 @@ import asyncio
 import uuid
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Browser, Page, expect
 
 from core.accounts import create_tenant
 from core.database import open_database
 from core.settings import Settings
 from tests.conftest import LiveServer, run_cli
+from tests.helpers import ChatCustomer
 
 COMPANY = "Jardim <Nuvem> & Cia"
 ARTICLES = {
@@ -58,11 +58,8 @@ async def _customer(browser: Browser, server: LiveServer, path: str, locale: str
 
 
 async def _stored(server: LiveServer, slug: str, page: Page) -> list[tuple[str, str]]:
-    session_id = await page.evaluate(f"localStorage.getItem('atende:{slug}:session')")
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        response = await client.get(f"/api/v1/webchat/{slug}/sessions/{session_id}/messages")
-        assert response.status_code == 200, response.text
-        return [(m["author"], m["text"]) for m in response.json()]
+    chat = await ChatCustomer.of_page(server.url, slug, page)
+    return [(m["author"], m["text"]) for m in await chat.amessages()]
 
 
 async def test_the_chat_greets_with_the_company_and_what_its_bot_can_answer_before_anything_is_typed(

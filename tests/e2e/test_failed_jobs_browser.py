@@ -5,37 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, expect
 
 from tests.conftest import LiveServer
-from tests.helpers import refuse_to_answer, stop_refusing
+from tests.helpers import ChatCustomer, refuse_to_answer, stop_refusing
 from tests.waiting import QUIET_SECONDS
-
-
-async def _history(client: httpx.AsyncClient, session: str) -> list[dict[str, Any]]:
-    response = await client.get(f"/api/v1/webchat/demo/sessions/{session}/messages")
-    assert response.status_code == 200
-    found: list[dict[str, Any]] = response.json()
-    return found
 
 
 async def test_admin_replays_a_dead_turn_and_the_customer_is_answered_once(
     browser: Browser, live_server: LiveServer
 ) -> None:
-    session = uuid.uuid4().hex
-    question = f"Quanto tempo de garantia têm as plantas? ({session[:6]})"
+    session = await ChatCustomer.astart(live_server.url)
+    question = f"Quanto tempo de garantia têm as plantas? ({session.session_id[:6]})"
     fault = await refuse_to_answer(live_server.data_dir, question)
     try:
         async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as client:
-            sent = await client.post(
-                "/api/v1/webchat/demo/messages", json={"session_id": session, "text": question}
-            )
+            sent = await session.asend(question)
             assert sent.status_code == 202
-            [customer_message] = await _history(client, session)
+            [customer_message] = await session.amessages()
 
             page = await (await browser.new_context()).new_page()
             await page.goto(f"{live_server.url}/jobs")
@@ -60,7 +50,7 @@ async def test_admin_replays_a_dead_turn_and_the_customer_is_answered_once(
             await expect(row.locator(".job-kind")).to_have_text("Customer message (turn)")
             await expect(row.locator(".attempts")).to_have_text("3")
             await expect(row.locator(".last-error")).to_contain_text("refuses this message")
-            assert len(await _history(client, session)) == 1, "nobody answered while the fault lasts"
+            assert len(await session.amessages()) == 1, "nobody answered while the fault lasts"
 
             await stop_refusing(live_server.data_dir, fault)
             await row.get_by_role("button", name="Replay").click()
@@ -68,12 +58,12 @@ async def test_admin_replays_a_dead_turn_and_the_customer_is_answered_once(
             await expect(row).to_have_count(0)
 
             deadline = time.monotonic() + 60
-            while len(await _history(client, session)) < 2:
+            while len(await session.amessages()) < 2:
                 assert time.monotonic() < deadline, "the replayed turn never answered"
                 await asyncio.sleep(0.3)
             quiet_until = time.monotonic() + QUIET_SECONDS
             while time.monotonic() < quiet_until:
-                history = await _history(client, session)
+                history = await session.amessages()
                 assert len(history) == 2, "exactly one answer"
                 await asyncio.sleep(0.2)
             assert history[1]["author"] != "customer"

@@ -24,6 +24,7 @@ from core.database import open_database
 from core.settings import Settings
 from runtime.demo import DEMO_KB
 from tests.conftest import LiveServer, run_cli
+from tests.helpers import ChatCustomer
 
 PASSWORD = "handoff-pass-1"
 LIVE = 20_000
@@ -104,12 +105,9 @@ async def _api_get(server: LiveServer, person: Person, path: str) -> Any:
         return response.json()
 
 
-async def _customer_sees(server: LiveServer, slug: str, session_id: str) -> list[str]:
+async def _customer_sees(chat: ChatCustomer) -> list[str]:
     """The conversation as the customer's channel API gives it."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        response = await client.get(f"/api/v1/webchat/{slug}/sessions/{session_id}/messages")
-        assert response.status_code == 200, response.text
-        return [m["text"] for m in response.json()]
+    return [m["text"] for m in await chat.amessages()]
 
 
 async def _live(page: Page) -> None:
@@ -135,14 +133,12 @@ async def _inbox(browser: Browser, server: LiveServer, person: Person, *, locale
     return page
 
 
-async def _chat(browser: Browser, server: LiveServer, slug: str) -> tuple[Page, str]:
-    """A customer on the tenant's web chat page, and their session id."""
+async def _chat(browser: Browser, server: LiveServer, slug: str) -> tuple[Page, ChatCustomer]:
+    """A customer on the tenant's web chat page, and the session it keeps."""
     page = await (await browser.new_context()).new_page()
     await page.goto(f"{server.url}/chat/{slug}")
     await _live(page)
-    session_id = await page.evaluate(f"localStorage.getItem('atende:{slug}:session')")
-    assert isinstance(session_id, str) and session_id
-    return page, session_id
+    return page, await ChatCustomer.of_page(server.url, slug, page)
 
 
 async def _say(customer: Page, text: str) -> None:
@@ -160,14 +156,14 @@ def _listed(page: Page, ticket_id: str) -> Any:
     return page.locator(f'#tickets li[data-ticket-id="{ticket_id}"]')
 
 
-async def _open_ticket(agent: Page, session_id: str) -> str:
+async def _open_ticket(agent: Page, contact: str) -> str:
     """Wait for the customer's ticket to reach ``agent``'s list live, open it: its id."""
-    item = agent.locator("#tickets li", has_text=session_id)
+    item = agent.locator("#tickets li", has_text=contact)
     await expect(item).to_be_visible(timeout=LIVE)
     ticket_id = await item.get_attribute("data-ticket-id")
     assert ticket_id
     await item.click()
-    await expect(agent.locator("#ticket-title")).to_contain_text(session_id)
+    await expect(agent.locator("#ticket-title")).to_contain_text(contact)
     return ticket_id
 
 
@@ -215,14 +211,14 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
     other = await _inbox(browser, live_server, billing)
 
     # 1. The customer asks the bot, then asks for a person: the ticket reaches the agent live.
-    customer, session_id = await _chat(browser, live_server, company.slug)
+    customer, chat = await _chat(browser, live_server, company.slug)
     question = "Vocês parcelam no cartão?"
     await _say(customer, question)
     await expect(_bot(customer).first).to_contain_text("10 vezes sem juros", timeout=LIVE)
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(2, timeout=LIVE)
 
-    ticket_id = await _open_ticket(agent, session_id)
+    ticket_id = await _open_ticket(agent, chat.name)
     await expect(agent.locator("#messages")).to_contain_text(question)
 
     # The AI summary: what the customer wants, what the bot tried, why it escalated, their mood.
@@ -258,7 +254,7 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
     await agent.locator("#reply [type=submit]").click()
     await expect(agent.locator('#messages [data-author="agent"]').last).to_have_text(edited)
     await expect(customer.locator('#messages [data-author="agent"]')).to_have_text(edited)
-    assert edited in await _customer_sees(live_server, company.slug, session_id)
+    assert edited in await _customer_sees(chat)
     await _tab(agent, "open")  # replying took the ticket
     await expect(_listed(agent, ticket_id)).to_be_visible()
 
@@ -279,7 +275,7 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
     arrived = _listed(other, ticket_id)
     await expect(arrived).to_be_visible(timeout=LIVE)
     await arrived.click()
-    await expect(other.locator("#ticket-title")).to_contain_text(session_id)
+    await expect(other.locator("#ticket-title")).to_contain_text(chat.name)
     await expect(other.locator('#messages [data-history="transferred"]')).to_contain_text(handover)
     await expect(other.locator('#messages [data-history="note"]')).to_contain_text(note)
     await expect(other.locator('#messages [data-author="agent"]')).to_have_text(edited)
@@ -289,7 +285,7 @@ async def test_an_escalation_reaches_the_agent_live_who_replies_notes_and_transf
 
     for page in (agent, other, customer):
         await _never_reloaded(page)
-    customer_sees = await _customer_sees(live_server, company.slug, session_id)
+    customer_sees = await _customer_sees(chat)
     assert not any(note in text or handover in text for text in customer_sees)
     await expect(customer.locator("#messages")).not_to_contain_text(note)
     await expect(customer.locator("#messages")).not_to_contain_text(handover)
@@ -314,22 +310,18 @@ async def test_a_supervisor_reassigns_a_ticket_and_the_new_agent_sees_it_live(
     newcomer = await _inbox(browser, live_server, second)
     await _tab(newcomer, "open")
 
-    session_id = f"reassign-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
-        posted = await client.post(
-            f"/api/v1/webchat/{company.slug}/messages",
-            json={"session_id": session_id, "text": "quero falar com um atendente"},
-        )
-        assert posted.status_code == 202, posted.text
+    chat = await ChatCustomer.astart(live_server.url, company.slug)
+    posted = await chat.asend("quero falar com um atendente")
+    assert posted.status_code == 202, posted.text
 
-    item = supervisor.locator("#tickets li", has_text=session_id)  # a supervisor sees every queue
+    item = supervisor.locator("#tickets li", has_text=chat.name)  # a supervisor sees every queue
     await expect(item).to_be_visible(timeout=LIVE)
     ticket_id = await item.get_attribute("data-ticket-id")
     assert ticket_id
     await expect(_listed(newcomer, ticket_id)).to_have_count(0)  # not in her queue
 
     await item.click()
-    await expect(supervisor.locator("#ticket-title")).to_contain_text(session_id)
+    await expect(supervisor.locator("#ticket-title")).to_contain_text(chat.name)
     why = f"Sônia conhece este cliente ({uuid.uuid4().hex[:6]})"
     await _transfer(supervisor, note=why, assignee_id=second.id)
     reassigned = supervisor.locator('#messages [data-history="transferred"]')
@@ -339,7 +331,7 @@ async def test_a_supervisor_reassigns_a_ticket_and_the_new_agent_sees_it_live(
     arrived = _listed(newcomer, ticket_id)
     await expect(arrived).to_be_visible(timeout=LIVE)
     await arrived.click()
-    await expect(newcomer.locator("#ticket-title")).to_contain_text(session_id)
+    await expect(newcomer.locator("#ticket-title")).to_contain_text(chat.name)
     await expect(newcomer.locator('#messages [data-history="transferred"]')).to_contain_text(why)
     await expect(newcomer.locator("#accept")).to_be_hidden()  # already hers
     await expect(newcomer.locator("#reply")).to_be_visible()
@@ -356,11 +348,11 @@ async def test_closing_asks_the_customer_for_a_score_on_the_chat_and_keeps_it(
     company = await _company(live_server, {"agent": ("Carla Atendente", "agent")}, with_kb=False)
     person = company.people["agent"]
     agent = await _inbox(browser, live_server, person)
-    customer, session_id = await _chat(browser, live_server, company.slug)
+    customer, chat = await _chat(browser, live_server, company.slug)
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(1, timeout=LIVE)
 
-    ticket_id = await _open_ticket(agent, session_id)
+    ticket_id = await _open_ticket(agent, chat.name)
     await agent.locator("#accept").click()
     await expect(agent.locator("#accept")).to_be_hidden()
     await agent.locator("#close").click()

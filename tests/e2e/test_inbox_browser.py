@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
+from tests.helpers import ChatCustomer
 
 
 async def _log_in(page: Page, server: LiveServer) -> None:
@@ -32,11 +32,11 @@ async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(
     await customer.get_by_label("message").fill("quero falar com um atendente")
     await customer.get_by_role("button", name="Enviar").click()
     await expect(customer.locator('[data-author="bot"]').nth(1)).to_contain_text("atendente humano")
-    session_id = await customer.evaluate("localStorage.getItem('atende:demo:session')")
+    chat = await ChatCustomer.of_page(live_server.url, "demo", customer)
 
     agent = await (await browser.new_context()).new_page()
     await _log_in(agent, live_server)
-    ticket = agent.locator("#tickets li", has_text=session_id)
+    ticket = agent.locator("#tickets li", has_text=chat.name)
     await expect(ticket).to_be_visible()
     await ticket.click()
     await expect(
@@ -59,8 +59,7 @@ async def test_agent_takes_over_in_the_inbox_and_sees_new_messages_live(
         "Sinto muito! Vou trocar o produto para você."
     )
 
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        history = (await client.get(f"/api/v1/webchat/demo/sessions/{session_id}/messages")).json()
+    history = await chat.amessages()
     assert [m["author"] for m in history] == ["customer", "bot", "customer", "bot", "customer", "agent"]
 
 
@@ -69,11 +68,6 @@ async def test_a_new_escalation_appears_in_the_pending_list_without_reload(
 ) -> None:
     agent = await (await browser.new_context()).new_page()
     await _log_in(agent, live_server)
-    session = f"live-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        response = await client.post(
-            "/api/v1/webchat/demo/messages",
-            json={"session_id": session, "text": "I want to speak to a person"},
-        )
-        assert response.status_code == 202
-    await expect(agent.locator("#tickets li", has_text=session)).to_be_visible(timeout=15000)
+    chat = await ChatCustomer.astart(live_server.url)
+    assert (await chat.asend("I want to speak to a person")).status_code == 202
+    await expect(agent.locator("#tickets li", has_text=chat.name)).to_be_visible(timeout=15000)

@@ -3,21 +3,14 @@ indicators both ways and the contact panel."""
 
 from __future__ import annotations
 
-import uuid
-
-import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
+from tests.helpers import ChatCustomer
 
 
-async def _escalate(server: LiveServer, session: str) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        posted = await client.post(
-            "/api/v1/webchat/demo/messages",
-            json={"session_id": session, "text": "quero falar com um atendente"},
-        )
-        assert posted.status_code == 202
+async def _escalate(customer: ChatCustomer) -> None:
+    assert (await customer.asend("quero falar com um atendente")).status_code == 202
 
 
 async def _log_in_in_portuguese(page: Page, server: LiveServer) -> None:
@@ -31,32 +24,31 @@ async def _log_in_in_portuguese(page: Page, server: LiveServer) -> None:
 async def test_an_agent_works_the_inbox_in_portuguese_by_keyboard_and_sees_unread_counts(
     browser: Browser, live_server: LiveServer
 ) -> None:
-    first, second = (f"kbd-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    first, second = [await ChatCustomer.astart(live_server.url) for _ in range(2)]
     agent = await (await browser.new_context()).new_page()
     await _log_in_in_portuguese(agent, live_server)
     await expect(agent.get_by_role("button", name="Pendentes")).to_be_visible()
-    await _escalate(live_server, first)
-    await _escalate(live_server, second)
-    newest = agent.locator("#tickets li", has_text=second)
+    await _escalate(first)
+    await _escalate(second)
+    newest = agent.locator("#tickets li", has_text=second.name)
     await expect(newest.locator(".unread")).to_have_text("1")
     await expect(agent.locator("#unread-pending")).not_to_have_text("")
     assert (await agent.title()).startswith("(")
 
     await agent.locator("body").press("j")  # the first ticket of the list: the newest
-    await expect(agent.locator("#ticket-title")).to_contain_text(second)
+    await expect(agent.locator("#ticket-title")).to_contain_text(second.name)
     await expect(newest.locator(".unread")).to_have_count(0)
     await expect(agent.locator("#ticket-reason")).to_have_text(
         "pendente · transferido porque o cliente pediu para falar com uma pessoa"
     )
     await agent.locator("body").press("j")
-    await expect(agent.locator("#ticket-title")).to_contain_text(first)
+    await expect(agent.locator("#ticket-title")).to_contain_text(first.name)
     await agent.locator("body").press("k")
-    await expect(agent.locator("#ticket-title")).to_contain_text(second)
+    await expect(agent.locator("#ticket-title")).to_contain_text(second.name)
 
     # The customer of the other ticket (read when it was opened) writes: its count goes up live.
-    async with httpx.AsyncClient(base_url=live_server.url) as client:
-        await client.post("/api/v1/webchat/demo/messages", json={"session_id": first, "text": "oi? alguém?"})
-    await expect(agent.locator("#tickets li", has_text=first).locator(".unread")).to_have_text("1")
+    assert (await first.asend("oi? alguém?")).status_code == 202
+    await expect(agent.locator("#tickets li", has_text=first.name).locator(".unread")).to_have_text("1")
 
     await agent.locator("body").press("n")  # an internal note
     await expect(agent.locator("#reply-note")).to_be_checked()
@@ -80,12 +72,12 @@ async def test_typing_shows_both_ways_and_the_contact_panel_saves_the_profile(
     await customer.get_by_label("message").fill("quero falar com um atendente")
     await customer.get_by_role("button", name="Enviar").click()
     await expect(customer.locator('[data-author="bot"]').first).to_contain_text("atendente humano")
-    session = await customer.evaluate("localStorage.getItem('atende:demo:session')")
+    session = await ChatCustomer.of_page(live_server.url, "demo", customer)
 
     agent = await (await browser.new_context()).new_page()
     await _log_in_in_portuguese(agent, live_server)
-    await agent.locator("#tickets li", has_text=session).click()
-    await expect(agent.locator("#ticket-title")).to_contain_text(session)
+    await agent.locator("#tickets li", has_text=session.name).click()
+    await expect(agent.locator("#ticket-title")).to_contain_text(session.name)
 
     # Pages say "typing" at most every 2 s: typing for 3 s is sure to say it once the ticket is open.
     await customer.get_by_label("message").press_sequentially("meu pedido chegou quebrado", delay=120)
@@ -94,7 +86,7 @@ async def test_typing_shows_both_ways_and_the_contact_panel_saves_the_profile(
     await expect(customer.locator("#typing")).to_have_text("digitando…")
 
     panel = agent.locator("#contact-panel")
-    await expect(panel.locator("#contact-channels")).to_contain_text(f"webchat · {session}")
+    await expect(panel.locator("#contact-channels")).to_contain_text(f"webchat · {session.session_id}")
     await expect(panel.locator("#past-tickets li")).to_have_count(1)
     await agent.get_by_label("contact name").fill("Carla Dias")
     await agent.get_by_label("contact e-mail").fill("carla@")

@@ -8,7 +8,7 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
-from tests.helpers import create_admin_tenant
+from tests.helpers import ChatCustomer, create_admin_tenant
 from tests.integrations.test_outbound_webhooks import Subscriber
 
 
@@ -79,11 +79,8 @@ async def test_admin_adds_a_webhook_and_sees_its_failed_delivery(
         await expect(card).to_contain_text(f"secret …{secret[-4:]}")
         await expect(card).to_contain_text("Nothing sent yet.")
 
-        async with httpx.AsyncClient(base_url=live_server.url) as client:
-            sent = await client.post(
-                f"/api/v1/webchat/{tenant.slug}/messages", json={"session_id": "browser-1", "text": "Oi"}
-            )
-            assert sent.status_code == 202
+        sent = await (await ChatCustomer.astart(live_server.url, tenant.slug)).asend("Oi")
+        assert sent.status_code == 202
 
         failed = card.locator("tr.delivery-failed").first
         await expect(failed).to_be_visible(timeout=30_000)

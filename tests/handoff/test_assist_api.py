@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.helpers import login, send, ticket_of, wait_for
+from tests.helpers import ChatCustomer, login, ticket_of
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +19,13 @@ def client(live_server: LiveServer) -> httpx.Client:
 def test_the_handoff_summary_and_a_suggested_reply_with_its_source(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "Vocês parcelam no cartão de crédito?")
-    wait_for(client, session, 2)
-    send(client, session, "quero falar com um atendente")
-    wait_for(client, session, 4)
+    session = ChatCustomer.start(client)
+    session.send("Vocês parcelam no cartão de crédito?")
+    session.wait_for(2)
+    session.send("quero falar com um atendente")
+    session.wait_for(4)
     agent = login(client, live_server.agent)
-    ticket = ticket_of(client, agent, session)
+    ticket = ticket_of(client, agent, session.name)
 
     assist = client.get(f"/api/v1/tickets/{ticket['id']}/assist", headers=agent)
     assert assist.status_code == 200, assist.text

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.helpers import login, messages, send, ticket_of, wait_for
+from tests.helpers import ChatCustomer, login, ticket_of
 
 
 @pytest.fixture(scope="module")
@@ -19,23 +17,23 @@ def client(live_server: LiveServer) -> httpx.Client:
 def test_the_customer_rates_the_closed_ticket_and_then_talks_to_the_bot_again(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "quero falar com um atendente")
-    wait_for(client, session, 2)
+    session = ChatCustomer.start(client)
+    session.send("quero falar com um atendente")
+    session.wait_for(2)
     agent = login(client, live_server.agent)
-    ticket = ticket_of(client, agent, session)
+    ticket = ticket_of(client, agent, session.name)
     assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent).status_code == 200
     assert client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=agent).status_code == 200
-    question = wait_for(client, session, 3)[-1]
+    question = session.wait_for(3)[-1]
     assert question["author"] == "bot" and "de 1 a 5" in question["text"]
 
-    send(client, session, "5")
-    thanks = wait_for(client, session, 5)[-1]
+    session.send("5")
+    thanks = session.wait_for(5)[-1]
     assert thanks["text"] == "Obrigado pela avaliação!"
     rated = client.get(f"/api/v1/tickets/{ticket['id']}", headers=agent).json()["ticket"]
     assert rated["csat_rating"] == 5
 
-    send(client, session, "Vocês parcelam no cartão de crédito?")
-    answer = wait_for(client, session, 7)[-1]
+    session.send("Vocês parcelam no cartão de crédito?")
+    answer = session.wait_for(7)[-1]
     assert "10 vezes sem juros" in answer["text"], "a question after the score goes to the bot"
-    assert len(messages(client, session)) == 7
+    assert len(session.messages()) == 7

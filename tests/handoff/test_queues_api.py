@@ -15,7 +15,7 @@ from core.accounts import create_user, get_tenant
 from core.database import open_database
 from core.settings import Settings
 from tests.conftest import LiveServer
-from tests.helpers import AdminTenant, login, login_with_id, make_admin_tenant
+from tests.helpers import AdminTenant, ChatCustomer, login, login_with_id, make_admin_tenant
 
 
 @pytest.fixture(scope="module")
@@ -23,20 +23,18 @@ def client(live_server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live_server.url, timeout=30)
 
 
-def escalate(client: httpx.Client, tenant: AdminTenant) -> str:
-    session = uuid.uuid4().hex
-    posted = client.post(
-        f"/api/v1/webchat/{tenant.slug}/messages",
-        json={"session_id": session, "text": "quero falar com um atendente"},
-    )
-    assert posted.status_code == 202
-    return session
+def escalate(client: httpx.Client, tenant: AdminTenant) -> ChatCustomer:
+    customer = ChatCustomer.start(client, tenant.slug)
+    assert customer.send("quero falar com um atendente").status_code == 202
+    return customer
 
 
-def wait_for_ticket(client: httpx.Client, headers: dict[str, str], session: str) -> dict[str, str]:
+def wait_for_ticket(client: httpx.Client, headers: dict[str, str], customer: ChatCustomer) -> dict[str, str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        found = [t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == session]
+        found = [
+            t for t in client.get("/api/v1/tickets", headers=headers).json() if t["contact"] == customer.name
+        ]
         if found:
             return found[0]
         time.sleep(0.2)
@@ -127,7 +125,7 @@ def test_a_note_and_a_transfer_show_in_the_history_and_never_reach_the_customer(
     assert kinds[:3] == ["created", "accepted", "note"] and "transferred" in kinds
     [transfer] = [h for h in history if h["kind"] == "transferred"]
     assert transfer["data"]["note"] == "boleto vencido" and transfer["actor"]
-    customer_sees = client.get(f"/api/v1/webchat/{tenant.slug}/sessions/{session}/messages").json()
+    customer_sees = session.messages()
     assert not any("VIP" in m["text"] or "vencido" in m["text"] for m in customer_sees)
 
     back = client.post(f"/api/v1/tickets/{ticket['id']}/return-to-bot", headers=admin)
@@ -170,9 +168,7 @@ def test_quick_replies_are_filled_in_for_the_ticket_and_an_unknown_variable_is_n
         f"/api/v1/tickets/{ticket['id']}/messages", json={"text": suggested["text"]}, headers=agent
     )
     assert sent.status_code == 201
-    customer_sees = [
-        m["text"] for m in client.get(f"/api/v1/webchat/{tenant.slug}/sessions/{session}/messages").json()
-    ]
+    customer_sees = [m["text"] for m in session.messages()]
     assert suggested["text"] in customer_sees and not any("cpf" in text for text in customer_sees)
 
 
@@ -287,10 +283,7 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
         assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=agent).status_code == 200
         assert client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=agent).status_code == 200
         first = ticket["id"]
-        client.post(
-            f"/api/v1/webchat/{tenant.slug}/messages",
-            json={"session_id": session, "text": "quero falar com um atendente de novo"},
-        )
+        session.send("quero falar com um atendente de novo")
         deadline = time.monotonic() + 60
         while ticket["id"] == first:
             assert time.monotonic() < deadline, "no second ticket"
@@ -315,11 +308,7 @@ def test_an_agents_inbox_socket_hears_only_conversations_of_tickets_they_may_see
         connected = asyncio.Event(), asyncio.Event()
         listening = asyncio.gather(hear(agent_token, 6, connected[0]), hear(billing_token, 6, connected[1]))
         await asyncio.gather(*(event.wait() for event in connected))
-        posted = await asyncio.to_thread(
-            client.post,
-            f"/api/v1/webchat/{tenant.slug}/messages",
-            json={"session_id": session, "text": "meu cartão foi clonado, número 5555"},
-        )
+        posted = await session.asend("meu cartão foi clonado, número 5555")
         assert posted.status_code == 202
         return await listening
 

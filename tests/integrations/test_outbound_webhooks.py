@@ -11,7 +11,6 @@ import hmac
 import json
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import pytest
 from tests import helpers
 from tests.conftest import LiveServer, start_atende, stop_atende
 from tests.fakes._loopback import HTTPRequest, LoopbackServer, Response
-from tests.helpers import AdminTenant, login, make_admin_tenant
+from tests.helpers import AdminTenant, ChatCustomer, login, make_admin_tenant
 from tests.waiting import stays_true
 
 README = Path(__file__).parents[2] / "README.md"
@@ -110,11 +109,11 @@ def subscribe(
     return dict(created.json())
 
 
-def customer_writes(client: httpx.Client, slug: str, text: str) -> str:
-    session = f"wh-{uuid.uuid4().hex[:10]}"
-    sent = client.post(f"/api/v1/webchat/{slug}/messages", json={"session_id": session, "text": text})
+def customer_writes(client: httpx.Client, slug: str, text: str) -> ChatCustomer:
+    customer = ChatCustomer.start(client, slug)
+    sent = customer.send(text)
     assert sent.status_code == 202, sent.text
-    return session
+    return customer
 
 
 def deliveries(client: httpx.Client, admin: dict[str, str], webhook_id: str) -> list[dict[str, Any]]:
@@ -171,7 +170,7 @@ def test_a_subscriber_failing_twice_gets_each_event_once_signed(
         assert {"message.created", "ticket.created"} <= set(events)
         texts = [r.event["data"]["message"]["text"] for r in accepted if r.event["type"] == "message.created"]
         assert "quero falar com um atendente, por favor" in texts, "the subscriber gets the customer's words"
-        assert events["ticket.created"]["data"]["ticket"]["contact"] == session
+        assert events["ticket.created"]["data"]["ticket"]["contact"] == session.name
         assert all(r.event["tenant_id"] == accepted[0].event["tenant_id"] for r in accepted)
 
         shown = deliveries(client, admin, webhook["id"])

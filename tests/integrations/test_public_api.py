@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import LiveServer, run_cli
 from tests.fakes.telegram_api import FakeTelegram, text_update
-from tests.helpers import login, make_admin_tenant, send, wait_for
+from tests.helpers import ChatCustomer, login, make_admin_tenant
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,16 @@ def demo_key(client: httpx.Client, admin: dict[str, str]) -> str:
     return str(new_key(client, admin, "public API tests")["key"])
 
 
-def web_chat_contact(client: httpx.Client, key: str, text: str = "Olá!") -> tuple[str, dict[str, Any]]:
+def web_chat_contact(
+    client: httpx.Client, key: str, text: str = "Olá!"
+) -> tuple[ChatCustomer, dict[str, Any]]:
     """A customer who wrote on the demo's web chat (and got an answer), as the API lists them."""
-    session = f"api-{uuid.uuid4().hex[:10]}"
-    assert send(client, session, text).status_code == 202
-    wait_for(client, session, 2)
-    found = client.get("/api/v1/public/contacts", params={"external_id": session}, headers=bearer(key))
+    session = ChatCustomer.start(client)
+    assert session.send(text).status_code == 202
+    session.wait_for(2)
+    found = client.get(
+        "/api/v1/public/contacts", params={"external_id": session.session_id}, headers=bearer(key)
+    )
     assert found.status_code == 200, found.text
     [contact] = found.json()["items"]
     return session, contact
@@ -101,7 +105,7 @@ def test_a_message_sent_through_the_api_reaches_the_web_chat_once(
     session, contact = web_chat_contact(client, demo_key)
     body = {
         "channel_id": contact["channel_id"],
-        "contact": session,
+        "contact": session.session_id,
         "text": "Seu pedido 1234 saiu para entrega.",
         "message_id": f"order-{uuid.uuid4()}",
     }
@@ -111,7 +115,7 @@ def test_a_message_sent_through_the_api_reaches_the_web_chat_once(
     again = client.post("/api/v1/public/messages", json=body, headers=bearer(demo_key))
     assert again.json()["id"] == sent.json()["id"], "a retried call with the same message_id is sent once"
 
-    shown = wait_for(client, session, 3)
+    shown = session.wait_for(3)
     assert [m["text"] for m in shown].count("Seu pedido 1234 saiu para entrega.") == 1
     assert shown[-1]["author"] == "agent"
 
@@ -169,7 +173,7 @@ def test_conversations_tickets_and_contacts_are_listed_a_page_at_a_time(
     session, contact = web_chat_contact(client, demo_key, "quero falar com um atendente")
     first = client.get("/api/v1/public/conversations", params={"limit": 1}, headers=bearer(demo_key)).json()
     assert first["limit"] == 1 and first["offset"] == 0 and len(first["items"]) == 1 and first["total"] >= 1
-    assert first["items"][0]["contact"]["external_id"] == session, "newest first"
+    assert first["items"][0]["contact"]["external_id"] == session.session_id, "newest first"
     second = client.get(
         "/api/v1/public/conversations", params={"limit": 1, "offset": 1}, headers=bearer(demo_key)
     ).json()
@@ -177,7 +181,7 @@ def test_conversations_tickets_and_contacts_are_listed_a_page_at_a_time(
 
     tickets = client.get("/api/v1/public/tickets", params={"status": "pending"}, headers=bearer(demo_key))
     assert tickets.status_code == 200
-    assert session in [t["contact"] for t in tickets.json()["items"]]
+    assert session.name in [t["contact"] for t in tickets.json()["items"]]
     too_many = client.get("/api/v1/public/tickets", params={"limit": 1000}, headers=bearer(demo_key))
     assert too_many.status_code == 400 or too_many.status_code == 422
 
@@ -200,15 +204,17 @@ def test_another_tenants_key_sees_none_of_it(
     assert client.get(f"/api/v1/public/contacts/{contact['id']}", headers=theirs).status_code == 404
     renamed = client.patch(f"/api/v1/public/contacts/{contact['id']}", json={"name": "x"}, headers=theirs)
     assert renamed.status_code == 404
-    body = {"channel_id": contact["channel_id"], "contact": session, "text": "spam"}
+    body = {"channel_id": contact["channel_id"], "contact": session.session_id, "text": "spam"}
     assert client.post("/api/v1/public/messages", json=body, headers=theirs).status_code == 404
     conversations = client.get("/api/v1/public/conversations", headers=bearer(demo_key)).json()["items"]
-    conversation_id = next(c["id"] for c in conversations if c["contact"]["external_id"] == session)
+    conversation_id = next(
+        c["id"] for c in conversations if c["contact"]["external_id"] == session.session_id
+    )
     listed = client.get(f"/api/v1/public/conversations/{conversation_id}/messages", headers=theirs)
     assert listed.status_code == 404
     for path in ("/api/v1/public/conversations", "/api/v1/public/tickets", "/api/v1/public/contacts"):
         assert client.get(path, headers=theirs).json()["total"] == 0
-    assert "spam" not in [m["text"] for m in wait_for(client, session, 2)]
+    assert "spam" not in [m["text"] for m in session.wait_for(2)]
 
 
 def test_a_contact_that_never_wrote_is_not_found(client: httpx.Client, demo_key: str) -> None:

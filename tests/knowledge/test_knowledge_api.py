@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
-from tests.helpers import login, send, wait_for
+from tests.helpers import ChatCustomer, login
 from tests.knowledge.test_formats import FORMATS, write_every_format
 
 
@@ -102,9 +102,9 @@ def test_knowledge_gaps_group_the_questions_nobody_could_answer(
         "vocês vendem bicicleta elétrica?",
         "Vocês vendem bicicletas infantis?",
     ):
-        session = f"gap-{uuid.uuid4()}"
-        send(client, session, text)
-        wait_for(client, session, 2)
+        session = ChatCustomer.start(client)
+        session.send(text)
+        session.wait_for(2)
     gaps = client.get("/api/v1/kb/gaps", headers=login(client, live_server.admin)).json()
     bikes = next(g for g in gaps if "bicicleta" in g["question"].lower())
     assert bikes["count"] >= 3, gaps

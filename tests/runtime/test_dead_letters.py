@@ -19,7 +19,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import run_cli, start_atende, stop_atende
-from tests.helpers import database_refuses_to_answer, login, messages, send
+from tests.helpers import ChatCustomer, database_refuses_to_answer, login
 from tests.runtime.conftest import start_worker
 from tests.waiting import stays_true
 
@@ -73,14 +73,14 @@ def _failed(cluster: Cluster) -> list[dict[str, Any]]:
 
 
 def test_a_turn_failing_on_every_try_is_a_dead_letter_and_its_replay_answers_once(cluster: Cluster) -> None:
-    session = uuid.uuid4().hex
-    question = f"Quanto tempo de garantia têm as plantas? ({session[:6]})"
+    session = ChatCustomer.start(cluster.url)
+    question = f"Quanto tempo de garantia têm as plantas? ({session.session_id[:6]})"
     with (
         httpx.Client(base_url=cluster.url, timeout=10) as client,
         database_refuses_to_answer(cluster.data_dir, question) as fix,
     ):
-        assert send(client, session, question).status_code == 202
-        [customer_message] = messages(client, session)
+        assert session.send(question).status_code == 202
+        [customer_message] = session.messages()
 
         headers = login(client, cluster.admin)
 
@@ -99,16 +99,16 @@ def test_a_turn_failing_on_every_try_is_a_dead_letter_and_its_replay_answers_onc
         assert question not in json.dumps(letter), "the customer's text is not kept with the job"
 
         # Handing off failed too (it marks the message handled): nobody answered, nothing is retried.
-        stays_true(lambda: len(messages(client, session)) == 1, "no answer while the fault lasts")
+        stays_true(lambda: len(session.messages()) == 1, "no answer while the fault lasts")
 
         fix()
         retried = run_cli(cluster.data_dir, "jobs", "retry", letter["id"], "--json")
         assert retried.returncode == 0, retried.stderr
         assert json.loads(retried.stdout) == {"retried": [letter["id"]]}
 
-        _wait(lambda: len(messages(client, session)) >= 2, "the replayed turn's answer")
-        stays_true(lambda: len(messages(client, session)) == 2, "exactly one answer")
-        assert messages(client, session)[1]["author"] != "customer"
+        _wait(lambda: len(session.messages()) >= 2, "the replayed turn's answer")
+        stays_true(lambda: len(session.messages()) == 2, "exactly one answer")
+        assert session.messages()[1]["author"] != "customer"
         _wait(lambda: dead_turn() is None, "the letter gone once replayed")
 
 
@@ -138,10 +138,9 @@ def test_malformed_jobs_are_dead_letters_and_the_worker_answers_the_next_message
     assert cluster.worker.poll() is None, "the worker is still running"
     assert garbage.split(b": ")[1] not in worker_log.read_bytes(), "the unreadable body is not logged"
 
-    session = uuid.uuid4().hex
-    with httpx.Client(base_url=cluster.url, timeout=10) as client:
-        assert send(client, session, "Quanto tempo de garantia têm as plantas?").status_code == 202
-        _wait(lambda: len(messages(client, session)) >= 2, "the answer to the next message")
+    session = ChatCustomer.start(cluster.url)
+    assert session.send("Quanto tempo de garantia têm as plantas?").status_code == 202
+    _wait(lambda: len(session.messages()) >= 2, "the answer to the next message")
 
 
 def test_a_stream_entry_with_no_data_is_one_malformed_letter_and_never_redelivered(cluster: Cluster) -> None:
@@ -153,10 +152,10 @@ def test_a_stream_entry_with_no_data_is_one_malformed_letter_and_never_redeliver
         _wait(no_data_letters, "the entry kept as malformed")
         _wait(lambda: redis.xpending(QUEUE, "taskiq")["pending"] == 0, "the entry acknowledged")
 
-        session = uuid.uuid4().hex  # a read that brings a new job makes the worker claim idle ones too
-        with httpx.Client(base_url=cluster.url, timeout=10) as client:
-            assert send(client, session, "Quanto tempo de garantia têm as plantas?").status_code == 202
-            _wait(lambda: len(messages(client, session)) >= 2, "the answer to the next message")
+        # A read that brings a new job makes the worker claim idle ones too.
+        session = ChatCustomer.start(cluster.url)
+        assert session.send("Quanto tempo de garantia têm as plantas?").status_code == 202
+        _wait(lambda: len(session.messages()) >= 2, "the answer to the next message")
         stays_true(lambda: redis.xpending(QUEUE, "taskiq")["pending"] == 0, "nothing left to redeliver")
 
     [letter] = no_data_letters()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import httpx
 
 from tests.conftest import start_atende, stop_atende
 from tests.fakes.llm_servers import FakeDelay, FakeError, FakeGarbage, FakeOpenAI, Step
+from tests.helpers import ChatCustomer
 from tests.runtime.conftest import start_worker
 from tests.waiting import stays_true
 
@@ -42,17 +42,13 @@ class Shop:
         )
         self.agent = {"Authorization": f"Bearer {login.json()['token']}"}
 
-    def ask(self, *steps: Step) -> tuple[str, str, int]:
+    def ask(self, *steps: Step) -> tuple[ChatCustomer, str, int]:
         """A new customer asks while the model answers ``steps``: the customer's session, their one
         reply, and how many calls the model got for it."""
         calls_before = len(self.llm.requests)
         self.llm.script(*steps)
-        session = uuid.uuid4().hex
-        posted = httpx.post(
-            f"{self.url}/api/v1/webchat/demo/messages",
-            json={"session_id": session, "text": QUESTION},
-            timeout=10,
-        )
+        session = ChatCustomer.start(self.url)
+        posted = session.send(QUESTION)
         assert posted.status_code == 202, posted.text
         _wait(lambda: self._replies(session), "the customer's reply")
         stays_true(lambda: len(self._replies(session)) == 1, "one reply, not two")
@@ -60,13 +56,12 @@ class Shop:
         assert self.llm.pending == 0, "the model was not asked as often as scripted"
         return session, reply, len(self.llm.requests) - calls_before
 
-    def handed_off(self, session: str) -> bool:
+    def handed_off(self, session: ChatCustomer) -> bool:
         tickets = httpx.get(f"{self.url}/api/v1/tickets/", headers=self.agent, timeout=10).json()
-        return any(ticket["contact"] == session for ticket in tickets)
+        return any(ticket["contact"] == session.name for ticket in tickets)
 
-    def _replies(self, session: str) -> list[str]:
-        history = httpx.get(f"{self.url}/api/v1/webchat/demo/sessions/{session}/messages", timeout=10)
-        return [m["text"] for m in history.json() if m["author"] != "customer"]
+    def _replies(self, session: ChatCustomer) -> list[str]:
+        return [m["text"] for m in session.messages() if m["author"] != "customer"]
 
 
 def test_a_failing_model_is_retried_then_hands_the_customer_to_a_human(

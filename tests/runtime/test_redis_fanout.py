@@ -6,17 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import websockets
 
 from tests.conftest import start_atende, stop_atende
+from tests.helpers import ChatCustomer
 from tests.runtime.conftest import start_worker
 
 
-async def _first_event(url: str, session: str, within: float, ready: asyncio.Event) -> dict[str, object]:
+async def _first_event(url: str, contact: str, within: float, ready: asyncio.Event) -> dict[str, object]:
     """The hand-off of this customer's conversation: the ticket event an agent's inbox gets."""
     async with websockets.connect(url) as socket_:
         ready.set()  # the server subscribes before it accepts the socket
@@ -29,7 +29,7 @@ async def _first_event(url: str, session: str, within: float, ready: asyncio.Eve
             if (
                 event.get("type") == "ticket.created"
                 and isinstance(ticket, dict)
-                and ticket.get("contact") == session
+                and ticket.get("contact") == contact
             ):
                 return event
 
@@ -53,18 +53,14 @@ def test_an_inbox_on_one_process_sees_a_message_taken_by_the_other_and_answered_
             )
             token = login.json()["token"]
             events_url = f"ws://{second_url.removeprefix('http://')}/api/v1/inbox/events?token={token}"
-            session = uuid.uuid4().hex
+            session = ChatCustomer.start(first_url)
 
             async def scenario() -> dict[str, object]:
                 ready = asyncio.Event()
-                listening = asyncio.create_task(_first_event(events_url, session, 60, ready))
+                listening = asyncio.create_task(_first_event(events_url, session.name, 60, ready))
                 await ready.wait()
-                async with httpx.AsyncClient(timeout=10) as http:
-                    posted = await http.post(
-                        f"{first_url}/api/v1/webchat/demo/messages",
-                        json={"session_id": session, "text": "quero falar com um atendente"},
-                    )
-                    assert posted.status_code == 202
+                posted = await session.asend("quero falar com um atendente")
+                assert posted.status_code == 202
                 return await listening
 
             event = asyncio.run(scenario())

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import start_atende, stop_atende
-from tests.helpers import login
+from tests.helpers import ChatCustomer, login
 from tests.runtime.conftest import RedisServer, start_worker
 from tests.waiting import stays_true
 
@@ -35,22 +34,16 @@ class Customers:
 
     def __init__(self, url: str) -> None:
         self._url = url
-        self.sessions: list[str] = []
+        self.sessions: list[ChatCustomer] = []
 
     def write(self) -> None:
-        session = uuid.uuid4().hex
-        posted = httpx.post(
-            f"{self._url}/api/v1/webchat/demo/messages",
-            json={"session_id": session, "text": QUESTION},
-            timeout=30,
-        )
+        session = ChatCustomer.start(self._url)
+        posted = session.send(QUESTION)
         assert posted.status_code == 202, f"{posted.status_code}: {posted.text}"
         self.sessions.append(session)
 
-    def replies(self, session: str) -> list[str]:
-        history = httpx.get(f"{self._url}/api/v1/webchat/demo/sessions/{session}/messages", timeout=30)
-        assert history.status_code == 200, f"{history.status_code}: {history.text}"
-        return [m["text"] for m in history.json() if m["author"] != "customer"]
+    def replies(self, session: ChatCustomer) -> list[str]:
+        return [m["text"] for m in session.messages() if m["author"] != "customer"]
 
     def all_answered_once(self) -> bool:
         counts = [len(self.replies(session)) for session in self.sessions]

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import start_atende, stop_atende
 from tests.fakes.otlp_receiver import OtlpReceiver, ReceivedSpan
+from tests.helpers import ChatCustomer
 from tests.runtime.conftest import start_worker
 
 QUESTION = "Quanto tempo de garantia têm as plantas?"
@@ -43,11 +41,7 @@ def test_a_message_received_by_the_web_process_and_answered_by_a_worker_is_one_t
         try:
             worker = start_worker(data_dir, env, "worker.log")
             try:
-                posted = httpx.post(
-                    f"{url}/api/v1/webchat/demo/messages",
-                    json={"session_id": uuid.uuid4().hex, "text": QUESTION},
-                    timeout=10,
-                )
+                posted = ChatCustomer.start(url).send(QUESTION)
                 assert posted.status_code == 202, posted.text
                 [turn] = _wait_for(lambda: collector.spans_named("atende.turn"), "the worker's turn span")
                 [receive] = _wait_for(lambda: collector.spans_named("atende.receive"), "the web's span")

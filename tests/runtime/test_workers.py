@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import httpx
 
 from tests.conftest import ATENDE, start_atende, stop_atende
 from tests.fakes.llm_servers import FakeDelay, FakeOpenAI
-from tests.helpers import metric
+from tests.helpers import ChatCustomer, metric
 from tests.runtime.conftest import free_port, start_worker
 from tests.waiting import stays_true
 
@@ -31,10 +30,8 @@ def _wait(condition: Callable[[], object], what: str, timeout: float = 180) -> N
         time.sleep(0.2)
 
 
-def _post(url: str, session: str, text: str) -> None:
-    posted = httpx.post(
-        f"{url}/api/v1/webchat/demo/messages", json={"session_id": session, "text": text}, timeout=10
-    )
+def _post(customer: ChatCustomer, text: str) -> None:
+    posted = customer.send(text)
     assert posted.status_code == 202, posted.text
 
 
@@ -56,9 +53,9 @@ def test_a_worker_killed_mid_turn_leaves_it_to_another_and_the_customer_gets_one
         web, url = start_atende(data_dir, "demo", env=env)
         try:
             first = start_worker(data_dir, env, "first-worker.log")
-            session = uuid.uuid4().hex
+            session = ChatCustomer.start(url)
             try:
-                _post(url, session, QUESTION)
+                _post(session, QUESTION)
                 _wait(lambda: len(llm.requests) == 1, "the model call")
             finally:
                 os.kill(first.pid, signal.SIGKILL)
@@ -67,11 +64,10 @@ def test_a_worker_killed_mid_turn_leaves_it_to_another_and_the_customer_gets_one
             second = start_worker(data_dir, env, "second-worker.log")
             try:
                 # taskiq-redis takes over a dead worker's jobs after a read that brought new ones.
-                _post(url, uuid.uuid4().hex, "oi")
-                history = f"{url}/api/v1/webchat/demo/sessions/{session}/messages"
+                _post(ChatCustomer.start(url), "oi")
 
                 def replies() -> list[dict[str, object]]:
-                    return [m for m in httpx.get(history, timeout=10).json() if m["author"] != "customer"]
+                    return [m for m in session.messages() if m["author"] != "customer"]
 
                 _wait(lambda: len(replies()) >= 1, "the reply from the second worker")
                 stays_true(lambda: len(replies()) == 1, "no second, duplicate reply")
@@ -101,10 +97,9 @@ def test_a_worker_serves_its_turn_and_llm_metrics_on_its_metrics_port(tmp_path: 
         try:
             worker = start_worker(data_dir, env, "worker.log", "--metrics-port", str(port))
             try:
-                session = uuid.uuid4().hex
-                _post(url, session, QUESTION)
-                history = f"{url}/api/v1/webchat/demo/sessions/{session}/messages"
-                _wait(lambda: len(httpx.get(history, timeout=10).json()) == 2, "the worker's reply")
+                session = ChatCustomer.start(url)
+                _post(session, QUESTION)
+                _wait(lambda: len(session.messages()) == 2, "the worker's reply")
 
                 scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
                 assert scraped.status_code == 200
@@ -115,7 +110,8 @@ def test_a_worker_serves_its_turn_and_llm_metrics_on_its_metrics_port(tmp_path: 
                 # The web process only enqueued: its own /metrics counts requests, and no turn.
                 served = httpx.get(f"{url}/metrics", timeout=10).text
                 assert metric(served, "atende_turns_total") is None
-                assert metric(served, "atende_http_requests_total", method="POST") == 1
+                posts = {"method": "POST", "path": "/api/v1/webchat/{tenant_slug}/messages"}
+                assert metric(served, "atende_http_requests_total", **posts) == 1
             finally:
                 stop_atende(worker)
         finally:

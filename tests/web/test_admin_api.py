@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 import uuid
 from typing import Any
 
@@ -21,7 +20,7 @@ from core.accounts import get_tenant
 from core.database import open_database
 from core.settings import Settings
 from tests.conftest import LiveServer
-from tests.helpers import AdminTenant, login, make_admin_tenant
+from tests.helpers import AdminTenant, ChatCustomer, login, make_admin_tenant
 
 DEFAULT_POLICY = {
     "always_escalate_intents": ["human_agent"],
@@ -318,13 +317,10 @@ def test_a_bad_provider_is_refused_naming_the_field_and_nothing_is_saved(
 
 
 def _conversation_of(client: httpx.Client, live_server: LiveServer, slug: str) -> None:
-    session = f"s-{uuid.uuid4()}"
-    sent = client.post(f"/api/v1/webchat/{slug}/messages", json={"session_id": session, "text": "Olá"})
+    customer = ChatCustomer.start(client, slug)
+    sent = customer.send("Olá")
     assert sent.status_code == 202, sent.text
-    deadline = time.monotonic() + 60
-    while len(client.get(f"/api/v1/webchat/{slug}/sessions/{session}/messages").json()) < 2:
-        assert time.monotonic() < deadline, "the bot did not answer"
-        time.sleep(0.2)
+    assert len(customer.wait_for(2)) == 2, "the bot did not answer"
 
 
 Call = tuple[uuid.UUID, str, str, int, int, float]

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from tests.conftest import LiveServer
-from tests.helpers import login, send, ticket_of, wait_for
+from tests.helpers import ChatCustomer, login, ticket_of
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +21,14 @@ def client(live_server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live_server.url, timeout=60)
 
 
-def escalated(client: httpx.Client, live_server: LiveServer) -> tuple[str, dict[str, str], dict[str, Any]]:
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "quero falar com um atendente")
-    wait_for(client, session, 2)
+def escalated(
+    client: httpx.Client, live_server: LiveServer
+) -> tuple[ChatCustomer, dict[str, str], dict[str, Any]]:
+    session = ChatCustomer.start(client)
+    session.send("quero falar com um atendente")
+    session.wait_for(2)
     agent = login(client, live_server.agent)
-    return session, agent, ticket_of(client, agent, session)
+    return session, agent, ticket_of(client, agent, session.name)
 
 
 def unread(client: httpx.Client, agent: dict[str, str], ticket_id: str) -> int:
@@ -39,20 +41,20 @@ def test_unread_counts_what_the_customer_wrote_since_someone_read_the_ticket(
 ) -> None:
     session, agent, ticket = escalated(client, live_server)
     assert ticket["unread"] == 1, "the message that asked for a person"
-    send(client, session, "meu pedido 123 não chegou")
-    wait_for(client, session, 3)
+    session.send("meu pedido 123 não chegou")
+    session.wait_for(3)
     assert unread(client, agent, ticket["id"]) == 2
 
     assert client.post(f"/api/v1/tickets/{ticket['id']}/seen", headers=agent).status_code == 204
     assert unread(client, agent, ticket["id"]) == 0
-    send(client, session, "alguém aí?")
-    wait_for(client, session, 4)
+    session.send("alguém aí?")
+    session.wait_for(4)
     assert unread(client, agent, ticket["id"]) == 1
     client.post(f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi! Já vejo."}, headers=agent)
     assert unread(client, agent, ticket["id"]) == 0, "answering is reading"
     client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=agent)
-    send(client, session, "obrigada!")
-    wait_for(client, session, 8)
+    session.send("obrigada!")
+    session.wait_for(8)
     assert unread(client, agent, ticket["id"]) == 0, "a closed ticket stops counting"
     assert client.post(f"/api/v1/tickets/{uuid.uuid4()}/seen", headers=agent).status_code == 404
 
@@ -72,7 +74,7 @@ def test_typing_shows_both_ways(client: httpx.Client, live_server: LiveServer) -
     async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
         async with (
             websockets.connect(f"{base}/api/v1/inbox/events?token={token}") as inbox,
-            websockets.connect(f"{base}/api/v1/webchat/demo/sessions/{session}/events") as chat,
+            websockets.connect(session.events_url) as chat,
         ):
             # Both subscribed: the server subscribes before it accepts a socket.
             await chat.send(json.dumps({"type": "typing"}))
@@ -98,13 +100,15 @@ def test_the_contact_panel_shows_the_profile_and_tickets_from_every_channel(
     session, agent, ticket = escalated(client, live_server)
     panel_url = f"/api/v1/tickets/{ticket['id']}/contact"
     panel = client.get(panel_url, headers=agent).json()
-    assert panel["name"] is None and panel["custom_fields"] == {}
-    assert [(c["channel_type"], c["external_id"]) for c in panel["channels"]] == [("webchat", session)]
+    assert panel["name"] == session.name and panel["custom_fields"] == {}
+    assert [(c["channel_type"], c["external_id"]) for c in panel["channels"]] == [
+        ("webchat", session.session_id)
+    ]
     assert [t["protocol"] for t in panel["tickets"]] == [ticket["protocol"]]
 
     bad = client.put(panel_url, json={"name": "Ana", "email": "ana@", "phone": "5511"}, headers=agent)
     assert bad.status_code == 422 and "email" in bad.text
-    assert client.get(panel_url, headers=agent).json()["name"] is None, "nothing saved"
+    assert client.get(panel_url, headers=agent).json()["name"] == session.name, "nothing saved"
     bad_phone = client.put(panel_url, json={"phone": "12-34"}, headers=agent)
     assert bad_phone.status_code == 422 and "phone" in bad_phone.text
 
@@ -163,8 +167,8 @@ def test_a_summary_on_demand_without_an_llm_reads_the_stored_conversation(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
     session, agent, ticket = escalated(client, live_server)
-    send(client, session, "o boleto venceu ontem")
-    wait_for(client, session, 3)
+    session.send("o boleto venceu ontem")
+    session.wait_for(3)
     summary = client.post(f"/api/v1/tickets/{ticket['id']}/summary", headers=agent)
     assert summary.status_code == 200, summary.text
     body = summary.json()

@@ -33,7 +33,7 @@ from core.settings import Settings
 from tests.conftest import MakeTenant, start_atende, stop_atende
 from tests.fakes.llm_servers import FakeOpenAI, count_tokens
 from tests.fakes.telegram_api import FakeTelegram, TelegramError
-from tests.helpers import login, metric, send, wait_for
+from tests.helpers import ChatCustomer, login, metric
 from web.deps import provide_services
 from web.metrics import MetricsController
 
@@ -75,9 +75,9 @@ async def _demo_tenant_id(data_dir: Path) -> str:
 
 def test_a_turn_moves_the_turn_llm_and_cost_metrics(metered: MeteredServer) -> None:
     client = httpx.Client(base_url=metered.url, timeout=30)
-    session = f"s-{uuid.uuid4()}"
-    assert send(client, session, QUESTION).status_code == 202
-    _, reply = wait_for(client, session, 2)
+    session = ChatCustomer.start(client)
+    assert session.send(QUESTION).status_code == 202
+    _, reply = session.wait_for(2)
     assert reply["text"] == "As plantas têm garantia de 15 dias a partir da entrega."
 
     scraped = client.get("/metrics")  # from 127.0.0.1: no token needed
@@ -104,7 +104,7 @@ def test_a_turn_moves_the_turn_llm_and_cost_metrics(metered: MeteredServer) -> N
         status_code="202",
     )
     assert posted == 1
-    assert session not in text
+    assert session.session_id not in text
 
     # What waits in the database, read now: the message was answered, nothing is stuck in the outbox.
     assert metric(text, "atende_unanswered_messages") == 0

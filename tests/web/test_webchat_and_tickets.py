@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import LiveServer, run_cli
-from tests.helpers import login, messages, send, ticket_of, wait_for
+from tests.helpers import ChatCustomer, login, ticket_of
 from tests.waiting import stays_true
 
 
@@ -20,10 +19,10 @@ def client(live_server: LiveServer) -> httpx.Client:
 
 
 def test_a_question_gets_a_grounded_answer_with_its_source(client: httpx.Client) -> None:
-    session = f"s-{uuid.uuid4()}"
-    accepted = send(client, session, "Vocês parcelam no cartão de crédito?")
+    session = ChatCustomer.start(client)
+    accepted = session.send("Vocês parcelam no cartão de crédito?")
     assert accepted.status_code == 202
-    customer, bot = wait_for(client, session, 2)
+    customer, bot = session.wait_for(2)
     assert customer["id"] == accepted.json()["id"] and customer["author"] == "customer"
     assert bot["author"] == "bot"
     assert "10 vezes sem juros" in bot["text"]
@@ -32,13 +31,13 @@ def test_a_question_gets_a_grounded_answer_with_its_source(client: httpx.Client)
 
 
 def test_handoff_from_web_chat_to_an_agent_and_back(client: httpx.Client, live_server: LiveServer) -> None:
-    session = f"s-{uuid.uuid4()}"
-    assert send(client, session, "quero falar com um atendente").status_code == 202
-    _, notice = wait_for(client, session, 2)
+    session = ChatCustomer.start(client)
+    assert session.send("quero falar com um atendente").status_code == 202
+    _, notice = session.wait_for(2)
     assert "atendente humano" in notice["text"]
 
     headers = login(client, live_server.agent)
-    ticket = ticket_of(client, headers, session)
+    ticket = ticket_of(client, headers, session.name)
     assert ticket["status"] == "pending" and ticket["reason"] == "the customer asked to talk to a person"
     assert ticket["protocol"] in notice["text"]
 
@@ -48,12 +47,12 @@ def test_handoff_from_web_chat_to_an_agent_and_back(client: httpx.Client, live_s
         f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Oi! Aqui é a Bia."}, headers=headers
     )
     assert reply.status_code == 201
-    assert [m["text"] for m in messages(client, session)][-1] == "Oi! Aqui é a Bia."
+    assert [m["text"] for m in session.messages()][-1] == "Oi! Aqui é a Bia."
 
     # Later customer messages go to the human: stored, shown in the ticket, and the bot stays silent.
-    assert send(client, session, "Como uso meus pontos do Clube Nuvem?").status_code == 202
+    assert session.send("Como uso meus pontos do Clube Nuvem?").status_code == 202
     stays_true(
-        lambda: [m["author"] for m in messages(client, session)] == ["customer", "bot", "agent", "customer"],
+        lambda: [m["author"] for m in session.messages()] == ["customer", "bot", "agent", "customer"],
         "the bot stays silent while a human owns the conversation",
     )
     detail = client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers).json()
@@ -63,18 +62,18 @@ def test_handoff_from_web_chat_to_an_agent_and_back(client: httpx.Client, live_s
     # Closing asks for a rating and hands the conversation back to the bot.
     closed = client.post(f"/api/v1/tickets/{ticket['id']}/close", headers=headers)
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    send(client, session, "Como uso meus pontos do Clube Nuvem?")
-    last = wait_for(client, session, 7)[-1]
+    session.send("Como uso meus pontos do Clube Nuvem?")
+    last = session.wait_for(7)[-1]
     assert last["author"] == "bot"
     assert last["citations"][0]["document"] == "clube-nuvem.md"
 
 
 def test_only_one_of_two_agents_gets_a_ticket(client: httpx.Client, live_server: LiveServer) -> None:
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "I want to talk to a human")
-    wait_for(client, session, 2)
+    session = ChatCustomer.start(client)
+    session.send("I want to talk to a human")
+    session.wait_for(2)
     first, second = login(client, live_server.agent), login(client, live_server.second_agent)
-    ticket = ticket_of(client, first, session)
+    ticket = ticket_of(client, first, session.name)
     assert client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=first).status_code == 200
     taken = client.post(f"/api/v1/tickets/{ticket['id']}/accept", headers=second)
     assert taken.status_code == 409
@@ -88,15 +87,13 @@ def test_only_one_of_two_agents_gets_a_ticket(client: httpx.Client, live_server:
 
 
 def test_the_same_message_id_twice_is_stored_and_answered_once(client: httpx.Client) -> None:
-    session = f"s-{uuid.uuid4()}"
-    first = send(client, session, "Qual o horário de atendimento?", message_id="page-msg-1")
-    second = send(client, session, "Qual o horário de atendimento?", message_id="page-msg-1")
+    session = ChatCustomer.start(client)
+    first = session.send("Qual o horário de atendimento?", message_id="page-msg-1")
+    second = session.send("Qual o horário de atendimento?", message_id="page-msg-1")
     assert first.json()["id"] == second.json()["id"]
     assert second.json()["duplicate"] is True
-    wait_for(client, session, 2)
-    stays_true(
-        lambda: [m["author"] for m in messages(client, session)] == ["customer", "bot"], "answered once"
-    )
+    session.wait_for(2)
+    stays_true(lambda: [m["author"] for m in session.messages()] == ["customer", "bot"], "answered once")
 
 
 @pytest.mark.parametrize(
@@ -114,14 +111,14 @@ def test_the_same_message_id_twice_is_stored_and_answered_once(client: httpx.Cli
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(
     client: httpx.Client, body: dict[str, Any], field: str
 ) -> None:
-    session = f"bad-{uuid.uuid4()}"
+    session = ChatCustomer.start(client)
     if body.get("session_id") == "s":
-        body = {**body, "session_id": session}
-    response = client.post("/api/v1/webchat/demo/messages", json=body)
+        body = {**body, "session_id": session.session_id}
+    response = client.post("/api/v1/webchat/demo/messages", json=body, headers=session.headers)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [e["field"] for e in response.json()["errors"]]
-    assert messages(client, session) == []
+    assert session.messages() == []
 
 
 def test_unknown_tenant_is_404(client: httpx.Client) -> None:
@@ -141,10 +138,10 @@ def test_tickets_need_a_valid_login(client: httpx.Client, live_server: LiveServe
 def test_another_tenants_agent_cannot_see_or_touch_a_ticket(
     client: httpx.Client, live_server: LiveServer
 ) -> None:
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "quero falar com um atendente")
-    wait_for(client, session, 2)
-    ticket = ticket_of(client, login(client, live_server.agent), session)
+    session = ChatCustomer.start(client)
+    session.send("quero falar com um atendente")
+    session.wait_for(2)
+    ticket = ticket_of(client, login(client, live_server.agent), session.name)
 
     assert run_cli(live_server.data_dir, "tenant", "create", "rival").returncode == 0
     rival = ("agent@rival.example", "rival-agent-pass")
@@ -176,11 +173,11 @@ def test_the_demo_comes_with_a_supervisor_quick_replies_and_tags(
     credentials = json.loads((live_server.data_dir / "demo-credentials.json").read_text())
     supervisor = login(client, ("supervisor@demo.atende.dev", credentials["supervisor@demo.atende.dev"]))
     assert client.get("/api/v1/supervisor/queues", headers=supervisor).status_code == 200
-    session = f"s-{uuid.uuid4()}"
-    send(client, session, "quero falar com um atendente")
-    wait_for(client, session, 2)
+    session = ChatCustomer.start(client)
+    session.send("quero falar com um atendente")
+    session.wait_for(2)
     agent = login(client, live_server.agent)
-    ticket = ticket_of(client, agent, session)
+    ticket = ticket_of(client, agent, session.name)
     [hello] = client.get(
         f"/api/v1/tickets/{ticket['id']}/quick-replies", params={"q": "/ola"}, headers=agent
     ).json()
