@@ -41,6 +41,7 @@ from web.channels_admin import ChannelAdminController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.media import MediaController
+from web.rate_limits import RateLimits
 
 PUBLIC_GRAPH = "https://93.184.216.34"
 """A public address (an IP, so saving it needs no DNS): what a channel was saved with."""
@@ -88,7 +89,7 @@ def _app(services: Services) -> Litestar:
     lifecycles = ChannelLifecycles(PipelineHost(services), services.adapters)
     return Litestar(
         route_handlers=[AuthController, ChannelAdminController, MediaController],
-        state=State({"services": services, "jwt_auth": jwt_auth}),
+        state=State({"services": services, "jwt_auth": jwt_auth, "rate_limits": RateLimits(None)}),
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
