@@ -1,8 +1,8 @@
 """Sessions that can end: users.active (an admin deactivates a person), users.token_version (carried in
 every token; raised by logout, a new password or deactivation), and refresh_tokens (core/sessions.py).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
