@@ -47,7 +47,7 @@ from web.evals import EvalRunController
 from web.failed_jobs import FailedJobsController
 from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
-from web.knowledge import KnowledgeController
+from web.knowledge import KnowledgeController, upload_body_limit
 from web.media import MediaController
 from web.metrics import HTTP_METRICS, MetricsController
 from web.pages import PagesController
@@ -139,7 +139,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TicketController,
             ConversationController,
             InboxEventsController,
-            KnowledgeController,
+            Router(
+                path="/",
+                route_handlers=[KnowledgeController],
+                request_max_body_size=upload_body_limit(settings.max_upload_bytes),
+            ),
             AdminController,
             EvalRunController,
             *(handler for plugin in PLUGINS for handler in plugin.route_handlers),

@@ -31,6 +31,15 @@ from web.auth import AuthUser
 
 ManagerRequest = Request[AuthUser, Token, State]
 
+MULTIPART_ALLOWANCE = 1024 * 1024
+"""Room in an upload's request for the multipart framing and the other fields, beside the file."""
+
+
+def upload_body_limit(max_upload_bytes: int) -> int:
+    """The largest upload request taken in (larger ones get a 413): one file of ATENDE_MAX_UPLOAD_MB,
+    the same limit ``accept_upload`` holds each file to, and the rest of the form."""
+    return max_upload_bytes + MULTIPART_ALLOWANCE
+
 
 def knowledge_roles_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if connection.user.role not in {Role.ADMIN, Role.KNOWLEDGE_MANAGER}:
