@@ -42,6 +42,7 @@ from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
 from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
+from web.error_log import log_server_fault
 from web.errors import exception_handlers
 from web.evals import EvalRunController
 from web.failed_jobs import FailedJobsController
@@ -56,6 +57,7 @@ from web.queues import PresenceController, QueueAdminController, SupervisorContr
 from web.quick_replies import QuickReplyController
 from web.security_headers import add_security_headers
 from web.tags import TagController
+from web.text_guard import StorableTextMiddleware
 from web.ticket_assist import AssistController
 from web.tickets import ConversationController, TicketController
 from web.webchat import WebChatController
@@ -166,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         plugins=[channels],
-        middleware=[HTTP_METRICS.middleware],
+        middleware=[HTTP_METRICS.middleware, StorableTextMiddleware()],
         before_send=[add_security_headers],
         lifespan=[services_lifespan],
         on_app_init=[jwt_auth.on_app_init],
@@ -177,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "channel_lifecycles": Provide(provide_channel_lifecycles, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
+        after_exception=[log_server_fault],
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         state=State(

@@ -45,6 +45,8 @@ def build_jwt_auth(secret: str) -> JWTAuth[AuthUser, Token]:
         token_secret=secret,
         default_token_expiration=TOKEN_LIFETIME,
         exclude=["^/schema"],
+        # OPTIONS too needs the token: the roles' guards read the user (no CORS preflight reaches these).
+        exclude_http_methods=["HEAD"],
     )
 
 
