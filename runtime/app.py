@@ -59,6 +59,7 @@ from web.security_headers import add_security_headers
 from web.tags import TagController
 from web.ticket_assist import AssistController
 from web.tickets import ConversationController, TicketController
+from web.two_factor import TwoFactorController
 from web.webchat import WebChatController
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             PagesController,
             AuthController,
+            TwoFactorController,
             WebChatController,
             TicketController,
             ConversationController,

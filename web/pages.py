@@ -34,6 +34,7 @@ STAFF_PAGES = {
     "/integrations": "integrations.html",
     "/evals": "evals.html",
     "/jobs": "jobs.html",
+    "/account": "account.html",
 }
 """The staff pages in English only, and their templates: each page logs in by itself."""
 
