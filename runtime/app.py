@@ -45,6 +45,7 @@ from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
 from web.failed_jobs import FailedJobsController
+from web.health import HealthController
 from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            HealthController,
             PagesController,
             AuthController,
             WebChatController,
