@@ -33,7 +33,9 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    405: "Method not allowed",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -42,17 +44,23 @@ RETRY_AFTER_SECONDS = 5
 
 
 def _problem(
-    request: Request[Any, Any, Any], status: int, detail: str, **extra: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response[dict[str, Any]]:
     body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
     body["instance"] = request.url.path
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} | (headers or {})
     return Response(body | extra, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: AtendeError) -> Response[dict[str, Any]]:
     reason = getattr(exc, "reason", None) or exc.detail
-    extra = {"errors": [{"field": exc.field, "reason": reason}]} if exc.field else {}
+    extra: dict[str, Any] = {"errors": [{"field": exc.field, "reason": reason}]} if exc.field else {}
     return _problem(request, HTTP_STATUS[exc.code], exc.detail, code=str(exc.code), **extra)
 
 
@@ -78,7 +86,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         and "invalid" not in exc.detail
     ):
         return _problem(request, 401, "log in first: send the token as 'Authorization: Bearer <token>'")
-    return _problem(request, exc.status_code, exc.detail)
+    return _problem(request, exc.status_code, exc.detail, headers=exc.headers)  # Allow, Retry-After
 
 
 def _root_cause(exc: BaseException) -> BaseException:
