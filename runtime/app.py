@@ -45,11 +45,13 @@ from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.evals import EvalRunController
 from web.failed_jobs import FailedJobsController
+from web.health import HealthController
 from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
 from web.knowledge import KnowledgeController
 from web.media import MediaController
 from web.metrics import HTTP_METRICS, MetricsController
+from web.openapi_errors import document_errors
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config, rate_limits
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            HealthController,
             PagesController,
             AuthController,
             TwoFactorController,
@@ -172,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[HTTP_METRICS.middleware],
         before_send=[add_security_headers],
         lifespan=[services_lifespan],
+        on_startup=[document_errors],
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

@@ -47,10 +47,6 @@ class PagesController(Controller):
     async def home(self) -> Redirect:
         return Redirect("/inbox")
 
-    @get("/healthz")
-    async def health(self) -> dict[str, str]:
-        return {"status": "ok"}
-
     @get("/chat/{tenant_slug:str}")
     async def chat(
         self,
