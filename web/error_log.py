@@ -1,7 +1,8 @@
 """Every request that fails on the server's side is logged, once, with its traceback.
 
 Litestar turns an unexpected exception into a 500 and, unless in debug mode, logs nothing. This hook
-logs each one (and each server-side error a handler maps, such as a 503) through structlog, whose
+logs each one (and each server-side error a handler maps, but for the database being away, which
+``web.errors`` logs in one line) through structlog, whose
 chain masks personal data in the message and the traceback (``core.logging``). Errors of the
 client's making (4xx) are answers, not faults: they are not logged.
 """
@@ -12,6 +13,7 @@ import structlog
 from litestar.exceptions import HTTPException
 from litestar.types import Scope
 
+from core.database import database_unreachable
 from core.errors import AtendeError, ErrorCode
 
 log = structlog.get_logger("atende.web")
@@ -19,6 +21,8 @@ _SERVER_SIDE = {ErrorCode.INTERNAL, ErrorCode.UNAVAILABLE}
 
 
 def is_server_fault(exc: Exception) -> bool:
+    if database_unreachable(exc):
+        return False  # an outage, not a fault: web.errors logs one line per refused request
     if isinstance(exc, HTTPException):
         return exc.status_code >= 500
     if isinstance(exc, AtendeError):

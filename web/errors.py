@@ -97,8 +97,9 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """The database is away (``core.database.database_unreachable``): a 503 with ``Retry-After``, so the
-    page, the client or the channel's provider sends it again; any other database error stays a 500.
-    One log line each, naming the errors' types: never the statement, its parameters or the body."""
+    page, the client or the channel's provider sends it again, with one log line naming the errors'
+    types (never the statement, its parameters or the body). Any other database error stays a 500,
+    logged with its traceback by ``web.error_log`` like every other fault."""
     fields = {
         "method": request.method,
         "path": request.url.path,
@@ -109,7 +110,6 @@ def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         log.warning("database.unavailable", **fields)
         detail = "the service is temporarily unavailable: try again in a few seconds"
         return _problem(request, 503, detail, code=str(ErrorCode.UNAVAILABLE))
-    log.error("database.error", **fields)
     return _problem(request, 500, "the server failed to handle this request", code=str(ErrorCode.INTERNAL))
 
 

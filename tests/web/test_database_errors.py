@@ -15,6 +15,7 @@ from structlog.testing import capture_logs
 from conversations.services import Services
 from core.database import open_database
 from core.settings import Settings
+from web.error_log import log_server_fault
 from web.errors import exception_handlers
 
 SECRET = "meu CPF é 123.456.789-09"
@@ -46,7 +47,9 @@ async def client(services: Services, tmp_path: Path) -> AsyncIterator[AsyncTestC
         async with open_database(suite_database) as database, database.sessionmaker() as session:
             await session.execute(text("SELECT CAST(:text AS integer)"), {"text": data["text"]})
 
-    app = Litestar([lost, unreachable, wrong], exception_handlers=exception_handlers)
+    app = Litestar(
+        [lost, unreachable, wrong], exception_handlers=exception_handlers, after_exception=[log_server_fault]
+    )
     async with AsyncTestClient(app) as test_client:
         yield test_client
 
@@ -67,7 +70,7 @@ async def test_the_database_away_is_a_503_with_retry_after_and_one_log_line_with
     assert SECRET not in response.text
 
 
-async def test_another_database_error_stays_a_500_and_is_logged_once_without_the_statement(
+async def test_another_database_error_stays_a_500_and_is_logged_once_with_its_traceback(
     client: AsyncTestClient[Litestar],
 ) -> None:
     with capture_logs() as logs:
@@ -76,6 +79,7 @@ async def test_another_database_error_stays_a_500_and_is_logged_once_without_the
     assert response.status_code == 500
     assert "Retry-After" not in response.headers
     [line] = logs
-    assert line["event"] == "database.error"
-    assert SECRET not in str(line) and "SELECT" not in str(line)
+    # With its traceback, for whoever fixes it; the driver's message quotes the value, which the log's
+    # processors mask as they write the line (tests/web/test_error_logs.py).
+    assert line["event"] == "request.failed" and line["exc_info"]
     assert SECRET not in response.text
