@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.media_types import type_accepted
+from core.private_files import create_private
 
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_MAX_UPLOAD_MB = 50
@@ -214,9 +215,7 @@ class Settings:
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(os.urandom(32).hex())
-            path.chmod(0o600)
+            create_private(path, os.urandom(32).hex().encode())  # 0600 from the start, in a 0700 data dir
         return path.read_text().strip()
 
 

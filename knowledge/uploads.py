@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.private_files import write_private
 from core.settings import ParseLimits
 from knowledge.embeddings import Embedder
 from knowledge.errors import UnreadableDocumentError
@@ -93,8 +94,7 @@ async def accept_upload(
     document.ingest_tries = 0
     await session.flush()
     path = uploads_dir / str(tenant_id) / f"{document.id}{PurePath(source).suffix.lower()}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_private(path, data)
     return UploadOutcome(source, DocumentStatus.QUEUED, document_id=str(document.id))
 
 

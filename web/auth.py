@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.services import Services
 from core.accounts import Actor, Role, User, authenticate, get_user
+from web.second_step import SecondStepOut, second_step_for
 
 TOKEN_LIFETIME = timedelta(hours=12)
 
@@ -45,6 +46,8 @@ def build_jwt_auth(secret: str) -> JWTAuth[AuthUser, Token]:
         token_secret=secret,
         default_token_expiration=TOKEN_LIFETIME,
         exclude=["^/schema"],
+        # OPTIONS too needs the token: the roles' guards read the user (no CORS preflight reaches these).
+        exclude_http_methods=["HEAD"],
     )
 
 
@@ -113,14 +116,22 @@ class AuthController(Controller):
     @post("/login", exclude_from_auth=True, status_code=200)
     async def login(
         self, request: Request[Any, Any, Any], data: LoginIn, db_session: AsyncSession
-    ) -> LoginOut:
+    ) -> LoginOut | SecondStepOut:
         user = await authenticate(db_session, data.email, data.password)
         if user is None:
             raise NotAuthorizedException("wrong e-mail or password")
-        jwt_auth: JWTAuth[AuthUser, Token] = request.app.state.jwt_auth
-        token = jwt_auth.create_token(
-            identifier=str(user.id), token_extras={"tenant_id": str(user.tenant_id)}
-        )
-        return LoginOut(
-            token=token, user={"id": str(user.id), "email": user.email, "name": user.name, "role": user.role}
-        )
+        # Two-factor authentication (web.two_factor): no token yet, a ticket for the code's step.
+        second_step = await second_step_for(db_session, request.app.state.secret_key, user)
+        if second_step is not None:
+            return second_step
+        return await issue_login(request, db_session, user)
+
+
+async def issue_login(request: Request[Any, Any, Any], db_session: AsyncSession, user: User) -> LoginOut:
+    """What a finished login answers: the access token and who it is for. Also the end of the second
+    step (``web.two_factor``), so both give the same."""
+    jwt_auth: JWTAuth[AuthUser, Token] = request.app.state.jwt_auth
+    token = jwt_auth.create_token(identifier=str(user.id), token_extras={"tenant_id": str(user.tenant_id)})
+    return LoginOut(
+        token=token, user={"id": str(user.id), "email": user.email, "name": user.name, "role": user.role}
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.service import unanswered_questions
 from conversations.services import Services
 from core.accounts import Role
+from core.errors import InvalidInputError
 from core.views import view_of
 from knowledge.gaps import group_gaps
 from knowledge.models import DEFAULT_COLLECTION
@@ -95,12 +96,16 @@ class KnowledgeController(Controller):
     ) -> list[UploadView]:
         """Several files in the ``files`` field (multipart); each is checked, stored and queued on its own."""
         files = data.get("files") or []
-        files = files if isinstance(files, list) else [files]
+        files = [
+            upload
+            for upload in (files if isinstance(files, list) else [files])
+            if isinstance(upload, UploadFile)
+        ]
+        if not files:
+            raise InvalidInputError("files", "send at least one file (multipart field 'files')")
         collection = str(data.get("collection") or DEFAULT_COLLECTION)
         outcomes = []
         for upload in files:
-            if not isinstance(upload, UploadFile):
-                continue
             content = await upload.read()
             async with db_session.begin():
                 outcome = await accept_upload(
