@@ -61,6 +61,8 @@ class Tenant(UUIDv7AuditBase):
     ticket_seq: Mapped[int] = mapped_column(default=0)
     reopen_window_hours: Mapped[int] = mapped_column(default=24)
     """A hand-off this soon after the conversation's last ticket closed reopens it (same protocol)."""
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
+    """Set by an admin: everyone must sign in with a TOTP code too (core.two_factor), enrolling first."""
 
 
 class User(TenantOwned):

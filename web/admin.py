@@ -1,4 +1,5 @@
-"""The admin's API: the tenant's escalation policy, its LLM provider, and what its LLM calls cost."""
+"""The admin's API: the tenant's escalation policy, its LLM provider, what its LLM calls cost, and whether
+its people must use two-factor authentication."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from agents.tenant_settings import (
 )
 from agents.usage import UsageSummary, usage_summary
 from conversations.services import Services
+from core.two_factor import set_tenant_requires, tenant_requires
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
@@ -46,6 +48,11 @@ class AdminDefaults(msgspec.Struct):
     providers: list[str]
     server_llm: dict[str, ServerLlmView]
     """The providers set by environment variables, used while the tenant chose none."""
+
+
+class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True):
+    require_two_factor: bool
+    """Everyone of the tenant signs in with a TOTP code too; who has none sets it up at their next login."""
 
 
 class AdminController(Controller):
@@ -111,3 +118,16 @@ class AdminController(Controller):
     ) -> UsageSummary:
         """LLM tokens and cost over the last ``days``: totals, per model, the costliest conversations."""
         return await usage_summary(db_session, request.user.tenant_id, days)
+
+    @get("/security")
+    async def read_security(self, request: AdminRequest, db_session: AsyncSession) -> SecuritySettings:
+        return SecuritySettings(await tenant_requires(db_session, request.user.tenant_id))
+
+    @put("/security")
+    async def replace_security(
+        self, request: AdminRequest, data: SecuritySettings, db_session: AsyncSession
+    ) -> SecuritySettings:
+        """Require two-factor authentication of the tenant's people (from their next login), or stop."""
+        async with db_session.begin():
+            await set_tenant_requires(db_session, request.user.tenant_id, data.require_two_factor)
+        return data

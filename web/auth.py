@@ -37,6 +37,7 @@ from core.passwords import hash_password
 from core.realtime import sessions_stream
 from core.sessions import renew_session, start_session
 from web.rate_limits import Allowance, RateLimits
+from web.second_step import SecondStepOut, second_step_for
 
 ACCESS_LIFETIME = timedelta(minutes=15)
 """An access token's life; the pages renew it with their refresh token (``core.sessions``)."""
@@ -80,6 +81,8 @@ def build_jwt_auth(secret: str) -> JWTAuth[AuthUser, Token]:
         token_secret=secret,
         default_token_expiration=ACCESS_LIFETIME,
         exclude=["^/schema"],
+        # OPTIONS too needs the token: the roles' guards read the user (no CORS preflight reaches these).
+        exclude_http_methods=["HEAD"],
     )
 
 
@@ -186,7 +189,9 @@ def _session_out(request: Request[Any, Any, Any], user: User, refresh_token: str
     )
 
 
-async def _signed_in(request: Request[Any, Any, Any], services: Services, user: User) -> SessionOut:
+async def issue_login(request: Request[Any, Any, Any], services: Services, user: User) -> SessionOut:
+    """What a finished login answers: the tokens and who they are for. Also the end of the second step
+    (``web.two_factor``), so both give the same."""
     if not user.active:
         raise PermissionDeniedException("this account was deactivated by an admin")
     async with services.database.sessionmaker.begin() as session:
@@ -198,8 +203,11 @@ class AuthController(Controller):
     path = "/api/v1/auth"
 
     @post("/login", exclude_from_auth=True, status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: LoginIn, services: Services) -> SessionOut:
-        """An access token and a refresh token for the right e-mail and password. Too many failures
+    async def login(
+        self, request: Request[Any, Any, Any], data: LoginIn, services: Services
+    ) -> SessionOut | SecondStepOut:
+        """An access token and a refresh token for the right e-mail and password, or, for a person with
+        two-factor authentication, a ticket for the code's step (``web.two_factor``). Too many failures
         for the account or from the address are refused for a while (429 with Retry-After)."""
         failures = FailedLogins(request, data.email)
         await failures.check()
@@ -208,7 +216,11 @@ class AuthController(Controller):
             await failures.failed()
             raise NotAuthorizedException("wrong e-mail or password")
         await failures.succeeded()
-        return await _signed_in(request, services, user)
+        if not user.active:
+            raise PermissionDeniedException("this account was deactivated by an admin")
+        async with services.database.reads() as session:
+            second_step = await second_step_for(session, request.app.state.secret_key, user)
+        return second_step or await issue_login(request, services, user)
 
     @post("/refresh", exclude_from_auth=True, status_code=200)
     async def refresh(

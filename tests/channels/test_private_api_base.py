@@ -36,6 +36,7 @@ from core.accounts import Tenant, create_user
 from tests.conftest import MakeTenant
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import NoJobs
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
 from web.deps import provide_db_session, provide_services
@@ -49,22 +50,6 @@ JPEG = b"\xff\xd8\xff\xe0 an internal file the customer must never see"
 BOT_TOKEN = "555000333:AAE-ssrf-test-token"
 
 
-class _NoJobs:
-    """The pipeline's jobs, dropped: the tests deliver themselves."""
-
-    async def run_turn(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_message(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
-        pass
-
-    async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
-        pass
-
-
 @pytest.fixture
 async def guarded(services: Services) -> AsyncIterator[Services]:
     """The suite's services with private networks refused, as a default install runs."""
@@ -76,7 +61,7 @@ async def guarded(services: Services) -> AsyncIterator[Services]:
     )
     adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
     try:
-        yield dataclasses.replace(services, settings=settings, adapters=adapters, jobs=_NoJobs())
+        yield dataclasses.replace(services, settings=settings, adapters=adapters, jobs=NoJobs())
     finally:
         for adapter in adapters.values():
             if isinstance(adapter, ClosingAdapter):

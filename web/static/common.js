@@ -284,17 +284,71 @@ export async function api(path, options = {}) {
   return body;
 }
 
+// The login form: e-mail and password, then, when the server asks for a second step, the authenticator
+// app's code (``verify``) or, where the tenant requires two-factor authentication, its set-up first
+// (``enrol``: the QR code, the code, then the recovery codes, shown this once).
 export function withLogin(form, start) {
   if (session.token && localStorage.getItem(REFRESH)) { start(); return; }
   form.hidden = false;
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const email = form.querySelector("[type=email]").value, password = form.querySelector("[type=password]").value;
-    const response = await fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) { form.querySelector(".error").textContent = body.detail || "Login failed"; return; }
-    session.store(body);
+  const part = (id) => form.querySelector(`#${id}`);
+  const error = form.querySelector(".error");
+  const credentials = form.querySelectorAll("[type=email], [type=password]");
+  let step = null, finished = null;
+  const post = async (path, data) => {
+    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+    return { status: response.status, ok: response.ok, body: await response.json().catch(() => ({})) };
+  };
+  const done = (login) => {
+    session.store(login);
     form.hidden = true;
     start();
+  };
+  const askForCode = async (second) => {
+    step = second;
+    for (const input of credentials) input.disabled = true;
+    let hint = t("Type the 6-digit code from your authenticator app, or a recovery code.");
+    if (step.second_step === "enrol") {
+      const setup = await post("/api/v1/auth/2fa/enrol/setup", { ticket: step.ticket });
+      if (!setup.ok) { error.textContent = setup.body.detail || t("Login failed"); return; }
+      part("login-qr").innerHTML = setup.body.qr_svg;  // drawn by our server from the otpauth:// URI
+      hint = t("Your organisation requires two-factor authentication: scan this code with an authenticator app (or type the key {secret}), then type the 6-digit code it shows.", { secret: setup.body.secret });
+    }
+    part("login-code-hint").textContent = hint;
+    part("login-second-step").hidden = false;
+    part("login-code").required = true;
+    part("login-code").focus();
+  };
+  const showRecoveryCodes = (codes) => {
+    part("login-qr").replaceChildren();
+    part("login-code").hidden = true;
+    part("login-code-hint").textContent = t("Two-factor authentication is on. Keep these recovery codes somewhere safe: each works once, and they are not shown again.");
+    part("login-recovery").replaceChildren(...codes.map((code) => el("li", {}, code)));
+    part("login-recovery").hidden = false;
+    form.querySelector("[type=submit]").textContent = t("Continue");
+  };
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    if (finished) { done(finished); return; }
+    if (!step) {
+      const [email, password] = [...credentials].map((input) => input.value);
+      const { ok, body } = await post("/api/v1/auth/login", { email, password });
+      if (!ok) { error.textContent = body.detail || t("Login failed"); return; }
+      if (body.second_step) { await askForCode(body); return; }
+      done(body);
+      return;
+    }
+    const path = step.second_step === "enrol" ? "/api/v1/auth/2fa/enrol/confirm" : "/api/v1/auth/2fa/verify";
+    const { status, ok, body } = await post(path, { ticket: step.ticket, code: part("login-code").value.trim() });
+    if (status === 401) {  // the ticket ran out: start again from the password
+      step = null;
+      for (const input of credentials) input.disabled = false;
+      part("login-second-step").hidden = true;
+      part("login-code").required = false;
+    }
+    if (!ok) { error.textContent = body.detail || t("Login failed"); return; }
+    if (step.second_step === "verify") { done(body); return; }
+    finished = body.login;
+    showRecoveryCodes(body.recovery_codes);
   });
 }
