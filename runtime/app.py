@@ -38,6 +38,7 @@ from runtime.redis_channels import ResilientPubSubBackend
 from runtime.redis_check import require_redis
 from runtime.sweeps import sweep_periodically, sweep_uploads
 from web.admin import AdminController
+from web.allowed_methods import name_allowed_methods
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
 from web.contacts import ContactPanelController
@@ -181,7 +182,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[channels],
         middleware=[HTTP_METRICS.middleware, StorableTextMiddleware()],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, name_allowed_methods],
         lifespan=[services_lifespan],
         on_startup=[document_errors],
         on_app_init=[jwt_auth.on_app_init],

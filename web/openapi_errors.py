@@ -3,7 +3,7 @@ describes what the API really answers (``web.errors`` turns every error into an 
 
 Which errors an operation can give follows from its shape, one rule each: every API call may be
 refused for its credentials (401) or be unavailable while the database is down (503); a guarded one
-may be forbidden (403); one with path parameters may name something missing (404); one that takes
+may be forbidden (403); one with path parameters or a body may name something missing (404); one that takes
 input may find it invalid (422); one with a body may conflict with what exists (409); the calls with
 counted allowances (login, web chat, the public API) may be refused for going too fast (429). The
 request bodies that refuse unknown fields say so (``additionalProperties: false``).
@@ -63,8 +63,10 @@ def _statuses(path: str, method: str, operation: Operation, guarded: bool) -> se
     if guarded:
         statuses.add(403)
     parameters = operation.parameters or []
-    if any(getattr(parameter, "param_in", None) == "path" for parameter in parameters):
-        statuses.add(404)
+    if operation.request_body or any(
+        getattr(parameter, "param_in", None) == "path" for parameter in parameters
+    ):
+        statuses.add(404)  # what the path names, or an id the body names (a channel, a queue)
     if parameters or operation.request_body:
         statuses.add(422)
     if method in WRITES and operation.request_body:

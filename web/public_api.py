@@ -264,9 +264,10 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 API_KEY_SCHEME: SecurityScheme(
-                    type="http",
-                    scheme="bearer",
-                    description="An API key (atd_…); X-API-Key: atd_… works too.",
+                    type="apiKey",
+                    name="X-API-Key",
+                    security_scheme_in="header",
+                    description="An API key (atd_…) in X-API-Key; Authorization: Bearer atd_… works too.",
                 )
             }
         ),

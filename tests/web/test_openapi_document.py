@@ -63,3 +63,9 @@ def test_a_wrong_method_names_the_allowed_ones(client: httpx.Client) -> None:
     answer = client.request("TRACE", "/api/v1/tags")
     assert answer.status_code == 405
     assert {"GET", "POST"} <= {method.strip() for method in answer.headers["allow"].split(",")}
+
+
+def test_options_names_every_method_of_the_path(client: httpx.Client, live_server: LiveServer) -> None:
+    answer = client.options("/api/v1/tags", headers=login(client, live_server.admin))
+    assert answer.status_code == 204
+    assert {method.strip() for method in answer.headers["allow"].split(",")} == {"GET", "POST", "OPTIONS"}
