@@ -27,6 +27,7 @@ from agents.tenant_settings import (
 from agents.usage import UsageSummary, usage_summary
 from conversations.services import Services
 from core.two_factor import set_tenant_requires, tenant_requires
+from core.url_guard import check_url
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
@@ -101,9 +102,16 @@ class AdminController(Controller):
 
     @put("/llm")
     async def replace_llm(
-        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession
+        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession, services: Services
     ) -> LlmSettings:
-        """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one."""
+        """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one.
+        A ``base_url`` that is, or resolves to, a private or local address is a 422 naming it (unless
+        ATENDE_ALLOW_PRIVATE_NETWORKS): the server would send the tenant's prompts and key there."""
+        for name in ("primary", "fallback"):
+            choice = data.get(name)
+            if isinstance(choice, dict) and isinstance(url := choice.get("base_url"), str):
+                allow_private = services.settings.allow_private_networks
+                await check_url(url, field=f"{name}.base_url", allow_private=allow_private)
         async with db_session.begin():
             return await save_llm_settings(
                 db_session, request.user.tenant_id, data, request.app.state.secret_key
