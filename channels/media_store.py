@@ -10,6 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.private_files import write_private
+
 
 class MediaNotFoundError(Exception):
     """No file at that path in the store."""
@@ -35,9 +37,7 @@ class LocalMediaStore:
         return target
 
     async def write(self, path: str, data: bytes, mime_type: str | None = None) -> None:
-        target = self._file(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, data)
+        await asyncio.to_thread(write_private, self._file(path), data)  # customers' files: 0600, folders 0700
 
     async def read(self, path: str) -> bytes:
         target = self._file(path)

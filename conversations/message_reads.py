@@ -15,7 +15,9 @@ from channels.models import DeliveryStatus, Message
 from channels.service import conversation_messages, find_conversation
 from channels.views import MessageView, message_view
 from conversations.services import Services
+from core.accounts import Actor
 from core.errors import NotFoundError
+from handoff.visibility import sees_conversation, visibility
 
 
 async def webchat_transcript(
@@ -35,12 +37,17 @@ async def webchat_transcript(
 
 
 async def message_file(
-    services: Services, session: AsyncSession, tenant_id: uuid.UUID, message_id: uuid.UUID, index: int
+    services: Services, session: AsyncSession, actor: Actor, message_id: uuid.UUID, index: int
 ) -> tuple[Attachment, bytes]:
-    """The ``index``-th file of a message of the tenant, and its bytes; another tenant's is not found alike."""
+    """The ``index``-th file of a message this person may see (``handoff.visibility``), and its bytes;
+    one of a ticket they cannot see, or of another tenant, is not found alike."""
     message = await session.scalar(
-        select(Message).where(Message.id == message_id, Message.tenant_id == tenant_id)
+        select(Message).where(Message.id == message_id, Message.tenant_id == actor.tenant_id)
     )
+    if message is not None:
+        view = await visibility(session, actor.tenant_id, actor.id, actor.role)
+        if not await sees_conversation(session, view, actor.tenant_id, message.conversation_id):
+            message = None
     attachments = content_of(message.content).attachments if message else ()
     if not 0 <= index < len(attachments) or not attachments[index].path:
         raise NotFoundError(f"no file {index} in message {message_id}")

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from advanced_alchemy.base import UUIDv7AuditBase
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
-from sqlalchemy import String, UniqueConstraint, select, update
+from sqlalchemy import String, UniqueConstraint, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.database import Database
 from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.passwords import hash_password, needs_rehash, verify_nobody, verify_password
 from core.tenancy import TenantOwned
 
-_password_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -61,6 +61,8 @@ class Tenant(UUIDv7AuditBase):
     ticket_seq: Mapped[int] = mapped_column(default=0)
     reopen_window_hours: Mapped[int] = mapped_column(default=24)
     """A hand-off this soon after the conversation's last ticket closed reopens it (same protocol)."""
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
+    """Set by an admin: everyone must sign in with a TOTP code too (core.two_factor), enrolling first."""
 
 
 class User(TenantOwned):
@@ -73,6 +75,11 @@ class User(TenantOwned):
     role: Mapped[str] = mapped_column(String(32))
     presence: Mapped[str] = mapped_column(String(16), default="offline")
     """online, away or offline (see Presence): only online agents are given new tickets."""
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    """An admin may deactivate a person: they cannot log in, and their sessions end."""
+    token_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Carried in every access token and refresh token; raised to end all of the person's sessions
+    (logout, a new password, deactivation)."""
 
 
 async def create_tenant(session: AsyncSession, slug: str, name: str | None = None) -> Tenant:
@@ -111,8 +118,7 @@ async def create_user(
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InvalidInputError("email", "not an e-mail address")
-    if len(password) < 8:
-        raise InvalidInputError("password", "must have at least 8 characters")
+    check_new_password("password", password)
     if role not in {r.value for r in Role}:
         raise InvalidInputError("role", f"must be one of {', '.join(r.value for r in Role)}")
     if await session.scalar(select(User.id).where(User.email == email)):
@@ -121,7 +127,7 @@ async def create_user(
         tenant_id=tenant.id,
         email=email,
         name=name or email.split("@")[0],
-        password_hash=_password_hasher.hash(password),
+        password_hash=await hash_password(password),
         role=role,
     )
     session.add(user)
@@ -129,14 +135,37 @@ async def create_user(
     return user
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+def check_new_password(field: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(field, f"must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def login_key(email: str) -> str:
+    """The e-mail as accounts store it: what a login names, whether or not such an account exists."""
+    return email.strip().lower()
+
+
+async def authenticate(database: Database, email: str, password: str) -> User | None:
+    """The user with this e-mail and password, else None (active or not: the caller decides).
+
+    An unknown e-mail is checked against a stand-in hash, so it takes as long to refuse as a wrong
+    password. No database connection is held while the hash is checked.
+    """
+    async with database.reads() as session:
+        user = await session.scalar(select(User).where(User.email == login_key(email)))
     if user is None:
+        await verify_nobody(password)
         return None
-    try:
-        _password_hasher.verify(user.password_hash, password)
-    except VerificationError:
+    if not await verify_password(user.password_hash, password):
         return None
+    if needs_rehash(user.password_hash):
+        stronger = await hash_password(password)
+        async with database.sessionmaker.begin() as session:
+            await session.execute(
+                update(User)
+                .where(User.tenant_id == user.tenant_id, User.id == user.id)
+                .values(password_hash=stronger)
+            )
     return user
 
 
@@ -161,6 +190,47 @@ async def list_users(session: AsyncSession, tenant_id: uuid.UUID, roles: Iterabl
             select(User).where(User.tenant_id == tenant_id, User.role.in_(list(roles))).order_by(User.name)
         )
     )
+
+
+async def end_sessions(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Raise the person's token version: every access and refresh token issued before stops working.
+    Returns the new version (tell the open sockets after the commit: ``core.realtime.sessions_stream``)."""
+    version = await session.scalar(
+        update(User)
+        .where(User.tenant_id == tenant_id, User.id == user_id)
+        .values(token_version=User.token_version + 1)
+        .returning(User.token_version)
+    )
+    if version is None:
+        raise NotFoundError("user not found")
+    return int(version)
+
+
+async def set_password(session: AsyncSession, user: User, password_hash: str) -> int:
+    """Store a new password hash (made with ``core.passwords.hash_password`` before the transaction)
+    and end every session signed in with the old one. Returns the new token version."""
+    await session.execute(
+        update(User)
+        .where(User.tenant_id == user.tenant_id, User.id == user.id)
+        .values(password_hash=password_hash)
+    )
+    return await end_sessions(session, user.tenant_id, user.id)
+
+
+async def set_active(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, active: bool) -> User:
+    """Activate or deactivate one of the tenant's people. Deactivating ends their sessions and takes
+    them offline, so no new ticket is routed to them."""
+    user = await session.scalar(
+        select(User).where(User.tenant_id == tenant_id, User.id == user_id).with_for_update()
+    )
+    if user is None:
+        raise NotFoundError("user not found")
+    if user.active and not active:
+        user.presence = Presence.OFFLINE
+        user.token_version += 1
+    user.active = active
+    await session.flush()
+    return user
 
 
 async def presence_of(session: AsyncSession, user_id: uuid.UUID) -> str:

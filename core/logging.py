@@ -1,5 +1,6 @@
 """Structured logs on stderr (stdout stays clean for ``--json`` output). No message bodies at info,
-and personal data (CPF, cards, e-mails, phones) masked at every level. A line written inside a traced
+and personal data (CPF, cards, e-mails, phones) masked at every level, tracebacks included: an error's
+message can quote the values of the statement that failed. A line written inside a traced
 span names it (``trace_id``, ``span_id``), so a log search leads to the trace and back."""
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.format_exc_info,  # the traceback as text, so that it is masked too
             mask_event,
             add_trace_ids,  # after the masking: a hex id's run of digits is no phone or CPF
             structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback),

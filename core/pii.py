@@ -53,9 +53,17 @@ def mask_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutable
 
 
 class PersonalDataFilter(logging.Filter):
-    """The same for records of standard-library loggers (uvicorn, SDKs)."""
+    """The same for records of standard-library loggers (uvicorn, SDKs), their tracebacks included."""
+
+    _formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = mask_personal_data(record.getMessage())
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:  # the formatter writes this text rather than formatting exc_info again
+            record.exc_text = mask_personal_data(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_personal_data(record.stack_info)
         return True

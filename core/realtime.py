@@ -15,6 +15,12 @@ def inbox_stream(tenant_id: uuid.UUID | str) -> str:
     return f"inbox:{tenant_id}"
 
 
+def sessions_stream(user_id: uuid.UUID | str) -> str:
+    """Where a person's sessions ending is told (``{"type": "sessions_ended"}``): their open sockets
+    look at their token version again and close. Never forwarded to a browser."""
+    return f"sessions:{user_id}"
+
+
 class NullPublisher:
     """For processes with no one listening (the CLI)."""
 

@@ -8,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.media_types import type_accepted
+from core.private_files import create_private
 
 PACKAGED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MAX_UPLOAD_MB = 50
 DEFAULT_MEDIA_TYPES = (
     "image/png,image/jpeg,image/gif,image/webp,image/heic,image/heif,"
     "audio/*,video/*,application/pdf,text/plain,text/csv,application/msword,"
@@ -31,6 +33,19 @@ def _float(name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class ParseLimits:
+    """What parsing one knowledge file may take: it runs in a child process held to these
+    (``knowledge.parse_apart``), so one tenant's file cannot stall another tenant's bot."""
+
+    memory_mb: int = 1024
+    seconds: float = 120
+    unpacked_mb: float = 100
+    rows: int = 20_000
+    pages: int = 2_000
+    chunks: int = 20_000
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", ".atende") or ".atende"))
     """ATENDE_DATA_DIR: where the embedded database, the secret key and uploads live."""
@@ -48,8 +63,24 @@ class Settings:
     """ATENDE_SECRET_KEY: signs login tokens; unset generates one kept in the data dir."""
     min_relevance: float = field(default_factory=lambda: _float("MIN_RELEVANCE", 0.55))
     """ATENDE_MIN_RELEVANCE: below this retrieval confidence the bot hands off instead of answering."""
-    max_upload_mb: float = field(default_factory=lambda: _float("MAX_UPLOAD_MB", 50))
-    """ATENDE_MAX_UPLOAD_MB: knowledge files larger than this are refused."""
+    max_upload_mb: float = field(default_factory=lambda: _float("MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
+    """ATENDE_MAX_UPLOAD_MB: knowledge files larger than this are refused (the web's request limit too)."""
+    parse_memory_mb: int = field(
+        default_factory=lambda: int(_float("PARSE_MEMORY_MB", ParseLimits.memory_mb))
+    )
+    """ATENDE_PARSE_MEMORY_MB: the address space the process parsing one knowledge file may use."""
+    parse_seconds: float = field(default_factory=lambda: _float("PARSE_SECONDS", ParseLimits.seconds))
+    """ATENDE_PARSE_SECONDS: parsing one knowledge file longer than this is stopped, the file failed."""
+    parse_max_unpacked_mb: float = field(
+        default_factory=lambda: _float("PARSE_MAX_UNPACKED_MB", ParseLimits.unpacked_mb)
+    )
+    """ATENDE_PARSE_MAX_UNPACKED_MB: a DOCX or XLSX (a zip) that would unpack to more is refused unread."""
+    parse_max_rows: int = field(default_factory=lambda: int(_float("PARSE_MAX_ROWS", ParseLimits.rows)))
+    """ATENDE_PARSE_MAX_ROWS: a FAQ spreadsheet (CSV, XLSX) with more rows is refused."""
+    parse_max_pages: int = field(default_factory=lambda: int(_float("PARSE_MAX_PAGES", ParseLimits.pages)))
+    """ATENDE_PARSE_MAX_PAGES: a PDF with more pages is refused."""
+    parse_max_chunks: int = field(default_factory=lambda: int(_float("PARSE_MAX_CHUNKS", ParseLimits.chunks)))
+    """ATENDE_PARSE_MAX_CHUNKS: a document that would make more chunks is refused (each is embedded)."""
     llm_provider: str | None = field(default_factory=lambda: _env("LLM_PROVIDER"))
     """ATENDE_LLM_PROVIDER: openai, anthropic or openai-compatible; unset answers offline (extractive).
     A tenant's admin can choose another provider for that tenant."""
@@ -176,6 +207,17 @@ class Settings:
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
+    def parse_limits(self) -> ParseLimits:
+        return ParseLimits(
+            memory_mb=self.parse_memory_mb,
+            seconds=self.parse_seconds,
+            unpacked_mb=self.parse_max_unpacked_mb,
+            rows=self.parse_max_rows,
+            pages=self.parse_max_pages,
+            chunks=self.parse_max_chunks,
+        )
+
+    @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None
 
@@ -185,9 +227,7 @@ class Settings:
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(os.urandom(32).hex())
-            path.chmod(0o600)
+            create_private(path, os.urandom(32).hex().encode())  # 0600 from the start, in a 0700 data dir
         return path.read_text().strip()
 
 

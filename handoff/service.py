@@ -19,7 +19,7 @@ from handoff.errors import InvalidReplyError, TicketConflictError, TicketNotFoun
 from handoff.history import record
 from handoff.models import Queue, Ticket, TicketEventKind, TicketStatus, TicketTag
 from handoff.ticket_router import assign_next, assign_waiting
-from handoff.visibility import Visibility
+from handoff.visibility import WORKS_TICKETS, Visibility
 
 DEFAULT_QUEUE_NAME = "Atendimento"
 MAX_REPLY_LENGTH = 4096
@@ -335,6 +335,11 @@ async def transfer_ticket(
         agent = await session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == assignee_id))
         if agent is None:
             raise InvalidInputError("assignee_id", f"no user {assignee_id} in this tenant")
+        if agent.role not in WORKS_TICKETS:
+            raise InvalidInputError(
+                "assignee_id",
+                f"{agent.name} ({agent.role}) has no inbox: tickets go to agents, supervisors or admins",
+            )
         ticket.assignee_id, ticket.status = agent.id, TicketStatus.OPEN
     else:
         ticket.assignee_id, ticket.status = None, TicketStatus.PENDING

@@ -3,7 +3,8 @@
 Admins and supervisors see every ticket of their tenant. An agent sees the tickets assigned to them
 and those of the queues they may work: their own queues, and queues nobody belongs to (so a tenant
 that has set up no queues hides nothing). The ticket list, a ticket's page, the contact panel and
-the inbox socket's filter all ask a ``Visibility``: as a filter on tickets in SQL, or of one ticket.
+the inbox socket's filter and the media files all ask a ``Visibility``: as a filter on tickets in SQL,
+or of one ticket.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import Role
 from handoff.models import Queue, QueueMember, Ticket
 
 WHOLE_TENANT = frozenset({Role.ADMIN, Role.SUPERVISOR})
+WORKS_TICKETS = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+"""Who a ticket may be given to: a knowledge manager has no inbox, and a ticket given to one is stuck."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,20 @@ async def visibility(
 async def can_see(session: AsyncSession, ticket: Ticket, user_id: uuid.UUID, role: str) -> bool:
     view = await visibility(session, ticket.tenant_id, user_id, role)
     return view.sees(ticket.queue_id, ticket.assignee_id)
+
+
+async def sees_conversation(
+    session: AsyncSession, view: Visibility, tenant_id: uuid.UUID, conversation_id: uuid.UUID
+) -> bool:
+    """Whether the viewer sees a ticket of the conversation: each ticket's page shows the whole
+    conversation, so its messages (and their files) are theirs to see. One with no ticket yet is the
+    bot's alone: only those who see the whole tenant see it."""
+    if view.queues is None:
+        return True
+    visible_ticket = exists().where(
+        Ticket.tenant_id == tenant_id, Ticket.conversation_id == conversation_id, view.where()
+    )
+    return bool(await session.scalar(select(visible_ticket)))
 
 
 async def current_ticket_place(

@@ -8,9 +8,10 @@ at sentence ends with one sentence of overlap; each FAQ pair is a chunk of its o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from knowledge.errors import UnreadableDocumentError
 from knowledge.parsing import Block
 
 TokenCounter = Callable[[str], int]
@@ -32,10 +33,9 @@ class TextChunk:
     page: int | None = None
 
 
-def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> list[str]:
+def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> Iterator[str]:
     """Cut a block that alone exceeds the budget: tables by rows, text by sentences, then by words."""
     units = block.text.splitlines() if block.kind == "table" else _SENTENCE_END.split(block.text)
-    pieces: list[str] = []
     current: list[str] = []
     joiner = "\n" if block.kind == "table" else " "
     for unit in units:
@@ -47,7 +47,7 @@ def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> list
             units_of_words = [unit]
         for part in units_of_words:
             if current and count(joiner.join([*current, part])) > max_tokens:
-                pieces.append(joiner.join(current))
+                yield joiner.join(current)
                 # One sentence of overlap keeps the thread between two pieces of a paragraph.
                 overlap = (
                     current[-1] if block.kind != "table" and count(current[-1]) < max_tokens // 4 else None
@@ -55,8 +55,7 @@ def _split_oversized(block: Block, count: TokenCounter, max_tokens: int) -> list
                 current = [overlap] if overlap else []
             current.append(part)
     if current:
-        pieces.append(joiner.join(current))
-    return pieces
+        yield joiner.join(current)
 
 
 def _last_sentence(block: Block, count: TokenCounter, max_tokens: int) -> Block | None:
@@ -70,18 +69,29 @@ def _last_sentence(block: Block, count: TokenCounter, max_tokens: int) -> Block 
 
 
 def chunk_blocks(
-    blocks: list[Block], count: TokenCounter = approximate_tokens, max_tokens: int = DEFAULT_MAX_TOKENS
+    blocks: list[Block],
+    count: TokenCounter = approximate_tokens,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_chunks: int | None = None,
 ) -> list[TextChunk]:
+    """The document's chunks; more than ``max_chunks`` stops the work at once and refuses the document."""
     chunks: list[TextChunk] = []
     path: list[str] = []
     packed: list[Block] = []
+
+    def add(chunk: TextChunk) -> None:
+        if max_chunks is not None and len(chunks) >= max_chunks:
+            raise UnreadableDocumentError(
+                f"the document makes over {max_chunks} chunks, the limit per file (ATENDE_PARSE_MAX_CHUNKS)"
+            )
+        chunks.append(chunk)
 
     def heading_path() -> str:
         return " › ".join(path)
 
     def flush() -> None:
         if packed:
-            chunks.append(TextChunk(heading_path(), "\n\n".join(b.text for b in packed), packed[0].page))
+            add(TextChunk(heading_path(), "\n\n".join(b.text for b in packed), packed[0].page))
             packed.clear()
 
     for block in blocks:
@@ -92,15 +102,13 @@ def chunk_blocks(
         if block.kind == "qa":
             flush()
             question = block.text.split("\n", 1)[0]
-            chunks.append(TextChunk(" › ".join([*path, question]), block.text, block.page))
+            add(TextChunk(" › ".join([*path, question]), block.text, block.page))
             continue
         size = count(block.text)
         if size > max_tokens:
             flush()
-            chunks.extend(
-                TextChunk(heading_path(), piece, block.page)
-                for piece in _split_oversized(block, count, max_tokens)
-            )
+            for piece in _split_oversized(block, count, max_tokens):
+                add(TextChunk(heading_path(), piece, block.page))
             continue
         # A new page starts a new chunk, so a citation's page is exact.
         if packed and block.page != packed[0].page:

@@ -120,7 +120,17 @@ MAX_BATCH_CALLERS = 64
 """Callers one batch serves at most, so a flood never makes one encode too long to share the CPU."""
 
 
+_loaded: set[str] = set()
+
+
 @lru_cache(maxsize=4)
 def get_embedder(model_name: str) -> Embedder:
     """One loaded model per name per process."""
-    return Embedder(model_name)
+    embedder = Embedder(model_name)
+    _loaded.add(model_name)
+    return embedder
+
+
+def embedder_loaded(model_name: str) -> bool:
+    """Whether ``get_embedder`` has loaded the model in this process (asking does not load it)."""
+    return model_name in _loaded

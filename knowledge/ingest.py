@@ -1,9 +1,11 @@
 """Ingest documents into a tenant's knowledge base.
 
-Unchanged files (same bytes) are skipped before parsing; a file that cannot be parsed is reported
-before anything of it is written, and parsed documents are written batch by batch in one transaction
-each, so no half document is ever stored; chunks of many documents are embedded together in large
-batches while the previous batch is written, so ingest runs near the model's own speed.
+Unchanged files (same bytes) are skipped before parsing; each file is parsed in a child process held
+to the parse limits (``knowledge.parse_apart``); a file that cannot be parsed, whatever the
+reason, is reported before anything of it is written and the others go on; parsed documents are
+written batch by batch in one transaction each, so no half document is ever stored; chunks of many
+documents are embedded together in large batches while the previous batch is written, so ingest runs
+near the model's own speed.
 """
 
 from __future__ import annotations
@@ -18,21 +20,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import structlog
 from numpy.typing import NDArray
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.settings import DEFAULT_MAX_UPLOAD_MB, ParseLimits
 from knowledge.chunking import TextChunk, chunk_blocks, document_title, embedding_text
 from knowledge.embeddings import Embedder
 from knowledge.errors import UnreadableDocumentError
+from knowledge.file_names import clean_source
 from knowledge.language import detect_language, fts_config
 from knowledge.models import Chunk, Document, DocumentStatus
-from knowledge.parsing import SUPPORTED_SUFFIXES, parse_document
+from knowledge.parse_apart import parse_apart
+from knowledge.parsing import SUPPORTED_SUFFIXES
 from knowledge.service import get_or_create_collection
 from knowledge.stats import count_documents
 from knowledge.text import strip_accents
 
-DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+log = structlog.get_logger(__name__)
+
+DEFAULT_MAX_FILE_BYTES = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
 ANALYZE_AFTER_CHUNKS = 200
 EMBED_BATCH = 256
 """Chunks embedded per model call: large batches keep the CPU busy."""
@@ -86,12 +94,12 @@ def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
     for path in paths:
         if path.is_dir():
             files.extend(
-                SourceFile(p, p.relative_to(path).as_posix())
+                SourceFile(p, clean_source(p.relative_to(path).as_posix(), keep_folders=True))
                 for p in sorted(path.rglob("*"))
                 if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
             )
         else:
-            files.append(SourceFile(path, path.name))
+            files.append(SourceFile(path, clean_source(path.name)))
     return files
 
 
@@ -115,14 +123,16 @@ def read_file(file: SourceFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Inco
         raise UnreadableDocumentError("is a directory") from exc
 
 
-def _prepare(prepared: _Prepared, embedder: Embedder) -> None:
-    """Parse and chunk (CPU work, run off the event loop)."""
-    parsed = parse_document(prepared.incoming.source, prepared.incoming.data)
+async def _prepare(prepared: _Prepared, embedder: Embedder, limits: ParseLimits) -> None:
+    """Parse (in a child process) and chunk (on a thread: the tokenizer is the model's), within the limits."""
+    parsed = await parse_apart(prepared.incoming.source, prepared.incoming.data, limits)
     prepared.title = parsed.title or document_title(parsed.blocks, Path(prepared.incoming.source).stem)
     prepared.format = parsed.format
     prepared.page_count = parsed.page_count
     prepared.language = detect_language(parsed.text[:5000], default="und")
-    prepared.chunks = chunk_blocks(parsed.blocks, embedder.count_tokens, embedder.max_tokens - 40)
+    prepared.chunks = await asyncio.to_thread(
+        chunk_blocks, parsed.blocks, embedder.count_tokens, embedder.max_tokens - 40, limits.chunks
+    )
     if not prepared.chunks:
         raise UnreadableDocumentError("no text to index")
 
@@ -218,6 +228,7 @@ async def ingest_documents(
     documents: list[IncomingDocument | UnreadableDocumentError | tuple[str, UnreadableDocumentError]],
     collection: str = "default",
     on_progress: Callable[[IngestResult], None] | None = None,
+    limits: ParseLimits = ParseLimits(),
 ) -> list[IngestResult]:
     """Ingest many documents; a failure is reported per document and the rest go on."""
     results: list[IngestResult] = []
@@ -247,9 +258,17 @@ async def ingest_documents(
             report(IngestResult(item.source, IngestStatus.UNCHANGED))
             continue
         try:
-            await asyncio.to_thread(_prepare, prepared, embedder)
+            await _prepare(prepared, embedder, limits)
         except UnreadableDocumentError as exc:
             report(IngestResult(item.source, IngestStatus.FAILED, error=exc.detail))
+            continue
+        except Exception as exc:  # a fault past the parser (chunking): this file fails, the others go on
+            log.exception("ingest.prepare_failed", source_suffix=Path(item.source).suffix)
+            report(
+                IngestResult(
+                    item.source, IngestStatus.FAILED, error=f"could not be chunked ({type(exc).__name__})"
+                )
+            )
             continue
         to_embed.append(prepared)
 
@@ -298,6 +317,7 @@ async def ingest_files(
     on_progress: Callable[[IngestResult], None] | None = None,
     collection: str = "default",
     max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    limits: ParseLimits = ParseLimits(),
 ) -> list[IngestResult]:
     """Read files from disk and ingest them; unreadable files are reported by name and skipped."""
     documents: list[IncomingDocument | UnreadableDocumentError | tuple[str, UnreadableDocumentError]] = []
@@ -306,4 +326,6 @@ async def ingest_files(
             documents.append(read_file(file, max_bytes))
         except UnreadableDocumentError as exc:
             documents.append((file.source, exc))
-    return await ingest_documents(sessionmaker, embedder, tenant_id, documents, collection, on_progress)
+    return await ingest_documents(
+        sessionmaker, embedder, tenant_id, documents, collection, on_progress, limits
+    )

@@ -16,8 +16,11 @@ from pathlib import Path, PurePath
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.private_files import write_private
+from core.settings import ParseLimits
 from knowledge.embeddings import Embedder
 from knowledge.errors import UnreadableDocumentError
+from knowledge.file_names import clean_source
 from knowledge.ingest import IncomingDocument, IngestStatus, content_hash, ingest_documents
 from knowledge.models import Collection, Document, DocumentStatus
 from knowledge.parsing import SUPPORTED_SUFFIXES
@@ -59,7 +62,7 @@ async def accept_upload(
     max_bytes: int,
 ) -> UploadOutcome:
     """Store the file and mark its document queued; an unchanged file needs no job."""
-    source = PurePath(name).name
+    source = clean_source(name)
     try:
         check_upload(source, data, max_bytes)
     except UnreadableDocumentError as exc:
@@ -91,8 +94,7 @@ async def accept_upload(
     document.ingest_tries = 0
     await session.flush()
     path = uploads_dir / str(tenant_id) / f"{document.id}{PurePath(source).suffix.lower()}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_private(path, data)
     return UploadOutcome(source, DocumentStatus.QUEUED, document_id=str(document.id))
 
 
@@ -102,6 +104,7 @@ async def process_upload(
     tenant_id: uuid.UUID,
     document_id: uuid.UUID,
     uploads_dir: Path,
+    limits: ParseLimits = ParseLimits(),
 ) -> str:
     """The job: parse and embed a queued upload; a failure is recorded on the document with its reason.
     Taking it (``queued`` to ``parsing``) is one statement, so of two jobs for one upload one runs."""
@@ -123,7 +126,12 @@ async def process_upload(
         collection = (await session.get_one(Collection, collection_id)).name
     path = uploads_dir / str(tenant_id) / f"{document_id}{PurePath(source).suffix.lower()}"
     [result] = await ingest_documents(
-        sessionmaker, embedder, tenant_id, [IncomingDocument(source, path.read_bytes())], collection
+        sessionmaker,
+        embedder,
+        tenant_id,
+        [IncomingDocument(source, path.read_bytes())],
+        collection,
+        limits=limits,
     )
     if result.status == IngestStatus.FAILED:
         await _move_upload(

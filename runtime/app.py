@@ -38,18 +38,22 @@ from runtime.redis_channels import ResilientPubSubBackend
 from runtime.redis_check import require_redis
 from runtime.sweeps import sweep_periodically, sweep_uploads
 from web.admin import AdminController
+from web.allowed_methods import name_allowed_methods
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
 from web.contacts import ContactPanelController
 from web.deps import provide_db_session, provide_services
+from web.error_log import log_server_fault
 from web.errors import exception_handlers
 from web.evals import EvalRunController
 from web.failed_jobs import FailedJobsController
+from web.health import HealthController
 from web.inbox_events import InboxEventsController
 from web.integrations import IntegrationsController
-from web.knowledge import KnowledgeController
+from web.knowledge import KnowledgeController, upload_body_limit
 from web.media import MediaController
 from web.metrics import HTTP_METRICS, MetricsController
+from web.openapi_errors import document_errors
 from web.pages import PagesController
 from web.public_api import PublicApiController, openapi_config, rate_limits
 from web.queues import PresenceController, QueueAdminController, SupervisorController, TeamController
@@ -57,8 +61,11 @@ from web.quick_replies import QuickReplyController
 from web.rate_limits import RateLimits
 from web.security_headers import add_security_headers
 from web.tags import TagController
+from web.text_guard import StorableTextMiddleware
 from web.ticket_assist import AssistController
 from web.tickets import ConversationController, TicketController
+from web.two_factor import TwoFactorController
+from web.users_admin import UserAdminController
 from web.webchat import WebChatController
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -134,13 +141,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            HealthController,
             PagesController,
             AuthController,
+            TwoFactorController,
             WebChatController,
             TicketController,
             ConversationController,
             InboxEventsController,
-            KnowledgeController,
+            Router(
+                path="/",
+                route_handlers=[KnowledgeController],
+                request_max_body_size=upload_body_limit(settings.max_upload_bytes),
+            ),
             AdminController,
             EvalRunController,
             *(handler for plugin in PLUGINS for handler in plugin.route_handlers),
@@ -154,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChannelAdminController,
             MediaController,
             QueueAdminController,
+            UserAdminController,
             PresenceController,
             TeamController,
             SupervisorController,
@@ -167,9 +181,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         plugins=[channels],
-        middleware=[HTTP_METRICS.middleware],
-        before_send=[add_security_headers],
+        middleware=[HTTP_METRICS.middleware, StorableTextMiddleware()],
+        before_send=[add_security_headers, name_allowed_methods],
         lifespan=[services_lifespan],
+        on_startup=[document_errors],
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -178,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "channel_lifecycles": Provide(provide_channel_lifecycles, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
+        after_exception=[log_server_fault],
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         state=State(

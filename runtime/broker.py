@@ -120,7 +120,12 @@ async def ingest_upload_task(tenant_id: str, document_id: str, context: Context 
     tenant, document = job_id("tenant_id", tenant_id), job_id("document_id", document_id)
     services = context.state.services
     return await process_upload(
-        services.database.sessionmaker, services.embedder, tenant, document, services.settings.uploads_dir
+        services.database.sessionmaker,
+        services.embedder,
+        tenant,
+        document,
+        services.settings.uploads_dir,
+        services.settings.parse_limits,
     )
 
 

@@ -6,7 +6,9 @@ crash or a silent drop.
   every time.
 - ``DeadLetters``: after the last try (as ``SmartRetryMiddleware`` counts them: its ``_retries`` label),
   hands the job to its task's ``GiveUp`` (a turn goes to a human and is kept for a replay); a malformed
-  payload is kept at once.
+  payload is kept at once. A job whose last try met the database away is no dead letter: its message,
+  upload or outbox job is still stored as to do, and the periodic sweep (``runtime.sweeps``) hands it
+  out again once the database is back.
 - ``TolerantFormatter``: a queue entry that is not a taskiq message, names no known task, or has no
   body at all (``runtime.redis_stream.NO_DATA``), becomes a job of ``UNDECODABLE_TASK``, which keeps it
   as malformed and is then acknowledged like any job. taskiq would log the whole body and drop it.
@@ -25,6 +27,7 @@ from taskiq.middlewares import SmartRetryMiddleware
 
 from conversations.dead_letters import record_malformed
 from conversations.services import Services
+from core.database import database_unreachable
 from core.dead_letters import MAX_ARG_LENGTH, job_error
 from runtime.redis_stream import NO_DATA
 
@@ -84,6 +87,9 @@ class DeadLetters(TaskiqMiddleware):
         tries, last = self.tries(message)
         malformed = isinstance(exception, MalformedJobError)  # no retry (see ``Retries``): this was the last
         if services is None or not (last or malformed):
+            return
+        if database_unreachable(exception):  # not the job's fault: what it is for waits for the sweep
+            log.warning("job.left_to_sweep", task=message.task_name, attempts=tries, error=error)
             return
         try:
             if malformed:

@@ -68,12 +68,25 @@ def make_tenant(services: Services) -> MakeTenant:
 ATENDE = str(Path(sys.executable).parent / "atende")
 
 
-def run_cli(data_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def _environment(data_dir: Path, env: dict[str, str] | None) -> dict[str, str]:
+    """The data dir's embedded database, unless ``env`` names another (ATENDE_DATABASE_URL); the web chat's
+    per-address limits lifted (``SUITE_ADDRESS_LIMITS``) unless ``env`` sets them."""
+    environment = {**os.environ, **SUITE_ADDRESS_LIMITS, "ATENDE_DATA_DIR": str(data_dir)}
+    environment.pop("ATENDE_DATABASE_URL", None)
+    return environment | (env or {})
+
+
+def run_cli(
+    data_dir: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``atende`` command on a data dir, as a user would."""
-    env = {**os.environ, "ATENDE_DATA_DIR": str(data_dir)}
-    env.pop("ATENDE_DATABASE_URL", None)
     return subprocess.run(
-        [ATENDE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [ATENDE, *args],
+        env=_environment(data_dir, env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -106,8 +119,7 @@ def start_atende(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``atende <args> --port P`` on a free port, once it answers /healthz: the process and its URL."""
     port = _free_port()
-    environment = {**os.environ, **SUITE_ADDRESS_LIMITS, "ATENDE_DATA_DIR": str(data_dir), **(env or {})}
-    environment.pop("ATENDE_DATABASE_URL", None)
+    environment = _environment(data_dir, env)
     log_path = data_dir / log_name
     with log_path.open("a") as log:
         process = subprocess.Popen(

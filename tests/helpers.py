@@ -1,9 +1,10 @@
 """Helpers shared by the tests that talk HTTP to a running ``atende demo`` (the ``live_server`` fixture).
 
 Logging in, a tenant of a test's own, a web chat customer (``ChatCustomer``), waiting for a ticket or a condition, a
-customer on a messaging channel, reading a metrics scrape. They were copied from one test module to the
-next, or imported from another test module; here there is one copy of each, and no test module imports
-another's.
+customer on a messaging channel, reading a metrics scrape; and, for tests in this process, the app as
+``create_app`` builds it, over the suite's services, with the pipeline's jobs dropped. They were copied
+from one test module to the next, or imported from another test module; here there is one copy of each,
+and no test module imports another's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,13 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text as sql_text
 
+from channels.plugins import ChannelLifecycles
+from conversations.channel_host import PipelineHost
+from conversations.services import Services
 from core.accounts import create_tenant, create_user
 from core.database import open_database
 from core.settings import Settings
+from runtime.app import create_app
 from tests.conftest import LiveServer
 
 # ---- staff: logging in, and tenants of a test's own --------------------------------------------------
@@ -302,3 +307,42 @@ def metric(exposition: str, name: str, **labels: str) -> float | None:
         if sample.name == name and labels.items() <= sample.labels.items()
     ]
     return sum(found) if found else None
+
+
+# ---- the app in this process ------------------------------------------------------------------------
+
+
+class NoJobs:
+    """The pipeline's jobs, dropped: a test runs (or delivers) what it needs itself, and no turn answers."""
+
+    async def run_turn(self, message_id: uuid.UUID) -> None:
+        pass
+
+    async def deliver_message(self, message_id: uuid.UUID) -> None:
+        pass
+
+    async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
+        pass
+
+    async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
+        pass
+
+
+@contextlib.asynccontextmanager
+async def app_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the whole app as ``create_app`` builds it (every route, middleware and error handler),
+    on ``services`` instead of the ones its lifespan would open."""
+    app = create_app(services.settings)
+    host = PipelineHost(services)
+    app.state.services, app.state.channel_host = services, host
+    app.state.channel_lifecycles = ChannelLifecycles(host, services.adapters)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://atende.test") as client:
+        yield client
+
+
+async def login_async(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    """The headers of a session of this user, on an ``app_client``."""
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -1,4 +1,5 @@
-"""The admin's API: the tenant's escalation policy, its LLM provider, and what its LLM calls cost."""
+"""The admin's API: the tenant's escalation policy, its LLM provider, what its LLM calls cost, and whether
+its people must use two-factor authentication."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from agents.tenant_settings import (
 )
 from agents.usage import UsageSummary, usage_summary
 from conversations.services import Services
+from core.two_factor import set_tenant_requires, tenant_requires
+from core.url_guard import check_url
 from web.auth import AuthUser, admin_only
 
 AdminRequest = Request[AuthUser, Token, State]
@@ -46,6 +49,11 @@ class AdminDefaults(msgspec.Struct):
     providers: list[str]
     server_llm: dict[str, ServerLlmView]
     """The providers set by environment variables, used while the tenant chose none."""
+
+
+class SecuritySettings(msgspec.Struct, forbid_unknown_fields=True):
+    require_two_factor: bool
+    """Everyone of the tenant signs in with a TOTP code too; who has none sets it up at their next login."""
 
 
 class AdminController(Controller):
@@ -94,9 +102,16 @@ class AdminController(Controller):
 
     @put("/llm")
     async def replace_llm(
-        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession
+        self, request: AdminRequest, data: dict[str, Any], db_session: AsyncSession, services: Services
     ) -> LlmSettings:
-        """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one."""
+        """Replace the provider settings; an ``api_key`` left out (or sent back masked) keeps the stored one.
+        A ``base_url`` that is, or resolves to, a private or local address is a 422 naming it (unless
+        ATENDE_ALLOW_PRIVATE_NETWORKS): the server would send the tenant's prompts and key there."""
+        for name in ("primary", "fallback"):
+            choice = data.get(name)
+            if isinstance(choice, dict) and isinstance(url := choice.get("base_url"), str):
+                allow_private = services.settings.allow_private_networks
+                await check_url(url, field=f"{name}.base_url", allow_private=allow_private)
         async with db_session.begin():
             return await save_llm_settings(
                 db_session, request.user.tenant_id, data, request.app.state.secret_key
@@ -111,3 +126,16 @@ class AdminController(Controller):
     ) -> UsageSummary:
         """LLM tokens and cost over the last ``days``: totals, per model, the costliest conversations."""
         return await usage_summary(db_session, request.user.tenant_id, days)
+
+    @get("/security")
+    async def read_security(self, request: AdminRequest, db_session: AsyncSession) -> SecuritySettings:
+        return SecuritySettings(await tenant_requires(db_session, request.user.tenant_id))
+
+    @put("/security")
+    async def replace_security(
+        self, request: AdminRequest, data: SecuritySettings, db_session: AsyncSession
+    ) -> SecuritySettings:
+        """Require two-factor authentication of the tenant's people (from their next login), or stop."""
+        async with db_session.begin():
+            await set_tenant_requires(db_session, request.user.tenant_id, data.require_two_factor)
+        return data

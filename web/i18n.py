@@ -20,6 +20,28 @@ PT: dict[str, str] = {
     "Password": "Senha",
     "Log in": "Entrar",
     "Log out": "Sair",
+    "Account": "Conta",
+    "6-digit code": "Código de 6 dígitos",
+    "Authentication code": "Código de autenticação",
+    "Type the 6-digit code from your authenticator app, or a recovery code.": (
+        "Digite o código de 6 dígitos do seu app autenticador, ou um código de recuperação."
+    ),
+    (
+        "Your organisation requires two-factor authentication: scan this code with an authenticator app "
+        "(or type the key {secret}), then type the 6-digit code it shows."
+    ): (
+        "Sua organização exige autenticação em dois fatores: leia este código com um app autenticador "
+        "(ou digite a chave {secret}) e depois digite o código de 6 dígitos que ele mostrar."
+    ),
+    (
+        "Two-factor authentication is on. Keep these recovery codes somewhere safe: each works once, "
+        "and they are not shown again."
+    ): (
+        "A autenticação em dois fatores está ativa. Guarde estes códigos de recuperação em lugar seguro: "
+        "cada um funciona uma vez, e eles não serão mostrados de novo."
+    ),
+    "Continue": "Continuar",
+    "Login failed": "Falha no login",
     "Online": "Online",
     "Away": "Ausente",
     "Offline": "Offline",

@@ -4,7 +4,8 @@ Only agents, supervisors and admins connect. Supervisors and admins hear everyth
 tenant. An agent hears only conversations whose current ticket they may see (their queues',
 unstaffed queues', their own): the same rule as the ticket list, so no message of another queue
 reaches their browser. An agent's verdict on a conversation is kept a few seconds; ticket events
-always look again, so a transfer takes effect at once.
+always look again, so a transfer takes effect at once. The socket closes (4401) when the person's
+sessions end (``web.socket_sessions``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from handoff.events import InboxEvent, TicketCreated, TicketUpdated, decode
 from handoff.models import TicketStatus
 from handoff.views import TicketView
 from handoff.visibility import WHOLE_TENANT, Visibility, current_ticket_place, visibility
-from web.auth import AuthUser, user_from_raw_token
+from web.auth import AuthUser
+from web.socket_sessions import open_session, while_signed_in
 from web.sockets import relay
 
 VERDICT_SECONDS = 3.0
@@ -94,10 +96,14 @@ class InboxEventsController(Controller):
 
     @websocket("/events", exclude_from_auth=True)
     async def events(
-        self, socket: WebSocket[Any, Any, Any], services: Services, channels: ChannelsPlugin, token: str
+        self, socket: WebSocket[Any, Any, Any], services: Services, channels: ChannelsPlugin
     ) -> None:
-        """Tickets and messages as they happen (token as a query parameter); the page sends typing."""
-        user = await user_from_raw_token(services, socket.app.state.secret_key, token)
+        """Tickets and messages as they happen (token as a query parameter); the page sends typing.
+        Closes with 4401 when the token is not current, or once the person's sessions end."""
+        opened = await open_session(socket, services, socket.app.state.secret_key)
+        if opened is None:
+            return
+        user = opened.user
         if user.role not in INBOX_ROLES:
             raise WebSocketException(detail="only agents, supervisors and admins have an inbox", code=4403)
         view = AgentView(services, user)
@@ -119,4 +125,10 @@ class InboxEventsController(Controller):
             if throttle.allows(str(says.ticket_id)):
                 await do_agent_typing(services, user, says.ticket_id)
 
-        await relay(socket, channels, inbox_stream(user.tenant_id), forward, InboxSays, typing)
+        await while_signed_in(
+            socket,
+            services,
+            channels,
+            opened,
+            relay(socket, channels, inbox_stream(user.tenant_id), forward, InboxSays, typing),
+        )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.service import unanswered_questions
 from conversations.services import Services
 from core.accounts import Role
+from core.errors import InvalidInputError
 from core.views import view_of
 from knowledge.gaps import group_gaps
 from knowledge.models import DEFAULT_COLLECTION
@@ -30,6 +31,15 @@ from knowledge.uploads import accept_upload
 from web.auth import AuthUser
 
 ManagerRequest = Request[AuthUser, Token, State]
+
+MULTIPART_ALLOWANCE = 1024 * 1024
+"""Room in an upload's request for the multipart framing and the other fields, beside the file."""
+
+
+def upload_body_limit(max_upload_bytes: int) -> int:
+    """The largest upload request taken in (larger ones get a 413): one file of ATENDE_MAX_UPLOAD_MB,
+    the same limit ``accept_upload`` holds each file to, and the rest of the form."""
+    return max_upload_bytes + MULTIPART_ALLOWANCE
 
 
 def knowledge_roles_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -86,12 +96,16 @@ class KnowledgeController(Controller):
     ) -> list[UploadView]:
         """Several files in the ``files`` field (multipart); each is checked, stored and queued on its own."""
         files = data.get("files") or []
-        files = files if isinstance(files, list) else [files]
+        files = [
+            upload
+            for upload in (files if isinstance(files, list) else [files])
+            if isinstance(upload, UploadFile)
+        ]
+        if not files:
+            raise InvalidInputError("files", "send at least one file (multipart field 'files')")
         collection = str(data.get("collection") or DEFAULT_COLLECTION)
         outcomes = []
         for upload in files:
-            if not isinstance(upload, UploadFile):
-                continue
             content = await upload.read()
             async with db_session.begin():
                 outcome = await accept_upload(

@@ -80,8 +80,8 @@ class MediaController(InboxController):
         db_session: AsyncSession,
         services: Services,
     ) -> Response[bytes]:
-        """The ``index``-th file of a message of the user's tenant; other tenants' are 404 alike."""
-        attachment, data = await message_file(services, db_session, request.user.tenant_id, message_id, index)
+        """The ``index``-th file of a message whose ticket the user sees; others are 404 alike."""
+        attachment, data = await message_file(services, db_session, request.user, message_id, index)
         name = attachment.file_name or str(attachment.path).rsplit("/", 1)[-1]
         media_type, disposition = served_as(attachment.mime_type, services.settings)
         headers = {**MEDIA_HEADERS, "Content-Disposition": content_disposition(disposition, name)}

@@ -34,6 +34,7 @@ STAFF_PAGES = {
     "/integrations": "integrations.html",
     "/evals": "evals.html",
     "/jobs": "jobs.html",
+    "/account": "account.html",
 }
 """The staff pages in English only, and their templates: each page logs in by itself."""
 
@@ -45,10 +46,6 @@ class PagesController(Controller):
     @get("/")
     async def home(self) -> Redirect:
         return Redirect("/inbox")
-
-    @get("/healthz")
-    async def health(self) -> dict[str, str]:
-        return {"status": "ok"}
 
     @get("/chat/{tenant_slug:str}")
     async def chat(

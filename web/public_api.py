@@ -35,7 +35,9 @@ from integrations.api_keys import VISIBLE_CHARS, hash_key, use_api_key
 
 API_KEY_SCHEME = "ApiKey"
 Limit = Annotated[int, Parameter(ge=1, le=100, description="how many items per page")]
-Offset = Annotated[int, Parameter(ge=0, description="how many items to skip")]
+MAX_OFFSET = 1_000_000
+"""Beyond this a list is read by filtering, not by paging (and PostgreSQL's OFFSET takes a bigint)."""
+Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="how many items to skip")]
 OfChannel = Annotated[uuid.UUID | None, Parameter(description="only this channel's")]
 T = TypeVar("T")
 
@@ -262,9 +264,10 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 API_KEY_SCHEME: SecurityScheme(
-                    type="http",
-                    scheme="bearer",
-                    description="An API key (atd_…); X-API-Key: atd_… works too.",
+                    type="apiKey",
+                    name="X-API-Key",
+                    security_scheme_in="header",
+                    description="An API key (atd_…) in X-API-Key; Authorization: Bearer atd_… works too.",
                 )
             }
         ),

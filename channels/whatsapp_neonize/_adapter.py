@@ -41,6 +41,7 @@ from neonize.utils.enum import ChatPresence, ChatPresenceMedia
 from channels.base import Attachment, ChannelAccess, DeliveryFailedError, OutgoingMessage
 from channels.media_store import MediaNotFoundError, MediaStore
 from channels.whatsapp_neonize._mapping import OutboundSend, media_message, outbound_sends, recipient_jid
+from core.private_files import private_dir
 
 log = structlog.get_logger(__name__)
 
@@ -229,7 +230,7 @@ class NeonizeAdapter:
     def _client(self, session: _Session) -> NewAClient:
         """A fresh client for the channel's session file, its events wired to the session."""
         path = self.session_path(session.channel.id)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the session's keys to the WhatsApp account
         client = self._make_client(str(path), str(session.channel.id))
         session.client = client
         channel_id = str(session.channel.id)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
+from collections.abc import Iterable
 
+from core.settings import ParseLimits
 from knowledge.errors import UnreadableDocumentError
+from knowledge.parsing._archive import check_archive
 from knowledge.parsing._markdown import markdown_blocks
 from knowledge.parsing._types import Block, ParsedDocument
-
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
 
 QUESTION_HEADERS = {
     "question",
@@ -38,20 +37,7 @@ ANSWER_HEADERS = {
 }
 
 
-def check_zip(data: bytes, kind: str) -> None:
-    """Refuse archives that are not what they claim, or that would blow up when opened."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise UnreadableDocumentError(f"not a valid {kind} file") from exc
-    total = sum(info.file_size for info in archive.infolist())
-    if total > MAX_UNZIPPED_BYTES or total > max(len(data), 1) * MAX_COMPRESSION_RATIO:
-        raise UnreadableDocumentError(
-            f"refused: the {kind} would unpack to {total // (1024 * 1024)} MB (zip bomb?)"
-        )
-
-
-def parse_pdf(data: bytes) -> ParsedDocument:
+def parse_pdf(data: bytes, limits: ParseLimits) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -59,6 +45,11 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise UnreadableDocumentError("the PDF is password-protected")
+        if len(reader.pages) > limits.pages:
+            raise UnreadableDocumentError(
+                f"the PDF has {len(reader.pages)} pages, over the limit of {limits.pages}"
+                " (ATENDE_PARSE_MAX_PAGES)"
+            )
         pages = [page.extract_text() or "" for page in reader.pages]
     except UnreadableDocumentError:
         raise
@@ -73,8 +64,8 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     return ParsedDocument(format="pdf", blocks=blocks, title=metadata_title, page_count=len(pages))
 
 
-def parse_docx(data: bytes) -> ParsedDocument:
-    check_zip(data, "DOCX")
+def parse_docx(data: bytes, limits: ParseLimits) -> ParsedDocument:
+    check_archive(data, "DOCX", limits.unpacked_mb)
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -141,24 +132,46 @@ def _qa_blocks(rows: list[list[str]]) -> list[Block]:
     return blocks
 
 
-def parse_csv(data: str) -> ParsedDocument:
+def _within_rows(rows: Iterable[list[str]], limit: int) -> list[list[str]]:
+    """The non-empty rows, read one by one, refused once there are more than ``limit``."""
+    kept: list[list[str]] = []
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(kept) >= limit:
+            raise UnreadableDocumentError(
+                f"the spreadsheet has over {limit} rows, the limit per file (ATENDE_PARSE_MAX_ROWS)"
+            )
+        kept.append(row)
+    return kept
+
+
+def parse_csv(data: str, limits: ParseLimits) -> ParsedDocument:
     try:
         dialect = csv.Sniffer().sniff(data[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(data), dialect))
+    try:
+        rows = _within_rows(csv.reader(io.StringIO(data), dialect), limits.rows)
+    except csv.Error as exc:
+        raise UnreadableDocumentError(f"not a valid CSV file ({exc})") from exc
     return ParsedDocument(format="csv", blocks=_qa_blocks(rows))
 
 
-def parse_xlsx(data: bytes) -> ParsedDocument:
-    check_zip(data, "XLSX")
+def parse_xlsx(data: bytes, limits: ParseLimits) -> ParsedDocument:
+    check_archive(data, "XLSX", limits.unpacked_mb)
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise UnreadableDocumentError(f"not a valid XLSX file ({type(exc).__name__})") from exc
-    sheet = workbook.worksheets[0]
-    rows = [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
+    try:
+        sheet = workbook.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        rows = _within_rows(
+            (["" if cell is None else str(cell) for cell in row] for row in cells), limits.rows
+        )
+    finally:
+        workbook.close()
     return ParsedDocument(format="xlsx", blocks=_qa_blocks(rows))

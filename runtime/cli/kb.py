@@ -76,6 +76,7 @@ async def ingest_into(
             advance,
             collection=collection,
             max_bytes=services.settings.max_upload_bytes,
+            limits=services.settings.parse_limits,
         )
     counts = {status: sum(1 for r in results if r.status == status) for status in IngestStatus}
     console.print(", ".join(f"{n} {status.value}" for status, n in counts.items()))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.services import Services
 from core.accounts import Role, Tenant, create_tenant, create_user
+from core.private_files import write_private
 from handoff.quick_replies import save_quick_reply
 from handoff.tags import save_tag
 from knowledge.ingest import collect_files, ingest_files
@@ -75,8 +76,7 @@ async def seed_demo(services: Services, console: Console) -> dict[str, str]:
                 "Carla Supervisora",
             )
             await _seed_inbox_tools(session, tenant)
-            credentials_file.write_text(json.dumps(credentials))
-            credentials_file.chmod(0o600)
+            write_private(credentials_file, json.dumps(credentials).encode())
     await ingest_files(services.database.sessionmaker, services.embedder, tenant.id, collect_files([DEMO_KB]))
     credentials = json.loads(credentials_file.read_text())
     console.print("[bold]Demo tenant 'demo' (Jardim Nuvem) is ready.[/bold] Logins for the inbox:")

@@ -36,32 +36,19 @@ from core.accounts import Tenant, create_user
 from tests.conftest import MakeTenant
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.telegram_api import FakeTelegram
+from tests.helpers import NoJobs
+from web.admin import AdminController
 from web.auth import AuthController, build_jwt_auth
 from web.channels_admin import ChannelAdminController
 from web.deps import provide_db_session, provide_services
 from web.errors import exception_handlers
 from web.media import MediaController
+from web.rate_limits import RateLimits
 
 PUBLIC_GRAPH = "https://93.184.216.34"
 """A public address (an IP, so saving it needs no DNS): what a channel was saved with."""
 JPEG = b"\xff\xd8\xff\xe0 an internal file the customer must never see"
 BOT_TOKEN = "555000333:AAE-ssrf-test-token"
-
-
-class _NoJobs:
-    """The pipeline's jobs, dropped: the tests deliver themselves."""
-
-    async def run_turn(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_message(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
-        pass
-
-    async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
-        pass
 
 
 @pytest.fixture
@@ -75,7 +62,7 @@ async def guarded(services: Services) -> AsyncIterator[Services]:
     )
     adapters = {plugin.type: plugin.make_adapter(resources) for plugin in PLUGINS}
     try:
-        yield dataclasses.replace(services, settings=settings, adapters=adapters, jobs=_NoJobs())
+        yield dataclasses.replace(services, settings=settings, adapters=adapters, jobs=NoJobs())
     finally:
         for adapter in adapters.values():
             if isinstance(adapter, ClosingAdapter):
@@ -87,8 +74,15 @@ def _app(services: Services) -> Litestar:
     jwt_auth = build_jwt_auth(services.settings.resolved_secret_key())
     lifecycles = ChannelLifecycles(PipelineHost(services), services.adapters)
     return Litestar(
-        route_handlers=[AuthController, ChannelAdminController, MediaController],
-        state=State({"services": services, "jwt_auth": jwt_auth}),
+        route_handlers=[AuthController, AdminController, ChannelAdminController, MediaController],
+        state=State(
+            {
+                "services": services,
+                "jwt_auth": jwt_auth,
+                "secret_key": services.settings.resolved_secret_key(),
+                "rate_limits": RateLimits(None),
+            }
+        ),
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -156,6 +150,22 @@ async def test_saving_a_whatsapp_channel_with_an_internal_api_base_is_refused_na
     public = await client.post("/api/v1/admin/channels/", json=_whatsapp(PUBLIC_GRAPH))
     assert public.status_code == 201, public.text
     assert public.json()["config"]["api_base"] == PUBLIC_GRAPH
+
+
+async def test_an_llm_base_url_into_the_internal_network_is_refused_naming_it(
+    admin: tuple[httpx.AsyncClient, Tenant],
+) -> None:
+    client, _ = admin
+    for name in ("primary", "fallback"):
+        choice = {"provider": "openai-compatible", "model": "m", "base_url": "http://127.0.0.1:11434/v1"}
+        public = {"provider": "openai-compatible", "model": "m", "base_url": "https://93.184.216.34/v1"}
+        body = {"primary": public, "fallback": choice} if name == "fallback" else {"primary": choice}
+        refused = await client.put("/api/v1/admin/llm", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == f"{name}.base_url"
+    assert (await client.get("/api/v1/admin/llm")).json()["primary"] is None  # nothing was saved
+    saved = await client.put("/api/v1/admin/llm", json={"primary": public})
+    assert saved.status_code == 200, saved.text
 
 
 async def test_a_telegram_channel_cannot_be_saved_or_changed_to_an_internal_api_base(

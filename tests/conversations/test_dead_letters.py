@@ -8,9 +8,11 @@ are noted, not run.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from taskiq import InMemoryBroker, TaskiqMessage, TaskiqResult
 
 from channels.base import InboundMessage
 from channels.models import Author, Message
@@ -27,8 +29,12 @@ from conversations.services import Services
 from conversations.unanswered import unanswered_messages
 from core import dead_letters
 from core.accounts import Tenant
+from core.database import open_database
 from core.errors import ConflictError, NotFoundError
+from core.settings import Settings
 from handoff.models import Ticket
+from runtime.broker import GIVE_UPS, RUN_TURN, TRIES
+from runtime.job_failures import DeadLetters
 from tests.conftest import MakeTenant
 
 
@@ -145,3 +151,41 @@ async def test_replays_stay_within_the_tenant_and_malformed_jobs_are_not_replaye
     jobs = NotedJobs()
     assert await hand_out_replays(services.database.sessionmaker, jobs) >= 1  # the sweep's part
     assert their_message not in jobs.turns
+
+
+async def _database_away(tmp_path: Path) -> Exception:
+    """What a query raises when nothing listens where the database should be."""
+    nowhere = Settings(data_dir=tmp_path, database_url="postgresql://atende@127.0.0.1:9/atende")
+    try:
+        async with open_database(nowhere) as database, database.reads() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return exc
+    raise AssertionError("a database answered on port 9")
+
+
+async def test_a_turn_whose_last_try_met_the_database_away_is_no_dead_letter_and_is_swept_again(
+    services: Services, make_tenant: MakeTenant, tmp_path: Path
+) -> None:
+    tenant = await make_tenant(with_kb=False)
+    message_id = await _customer_message(services, tenant, "Vocês entregam no sábado?")
+    broker = InMemoryBroker()
+    broker.state.services = services
+    dead_letters_middleware = DeadLetters(TRIES, GIVE_UPS)
+    dead_letters_middleware.set_broker(broker)
+    last_try = TaskiqMessage(
+        task_id=uuid.uuid4().hex,
+        task_name=RUN_TURN,
+        labels={"retry_on_error": "True", "_retries": str(TRIES - 1)},
+        args=[str(message_id)],
+        kwargs={},
+    )
+    outage = await _database_away(tmp_path)
+
+    failed = TaskiqResult(is_err=True, return_value=None, execution_time=0.1, error=outage)
+    await dead_letters_middleware.on_error(last_try, failed, outage)
+
+    async with services.database.sessionmaker() as session:
+        assert await failed_jobs(session, tenant.id) == []
+        assert not (await session.get_one(Message, message_id)).processed, "not handed to a human"
+    assert message_id in await unanswered_messages(services), "the sweep answers it once the database is back"

@@ -1,6 +1,9 @@
-"""Pooled connections: one the server dropped while it sat idle is replaced before anyone uses it."""
+"""Pooled connections: one the server dropped while it sat idle, or closed (it stopped or restarted), is
+replaced before anyone uses it."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import text
@@ -27,5 +30,27 @@ async def test_a_connection_dropped_while_idle_is_replaced_and_the_next_query_su
             replaced = await connection.scalar(text("SELECT pg_backend_pid()"))
 
         assert replaced != dropped
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_once_without_a_ping(services: Services) -> None:
+    engine = create_async_engine(sqlalchemy_url(services.database.url), pool_size=1, max_overflow=0)
+    ping_idle_connections(engine)  # idle for less than PING_IDLE_SECONDS: no ping would catch it
+    try:
+        async with engine.connect() as connection:
+            closed = await connection.scalar(text("SELECT pg_backend_pid()"))
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            seen_closed = asyncio.Event()
+            driver.add_termination_listener(lambda _: seen_closed.set())
+        async with services.database.sessionmaker() as admin:
+            assert await admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": closed})
+        await seen_closed.wait()  # the client has seen the server close it
+
+        async with engine.connect() as connection:
+            replaced = await connection.scalar(text("SELECT pg_backend_pid()"))
+
+        assert replaced != closed
     finally:
         await engine.dispose()

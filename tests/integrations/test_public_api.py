@@ -241,7 +241,8 @@ def test_the_openapi_schema_documents_the_public_api(client: httpx.Client) -> No
     ):
         assert path in paths, path
     assert paths["/api/v1/public/messages"]["post"]["security"] == [{"ApiKey": []}]
-    assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    scheme = spec["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-API-Key")
     docs = client.get("/schema/swagger")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 

@@ -192,7 +192,7 @@ def _zip_bomb(path: Path) -> None:
     [
         ("locked.pdf", _encrypted_pdf, "the PDF is password-protected"),
         ("broken.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj garbage"), "corrupt PDF"),
-        ("bomb.docx", _zip_bomb, "zip bomb"),
+        ("bomb.docx", _zip_bomb, "over the limit of 100 MB (ATENDE_PARSE_MAX_UNPACKED_MB)"),
         ("fake.docx", lambda p: p.write_text("not a zip at all"), "not a valid DOCX file"),
         (
             "empty.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import Workbook
 
 from tests.conftest import LiveServer
-from tests.helpers import ChatCustomer, login
+from tests.helpers import ChatCustomer, login, make_admin_tenant
 from tests.knowledge.test_formats import FORMATS, write_every_format
 
 
@@ -20,8 +22,10 @@ def client(live_server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live_server.url, timeout=60)
 
 
-def wait_until_settled(client: httpx.Client, headers: dict[str, str], source: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
+def wait_until_settled(
+    client: httpx.Client, headers: dict[str, str], source: str, timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
     while True:
         documents = {d["source"]: d for d in client.get("/api/v1/kb/documents", headers=headers).json()}
         document = documents.get(source)
@@ -138,3 +142,75 @@ def test_every_format_ingests_through_the_web_upload(
     settled = {name: wait_until_settled(client, headers, name) for name in names}
     assert {name: d["status"] for name, d in settled.items()} == dict.fromkeys(names, "embedded")
     assert {name: d["format"] for name, d in settled.items()} == FORMATS
+
+
+def _faq_workbook(rows: int) -> bytes:
+    """A real FAQ workbook (question and answer columns) with ``rows`` rows, streamed as openpyxl writes."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["question", "answer"])
+    for i in range(rows):
+        sheet.append([f"Pergunta {i}: como troco o produto {i}?", f"Resposta {i}: leve a nota fiscal {i}."])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_one_tenants_spreadsheet_bomb_fails_and_another_tenants_bot_still_answers(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    tenant_a = make_admin_tenant(live_server)
+    headers_a = login(client, tenant_a.admin)
+    bomb = _faq_workbook(30_000)  # over ATENDE_PARSE_MAX_ROWS (20000): one chunk per row, else
+    uploaded = client.post("/api/v1/kb/documents", headers=headers_a, files=[("files", ("faq.xlsx", bomb))])
+    assert uploaded.json()[0]["status"] == "queued"
+
+    customer = ChatCustomer.start(client)  # tenant B (the demo): its web chat customer asks meanwhile
+    assert customer.send("Vocês parcelam no cartão de crédito?").status_code == 202
+    _, bot = customer.wait_for(2)
+    assert bot["citations"][0]["document"] == "formas-de-pagamento.md"
+
+    document = wait_until_settled(client, headers_a, "faq.xlsx", timeout=300)
+    assert document["status"] == "failed"
+    assert (
+        document["error"] == "the spreadsheet has over 20000 rows, the limit per file (ATENDE_PARSE_MAX_ROWS)"
+    )
+    assert document["chunks"] == 0
+
+
+def test_a_long_file_name_with_folders_and_control_characters_is_cleaned(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    headers = login(client, live_server.admin)
+    stem = f"manual-{uuid.uuid4().hex[:6]}-" + "x" * 600
+    article = b"# Montagem\n\nO manual explica a montagem do cortador de grama Jardim Plus.\n"
+    response = client.post(
+        "/api/v1/kb/documents",
+        headers=headers,
+        files=[("files", (f"../../etc/\u202e{stem}\x07.md", article, "text/markdown"))],
+    )
+    assert response.status_code == 202, response.text
+    [outcome] = response.json()
+    assert outcome["status"] == "queued"
+    assert outcome["source"] == stem[:197] + ".md"
+    assert wait_until_settled(client, headers, outcome["source"])["status"] == "embedded"
+
+
+def test_the_upload_limit_the_readme_states_is_the_one_enforced(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    """ATENDE_MAX_UPLOAD_MB (50): a 49 MB file is taken in (and then fails as what it is), a larger
+    request is refused with 413."""
+    headers = login(client, live_server.admin)
+    name = f"notes-{uuid.uuid4().hex[:6]}.md"
+    under = client.post(
+        "/api/v1/kb/documents", headers=headers, files=[("files", (name, b"\xff" * (49 * 1024 * 1024)))]
+    )
+    assert under.status_code == 202, under.text
+    assert under.json()[0]["status"] == "queued"
+    assert wait_until_settled(client, headers, name)["error"] == "not UTF-8 text"
+
+    over = client.post(
+        "/api/v1/kb/documents", headers=headers, files=[("files", ("big.md", b"a" * (52 * 1024 * 1024)))]
+    )
+    assert over.status_code == 413

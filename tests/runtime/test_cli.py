@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,37 @@ def test_every_format_ingests_from_the_cli(data_dir: Path, tmp_path: Path) -> No
         run_cli(data_dir, "kb", "list", "--tenant", "acme", "--collection", "formats", "--json").stdout
     )
     assert {d["source"]: d["format"] for d in listed} == FORMATS
+
+
+def _sheet_cut_in_half(path: Path) -> None:
+    """A real workbook whose sheet's XML ends half way: openpyxl raises an XML ParseError reading it."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(("question", "answer"))
+    workbook.active.append(("Do you deliver on Sundays?", "Only in São Paulo."))
+    whole = path.with_suffix(".whole")
+    workbook.save(whole)
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as cut:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            cut.writestr(
+                member.filename, data[: len(data) // 2] if "worksheets/" in member.filename else data
+            )
+    whole.unlink()
+
+
+def test_a_file_a_parser_fails_on_is_reported_and_the_others_go_on(data_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "first.md").write_text("# Gift cards\n\nGift cards never expire and work online too.\n")
+    _sheet_cut_in_half(tmp_path / "cut.xlsx")
+    (tmp_path / "last.txt").write_text("Returns are free within 30 days of delivery, in any shop.\n")
+
+    result = run_cli(data_dir, "kb", "ingest", str(tmp_path), "--tenant", "acme", "--collection", "fault")
+    assert result.returncode == 1, result.stdout + result.stderr
+    said = " ".join(result.stdout.split())  # the console wraps long lines
+    assert "cut.xlsx: the XLSX parser failed (ParseError: unclosed token" in said
+    assert "2 added, 0 updated, 0 unchanged, 1 failed" in said
+    listed = json.loads(
+        run_cli(data_dir, "kb", "list", "--tenant", "acme", "--collection", "fault", "--json").stdout
+    )
+    assert {d["source"] for d in listed} == {"first.md", "last.txt"}

@@ -33,7 +33,7 @@ from core.settings import Settings
 from tests.conftest import MakeTenant, start_atende, stop_atende
 from tests.fakes.llm_servers import FakeOpenAI, count_tokens
 from tests.fakes.telegram_api import FakeTelegram, TelegramError
-from tests.helpers import ChatCustomer, login, metric
+from tests.helpers import ChatCustomer, NoJobs, login, metric
 from web.deps import provide_services
 from web.metrics import MetricsController
 
@@ -170,22 +170,6 @@ async def test_without_a_metrics_token_only_this_machine_may_scrape(services: Se
             assert (await client.get("/metrics")).status_code == 200, here
 
 
-class _NoJobs:
-    """The pipeline's jobs, dropped: the test sends its replies itself, and no turn answers the customer."""
-
-    async def run_turn(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_message(self, message_id: uuid.UUID) -> None:
-        pass
-
-    async def deliver_webhook(self, delivery_id: uuid.UUID) -> None:
-        pass
-
-    async def ingest_upload(self, tenant_id: uuid.UUID, document_id: uuid.UUID) -> None:
-        pass
-
-
 async def _reply_on(services: Services, channel: Channel, text: str) -> uuid.UUID:
     """A customer writes on the channel; a reply to them is stored with its outbox job, as a turn does."""
     chat = str(uuid.uuid4().int % 10**9 + 10**9)
@@ -212,7 +196,7 @@ async def test_outbox_attempts_and_dead_jobs_show_in_the_scrape(
     services: Services, make_tenant: MakeTenant
 ) -> None:
     settings = dataclasses.replace(services.settings, delivery_attempts=2, delivery_backoff_seconds=0.01)
-    quick = dataclasses.replace(services, settings=settings, jobs=_NoJobs())
+    quick = dataclasses.replace(services, settings=settings, jobs=NoJobs())
     tenant = await make_tenant(with_kb=False)
     with FakeTelegram(token="555000222:AAE-metrics-test-token") as telegram:
         raw = {

@@ -1,5 +1,5 @@
 // The admin: the tenant's escalation policy, its LLM provider, and what the LLM cost.
-import { el, session, withLogin } from "./common.js";
+import { el, session, authFetch, withLogin } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const DAY_NAMES = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
@@ -8,10 +8,9 @@ let defaults = null;
 
 // Like common.js's api(), but a failed save keeps the problem body: its errors name the fields.
 async function call(path, method = "GET", body = undefined) {
-  const options = { method, headers: { Authorization: `Bearer ${session.token}` } };
+  const options = { method, headers: {} };
   if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  const response = await fetch(path, options);
-  if (response.status === 401) { session.logout(); throw new Error("logged out"); }
+  const response = await authFetch(path, options);
   const data = await response.json().catch(() => null);
   return { ok: response.ok, status: response.status, data };
 }

@@ -1,5 +1,5 @@
 // The admin's channels tab: the tenant's channels (secrets masked) and a form to add one.
-import { el, session, api } from "./common.js";
+import { el, api, authFetch } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("channel-form");
@@ -157,9 +157,8 @@ form.addEventListener("submit", async (event) => {
     if (input.type === "checkbox") { if (input.checked) data[input.name] = input.value; else if (editing) data[input.name] = input.dataset.off; }
     else if (input.value.trim()) data[input.name] = input.value.trim();
   }
-  const response = await fetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
-    method: editing ? "PATCH" : "POST",
-    headers: { Authorization: `Bearer ${session.token}`, "Content-Type": "application/json" }, body: JSON.stringify(data),
+  const response = await authFetch(editing ? `/api/v1/admin/channels/${editing.id}` : "/api/v1/admin/channels", {
+    method: editing ? "PATCH" : "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data),
   });
   const body = await response.json().catch(() => null);
   if (!response.ok) { showProblem(body); $("channel-status").textContent = ""; return; }

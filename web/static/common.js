@@ -20,8 +20,8 @@ function showsInline(mimeType) {
 }
 
 async function fetchMedia(messageId, index) {
-  const response = await fetch(`/api/v1/media/${messageId}/${index}`, { headers: { Authorization: `Bearer ${session.token}` } });
-  return response.ok ? response.blob() : null;
+  const response = await authFetch(`/api/v1/media/${messageId}/${index}`).catch(() => null);
+  return response && response.ok ? response.blob() : null;
 }
 
 export async function showImage(messageId, index, img) {
@@ -125,17 +125,48 @@ export function upsertMessage(container, message, options) {
   container.scrollTop = container.scrollHeight;
 }
 
-// Returns a sender: what is sent while the socket is down is dropped (typing indicators only).
-export function liveSocket(url, onEvent, onReconnect) {
+// Returns a sender: what is sent while the socket is down is dropped (typing indicators only). `url` may
+// be async, and return null when there is nothing to connect to; `onClosed(code)` may say not to
+// reconnect (false).
+export function liveSocket(url, onEvent, onReconnect, onClosed = null) {
   let delay = 500, ws = null;
-  function connect() {
-    ws = new WebSocket(url());
+  function retry() { setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); }
+  async function connect() {
+    let address;
+    try { address = await url(); } catch (e) { retry(); return; }
+    if (!address) return;
+    ws = new WebSocket(address);
     ws.onopen = () => { delay = 500; document.body.dataset.live = "1"; if (onReconnect) onReconnect(); };
     ws.onmessage = (e) => onEvent(JSON.parse(e.data));
-    ws.onclose = () => { document.body.dataset.live = "0"; setTimeout(connect, delay); delay = Math.min(delay * 2, 10000); };
+    ws.onclose = async (e) => {
+      document.body.dataset.live = "0";
+      if (onClosed && !(await onClosed(e.code))) return;
+      retry();
+    };
   }
   connect();
   return (data) => { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(data)); };
+}
+
+// A socket of the team's pages (`path` on this host), with the login's access token. The server closes it
+// with 4401 when the token is not current: it is renewed and the socket reconnects, unless the session
+// has ended (logout, a new password, deactivation): then back to the login form.
+export function staffSocket(path, onEvent, onReconnect) {
+  const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
+  let token = null;
+  async function url() {
+    token = await freshToken();
+    if (!token) { session.ended(); return null; }
+    return `${base}${path}?token=${encodeURIComponent(token)}`;
+  }
+  async function closed(code) {
+    if (code !== 4401) return true;
+    let renewed;
+    try { renewed = await renewToken(token); } catch (e) { return true; }  // offline: try again later
+    if (!renewed) { session.ended(); return false; }
+    return true;
+  }
+  return liveSocket(url, onEvent, onReconnect, closed);
 }
 
 // The page's language: the server writes its catalog (English is the key) and the patterns of the
@@ -162,35 +193,162 @@ export function newId() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 
-// Log in once for the inbox and the knowledge base: the token lives in localStorage.
+// Log in once for the inbox and the knowledge base: the tokens live in localStorage. The access token
+// lives 15 minutes; it is renewed with the refresh token a minute before it runs out, or when the
+// server answers 401, once (other tabs may renew it too: they take turns, and the newest wins). When
+// renewing fails the session has ended (logout, a new password, deactivation): back to the login form.
+const TOKEN = "atende:token", REFRESH = "atende:refresh", USER = "atende:user";
+const RENEW_BEFORE_MS = 60000;
+
 export const session = {
-  get token() { return localStorage.getItem("atende:token"); },
-  get user() { return JSON.parse(localStorage.getItem("atende:user") || "null"); },
-  logout() { localStorage.removeItem("atende:token"); localStorage.removeItem("atende:user"); location.reload(); },
+  get token() { return localStorage.getItem(TOKEN); },
+  get user() { return JSON.parse(localStorage.getItem(USER) || "null"); },
+  store(body) {
+    localStorage.setItem(TOKEN, body.token); localStorage.setItem(REFRESH, body.refresh_token);
+    localStorage.setItem(USER, JSON.stringify(body.user));
+  },
+  // Forget the tokens and show the login form.
+  ended() { [TOKEN, REFRESH, USER].forEach((key) => localStorage.removeItem(key)); location.reload(); },
+  // End the session on the server too (every tab's and device's tokens stop working), then the form.
+  async logout() {
+    try { await authFetch("/api/v1/auth/logout", { method: "POST" }, false); } catch (e) { /* ended anyway */ }
+    session.ended();
+  },
 };
 
+function expiresAt(token) {
+  try {
+    const payload = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    return payload.exp * 1000;
+  } catch (e) { return 0; }
+}
+
+let renewing = null;
+
+// A new pair of tokens for the refresh token, unless another tab already renewed `stale`. Null when the
+// session has ended.
+function renewToken(stale) {
+  if (!renewing) {
+    const renew = async () => {
+      const current = session.token;
+      if (current && current !== stale && expiresAt(current) - Date.now() > RENEW_BEFORE_MS) return current;
+      const refreshToken = localStorage.getItem(REFRESH);
+      if (!refreshToken) return null;
+      const response = await fetch("/api/v1/auth/refresh", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: refreshToken }),
+      }).catch(() => null);
+      if (!response) throw new Error("offline");
+      if (!response.ok) return localStorage.getItem(REFRESH) !== refreshToken ? session.token : null;
+      const body = await response.json();
+      session.store(body);
+      return body.token;
+    };
+    // One tab renews at a time: a refresh token works once, so two tabs must not spend the same one.
+    const turn = navigator.locks ? navigator.locks.request("atende:renew", renew) : renew();
+    renewing = turn.finally(() => { renewing = null; });
+  }
+  return renewing;
+}
+
+// The access token to send now: renewed first when it runs out within a minute.
+export async function freshToken() {
+  const token = session.token;
+  if (token && expiresAt(token) - Date.now() > RENEW_BEFORE_MS) return token;
+  return renewToken(token);
+}
+
+// fetch() with the login: on a 401 the token is renewed and the request made once more; when the
+// session has ended, back to the login form.
+export async function authFetch(path, options = {}, endOnRefusal = true) {
+  const attempt = async (token) => fetch(path, { ...options, headers: { ...(options.headers || {}), Authorization: `Bearer ${token}` } });
+  const token = await freshToken();
+  let response = token ? await attempt(token) : null;
+  if (!response || response.status === 401) {
+    const renewed = await renewToken(token);
+    response = renewed ? await attempt(renewed) : null;
+  }
+  if (!response || response.status === 401) {
+    if (endOnRefusal) session.ended();
+    throw new Error("logged out");
+  }
+  return response;
+}
+
 export async function api(path, options = {}) {
-  const headers = { Authorization: `Bearer ${session.token}`, ...(options.headers || {}) };
+  const headers = { ...(options.headers || {}) };
   if (options.body && !(options.body instanceof FormData)) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { ...options, headers });
-  if (response.status === 401) { session.logout(); throw new Error("logged out"); }
+  const response = await authFetch(path, { ...options, headers });
   if (response.status === 204) return null;
   const body = await response.json().catch(() => null);
   if (!response.ok) throw new Error((body && body.detail) || response.statusText);
   return body;
 }
 
+// The login form: e-mail and password, then, when the server asks for a second step, the authenticator
+// app's code (``verify``) or, where the tenant requires two-factor authentication, its set-up first
+// (``enrol``: the QR code, the code, then the recovery codes, shown this once).
 export function withLogin(form, start) {
-  if (session.token) { start(); return; }
+  if (session.token && localStorage.getItem(REFRESH)) { start(); return; }
   form.hidden = false;
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const email = form.querySelector("[type=email]").value, password = form.querySelector("[type=password]").value;
-    const response = await fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) { form.querySelector(".error").textContent = body.detail || "Login failed"; return; }
-    localStorage.setItem("atende:token", body.token); localStorage.setItem("atende:user", JSON.stringify(body.user));
+  const part = (id) => form.querySelector(`#${id}`);
+  const error = form.querySelector(".error");
+  const credentials = form.querySelectorAll("[type=email], [type=password]");
+  let step = null, finished = null;
+  const post = async (path, data) => {
+    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
+    return { status: response.status, ok: response.ok, body: await response.json().catch(() => ({})) };
+  };
+  const done = (login) => {
+    session.store(login);
     form.hidden = true;
     start();
+  };
+  const askForCode = async (second) => {
+    step = second;
+    for (const input of credentials) input.disabled = true;
+    let hint = t("Type the 6-digit code from your authenticator app, or a recovery code.");
+    if (step.second_step === "enrol") {
+      const setup = await post("/api/v1/auth/2fa/enrol/setup", { ticket: step.ticket });
+      if (!setup.ok) { error.textContent = setup.body.detail || t("Login failed"); return; }
+      part("login-qr").innerHTML = setup.body.qr_svg;  // drawn by our server from the otpauth:// URI
+      hint = t("Your organisation requires two-factor authentication: scan this code with an authenticator app (or type the key {secret}), then type the 6-digit code it shows.", { secret: setup.body.secret });
+    }
+    part("login-code-hint").textContent = hint;
+    part("login-second-step").hidden = false;
+    part("login-code").required = true;
+    part("login-code").focus();
+  };
+  const showRecoveryCodes = (codes) => {
+    part("login-qr").replaceChildren();
+    part("login-code").hidden = true;
+    part("login-code-hint").textContent = t("Two-factor authentication is on. Keep these recovery codes somewhere safe: each works once, and they are not shown again.");
+    part("login-recovery").replaceChildren(...codes.map((code) => el("li", {}, code)));
+    part("login-recovery").hidden = false;
+    form.querySelector("[type=submit]").textContent = t("Continue");
+  };
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    if (finished) { done(finished); return; }
+    if (!step) {
+      const [email, password] = [...credentials].map((input) => input.value);
+      const { ok, body } = await post("/api/v1/auth/login", { email, password });
+      if (!ok) { error.textContent = body.detail || t("Login failed"); return; }
+      if (body.second_step) { await askForCode(body); return; }
+      done(body);
+      return;
+    }
+    const path = step.second_step === "enrol" ? "/api/v1/auth/2fa/enrol/confirm" : "/api/v1/auth/2fa/verify";
+    const { status, ok, body } = await post(path, { ticket: step.ticket, code: part("login-code").value.trim() });
+    if (status === 401) {  // the ticket ran out: start again from the password
+      step = null;
+      for (const input of credentials) input.disabled = false;
+      part("login-second-step").hidden = true;
+      part("login-code").required = false;
+    }
+    if (!ok) { error.textContent = body.detail || t("Login failed"); return; }
+    if (step.second_step === "verify") { done(body); return; }
+    finished = body.login;
+    showRecoveryCodes(body.recovery_codes);
   });
 }

@@ -1,5 +1,5 @@
 // Eval runs: the tenant's runs, newest first, and one run's HTML report (fetched with the token).
-import { el, session, api, withLogin } from "./common.js";
+import { el, session, api, authFetch, withLogin } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const MAIN_METRICS = ["hit@5", "mrr@10", "accuracy", "macro_f1", "escalation_precision", "escalation_recall", "citation_accuracy", "groundedness", "latency_p95_ms", "cost_usd"];
@@ -74,8 +74,8 @@ async function listRuns() {
 }
 
 async function showReport(runId) {
-  const response = await fetch(`/api/v1/evals/${runId}/report`, { headers: { Authorization: `Bearer ${session.token}` } });
-  if (response.status === 401) { session.logout(); return; }
+  let response;
+  try { response = await authFetch(`/api/v1/evals/${runId}/report`); } catch (e) { return; }
   if (!response.ok) {
     const problem = await response.json().catch(() => null);
     deny(new Error((problem && problem.detail) || response.statusText));

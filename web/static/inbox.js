@@ -1,6 +1,6 @@
 // The agents' inbox: tickets on the left, the whole conversation in the middle, the contact on the
 // right, all live over a WebSocket; usable by keyboard (press ? for the shortcuts).
-import { el, upsertMessage, liveSocket, reasonText, t, session, api, withLogin } from "./common.js";
+import { el, upsertMessage, staffSocket, reasonText, t, session, api, withLogin } from "./common.js";
 import { fieldRow, slaBadge } from "./inbox_parts.js";
 
 // A tag in its colour, set through the CSSOM: the pages' policy refuses inline style attributes.
@@ -387,9 +387,7 @@ function tagBadge(tag) {
       showAnswered(message, askedAt);
     });
     document.addEventListener("keydown", onKey);
-    const wsBase = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}`;
-    say = liveSocket(() => `${wsBase}/api/v1/inbox/events?token=${encodeURIComponent(session.token)}`, onEvent,
-      () => { loadTickets(); if (state.ticket) openTicket(state.ticket.id); });
+    say = staffSocket("/api/v1/inbox/events", onEvent, () => { loadTickets(); if (state.ticket) openTicket(state.ticket.id); });
   }
 
   withLogin($("login"), start);

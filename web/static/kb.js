@@ -1,5 +1,5 @@
 // The knowledge manager: upload with per-file progress, documents and their chunks, search playground, gaps.
-import { el, session, api, withLogin } from "./common.js";
+import { el, session, api, freshToken, withLogin } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 let polling = null;
@@ -35,7 +35,7 @@ async function showChunks(document_) {
     el("article", { class: "chunk" }, el("div", { class: "muted" }, `#${c.position} ${c.heading_path}${c.page ? ` (p. ${c.page})` : ""}`), c.text)));
 }
 
-function upload(file) {
+async function upload(file) {
   const row = el("li", { "data-upload": file.name }, el("span", {}, file.name), el("progress", { max: "100", value: "0" }), el("span", { class: "muted" }, "uploading"));
   $("uploads").append(row);
   const form = new FormData();
@@ -43,7 +43,7 @@ function upload(file) {
   form.append("collection", $("collection").value || "default");
   const request = new XMLHttpRequest();
   request.open("POST", "/api/v1/kb/documents");
-  request.setRequestHeader("Authorization", `Bearer ${session.token}`);
+  request.setRequestHeader("Authorization", `Bearer ${await freshToken()}`);
   request.upload.onprogress = (e) => { if (e.lengthComputable) row.querySelector("progress").value = (100 * e.loaded) / e.total; };
   request.onload = () => {
     row.querySelector("progress").value = 100;
