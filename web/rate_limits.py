@@ -4,8 +4,11 @@ key, shared by every web process through Redis when ``ATENDE_REDIS_URL`` is set,
 Built on the ``limits`` library (its moving window is one atomic script in Redis). A refusal is a 429
 with ``Retry-After``, the seconds until the oldest counted event leaves the window. The public API's
 request limits stay on Litestar's rate-limit middleware (``web.public_api.rate_limits``); this is for
-limits a handler decides to count, such as only the failed attempts. With Redis away, its calls raise
-``limits.errors.StorageError``; each caller decides whether that refuses or lets through.
+limits a handler decides to count, such as only the failed attempts.
+
+With Redis away nothing is counted or refused (one warning line per call): a customer's message and a
+team's login outrank the limits for the seconds Redis is down, and every web process would otherwise
+answer 500s.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ import math
 import time
 from dataclasses import dataclass
 
+import structlog
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
+
+log = structlog.get_logger(__name__)
 
 
 class TooManyRequests(HTTPException):
@@ -57,9 +64,13 @@ class RateLimits:
 
     async def retry_after(self, allowance: Allowance, key: str) -> int | None:
         """Seconds to wait when ``key`` has used its allowance up, else None; counts nothing."""
-        if await self._limiter.test(allowance.item, allowance.name, key):
+        try:
+            if await self._limiter.test(allowance.item, allowance.name, key):
+                return None
+            stats = await self._limiter.get_window_stats(allowance.item, allowance.name, key)
+        except StorageError:
+            log.warning("rate_limits.unchecked", allowance=allowance.name)
             return None
-        stats = await self._limiter.get_window_stats(allowance.item, allowance.name, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def check(self, allowance: Allowance, key: str) -> None:
@@ -72,13 +83,23 @@ class RateLimits:
 
     async def count(self, allowance: Allowance, key: str) -> None:
         """Count one event (a failed login, say) against ``key``."""
-        await self._limiter.hit(allowance.item, allowance.name, key)
+        await self._hit(allowance, key)
 
     async def spend(self, allowance: Allowance, key: str) -> None:
         """Count one event, refusing with a 429 if the allowance was already used up."""
-        if not await self._limiter.hit(allowance.item, allowance.name, key):
+        if not await self._hit(allowance, key):
             await self.check(allowance, key)
 
     async def forget(self, allowance: Allowance, key: str) -> None:
         """Start ``key`` afresh (an account after a successful login)."""
-        await self._limiter.clear(allowance.item, allowance.name, key)
+        try:
+            await self._limiter.clear(allowance.item, allowance.name, key)
+        except StorageError:
+            log.warning("rate_limits.unchecked", allowance=allowance.name)
+
+    async def _hit(self, allowance: Allowance, key: str) -> bool:
+        try:
+            return await self._limiter.hit(allowance.item, allowance.name, key)
+        except StorageError:
+            log.warning("rate_limits.unchecked", allowance=allowance.name)
+            return True

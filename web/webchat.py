@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-import structlog
-from limits.errors import StorageError
 from litestar import Controller, Request, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.connection import ASGIConnection
@@ -33,7 +31,6 @@ from core.settings import Settings
 from web.rate_limits import Allowance, RateLimits
 from web.sockets import relay
 
-log = structlog.get_logger(__name__)
 
 
 class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
@@ -92,13 +89,9 @@ def _allowances(settings: Settings) -> _Allowances:
 
 
 async def _spend(connection: ASGIConnection[Any, Any, Any, Any], allowance: Allowance, key: str) -> None:
-    """Count against ``allowance``; with Redis away the post goes through uncounted: a customer's
-    message outranks the limit, and the pipeline keeps it until Redis is back."""
+    """Count against ``allowance`` (uncounted while Redis is away: ``web.rate_limits``)."""
     limits: RateLimits = connection.app.state.rate_limits
-    try:
-        await limits.spend(allowance, key)
-    except StorageError:
-        log.warning("webchat.limit_unchecked", allowance=allowance.name)
+    await limits.spend(allowance, key)
 
 
 def _address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.runtime.conftest import RedisServer
 from web.rate_limits import Allowance, RateLimits, TooManyRequests
 
 THREE_A_MINUTE = Allowance("test-posts", "3/minute", "too many posts")
@@ -41,3 +42,13 @@ async def test_two_web_processes_share_the_counts_through_redis(redis_url: str) 
     with pytest.raises(TooManyRequests):
         await second.check(THREE_A_MINUTE, "dave")
     assert await first.retry_after(THREE_A_MINUTE, "erin") is None
+
+
+async def test_with_redis_away_nothing_is_refused(redis_server: RedisServer) -> None:
+    limits = RateLimits(redis_server.url)
+    await limits.count(THREE_A_MINUTE, "frank")
+    redis_server.stop()
+    for _ in range(5):  # a customer's message and a team's login outrank the limit while Redis is down
+        await limits.spend(THREE_A_MINUTE, "frank")
+    await limits.check(THREE_A_MINUTE, "frank")
+    await limits.forget(THREE_A_MINUTE, "frank")
