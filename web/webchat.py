@@ -32,7 +32,6 @@ from web.rate_limits import Allowance, RateLimits
 from web.sockets import relay
 
 
-
 class CustomerTyping(msgspec.Struct, tag_field="type", tag="typing"):
     """What the chat page sends while the customer writes: ``{"type": "typing"}``."""
 
