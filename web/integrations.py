@@ -64,7 +64,7 @@ def _key_view(key: ApiKey, creator: User | None) -> ApiKeyView:
 
 
 class WebhookIn(msgspec.Struct):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern="^https?://[^/?#]")]
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
     events: list[str]
     """Any of message.created, message.updated, ticket.created, ticket.updated."""
 

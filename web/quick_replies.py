@@ -19,7 +19,7 @@ UserRequest = Request[AuthUser, Token, State]
 
 
 class QuickReplyIn(msgspec.Struct, forbid_unknown_fields=True):
-    shortcut: Annotated[str, msgspec.Meta(max_length=80, pattern=r"^\s*/?[A-Za-z0-9][A-Za-z0-9_-]{0,49}\s*$")]
+    shortcut: Annotated[str, msgspec.Meta(min_length=1, max_length=51)]
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
 

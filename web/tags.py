@@ -17,7 +17,7 @@ from web.auth import AuthUser, InboxController, admin_only
 
 class TagIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
-    color: Annotated[str, msgspec.Meta(pattern="^#[0-9a-fA-F]{6}$")] = "#888888"
+    color: str = "#888888"
 
 
 class TagController(InboxController):

@@ -51,8 +51,6 @@ def test_bodies_that_refuse_unknown_fields_say_so(
     document: dict[str, Any], client: httpx.Client, live_server: LiveServer
 ) -> None:
     assert document["components"]["schemas"]["TagIn"]["additionalProperties"] is False
-    color = document["components"]["schemas"]["TagIn"]["properties"]["color"]
-    assert color["pattern"]
     refused = client.post(
         "/api/v1/tags", json={"name": "vip", "colour": "#ff0000"}, headers=login(client, live_server.admin)
     )
