@@ -81,12 +81,12 @@ async def test_an_agent_takes_the_conversation_from_the_bot_which_then_stays_sil
     company = await _company(live_server, {"agent": ("Tânia Atendente", "agent")}, with_kb=True)
     person = company.people["agent"]
     agent = await _inbox(browser, live_server, person, locale="pt-BR")
-    customer, session_id = await _chat(browser, live_server, company.slug)
+    customer, chat = await _chat(browser, live_server, company.slug)
 
     # A ticket from an earlier hand-off, handed back: the bot answers the conversation again.
     await _say(customer, "quero falar com um atendente")
     await expect(_bot(customer)).to_have_count(1, timeout=LIVE)
-    ticket_id = await _open_ticket(agent, session_id)
+    ticket_id = await _open_ticket(agent, chat.name)
     await expect(agent.locator("#take-over")).to_be_hidden()  # people have it already
     await agent.locator("#contact-add-field").click()  # the inbox's pieces (inbox_parts.js) load too
     await expect(agent.locator("#contact-fields .field-row")).to_have_count(1)
@@ -131,4 +131,4 @@ async def test_an_agent_takes_the_conversation_from_the_bot_which_then_stays_sil
     await expect(kept_back.locator(".decision[data-suppressed]")).to_contain_text(
         "suppressed: uma pessoa assumiu a conversa antes"
     )
-    assert "Aceitamos boleto, sim." not in await _customer_sees(live_server, company.slug, session_id)
+    assert "Aceitamos boleto, sim." not in await _customer_sees(chat)
