@@ -5,6 +5,7 @@ Tests are isolated by tenant: each test that writes makes its own, as every quer
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -19,9 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 
 from conversations.services import Services, open_services
 from core.accounts import Tenant, create_tenant
+from core.logging import configure_logging
 from core.settings import Settings
 from knowledge.ingest import collect_files, ingest_files
 from runtime.broker import BrokerJobs
@@ -191,3 +194,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 # The eval runs are session fixtures shared by tests/evals and the report's browser test in tests/e2e.
 from tests.evals.runs import broken_run, demo_run  # noqa: E402, F401
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """The structured log lines written during the test, as ``atende`` writes them."""
+    previous = structlog.get_config()
+    lines = io.StringIO()
+    configure_logging("INFO", stream=lines)
+    yield lines
+    structlog.configure(**previous)

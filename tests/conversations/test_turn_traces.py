@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import select
 
@@ -32,7 +31,6 @@ from channels.models import Message
 from conversations.receive import accept_on_default_channel
 from conversations.services import Services
 from conversations.turn import TurnResult, run_turn
-from core.logging import configure_logging
 from core.settings import Settings
 from core.tracing import configure_tracing, tracer
 from tests.conftest import MakeTenant
@@ -57,16 +55,6 @@ def tracing(collector: OtlpReceiver, settings: Settings) -> Iterator[TracerProvi
     assert provider is not None
     yield provider
     provider.force_flush()  # nothing left queued for a collector that is about to stop
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """The structured log lines written during the test, as ``atende`` writes them."""
-    previous = structlog.get_config()
-    lines = io.StringIO()
-    configure_logging("INFO", stream=lines)
-    yield lines
-    structlog.configure(**previous)
 
 
 async def _turn(services: Services, make_tenant: MakeTenant, llm: dict[str, Any] | None = None) -> TurnResult:

@@ -7,30 +7,16 @@ import dataclasses
 import io
 import logging
 import uuid
-from collections.abc import Iterator
 
-import pytest
-import structlog
 from sqlalchemy import text as sql_text
 
 from conversations.services import Services
-from core.logging import configure_logging
 from core.pii import PersonalDataFilter
 from tests.conftest import MakeTenant
 from tests.helpers import NoJobs, app_client
 
 CPF, EMAIL = "123.456.789-09", "ana.souza@example.com"
 SAYS = f"meu CPF é {CPF} e o e-mail {EMAIL}"
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """The structured log lines written during the test, as ``atende`` writes them."""
-    previous = structlog.get_config()
-    lines = io.StringIO()
-    configure_logging("INFO", stream=lines)
-    yield lines
-    structlog.configure(**previous)
 
 
 async def test_a_failed_statement_is_logged_with_its_traceback_and_no_personal_data(
